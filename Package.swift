@@ -1,0 +1,119 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Module graph (DESIGN.md "Modules"): imports only point down this list.
+//   SluiceModel ← SluiceQuery ← SluiceStore ← SluiceImport ← SluiceServer
+//   SluiceModel ← SluiceTensors;  Sluice (SDK) imports Model, Query, Tensors only.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Sluice", targets: ["Sluice"]),
+        .library(name: "SluiceServer", targets: ["SluiceServer"]),
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .target(name: "SluiceModel", swiftSettings: swiftSettings),
+        .target(name: "SluiceQuery", dependencies: ["SluiceModel"], swiftSettings: swiftSettings),
+        .target(name: "SluiceTensors", dependencies: ["SluiceModel"], swiftSettings: swiftSettings),
+        .target(
+            name: "SluiceStore",
+            dependencies: [
+                "SluiceModel", "SluiceQuery",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SluiceImport",
+            dependencies: ["SluiceModel", "SluiceStore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SluiceServer",
+            dependencies: [
+                "SluiceModel", "SluiceQuery", "SluiceTensors", "SluiceStore", "SluiceImport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Sluice",
+            dependencies: [
+                "SluiceModel", "SluiceQuery", "SluiceTensors",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "Sluice", "SluiceServer", "SluiceImport", "SluiceStore", "SluiceModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: [
+                "SluiceModel", "SluiceStore", "SluiceImport", "SluiceServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/SluiceTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceModelTests",
+            dependencies: ["SluiceModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceStoreTests",
+            dependencies: ["SluiceStore", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceImportTests",
+            dependencies: ["SluiceImport", "SluiceStore", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceServerTests",
+            dependencies: [
+                "SluiceServer", "SluiceTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceTests",
+            dependencies: ["Sluice", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

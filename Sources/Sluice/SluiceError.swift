@@ -1,0 +1,26 @@
+/// Errors of the SDK.
+public enum SluiceError: Error, CustomStringConvertible, Equatable {
+    /// The server answered with an error body.
+    case server(status: Int, code: String, message: String)
+    /// No project, dataset or file by that name or id.
+    case notFound(String)
+    /// A position at or past the end.
+    case positionOutOfRange(position: Int, count: Int?)
+    /// The server could not be reached, after every retry.
+    case unreachable(host: String, reason: String)
+    /// The server's reply could not be understood.
+    case badResponse(String)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .server(let status, let code, let message): "server error \(status) (\(code)): \(message)"
+        case .notFound(let what): what
+        case .positionOutOfRange(let position, let count):
+            "position \(position) is out of range" + (count.map { " (count \($0))" } ?? "")
+        case .unreachable(let host, let reason): "cannot reach \(host): \(reason)"
+        case .badResponse(let message): "unexpected response: \(message)"
+        case .invalidArgument(let message): message
+        }
+    }
+}

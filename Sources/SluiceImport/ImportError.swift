@@ -1,0 +1,25 @@
+/// Why an import was rejected. Nothing of a rejected import is kept.
+public enum ImportError: Error, Equatable, CustomStringConvertible {
+    /// A value is missing or has the wrong shape, at a JSON path such as `annotations[1041].bbox`.
+    case malformed(path: String, expected: String, line: Int)
+    /// The file is not well-formed JSON.
+    case syntax(JSONSyntaxError)
+    /// A reference to an id that the file never defines.
+    case unknownReference(path: String, kind: String, id: Int64)
+    /// Two elements share an id that must be unique.
+    case duplicateID(path: String, kind: String, id: Int64)
+    /// A media file the annotations name is not where `--images` says.
+    case missingMedia(path: String, file: String)
+    case unreadable(path: String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let path, let expected, let line): "\(path): expected \(expected) (line \(line))"
+        case .syntax(let error): "malformed JSON at \(error)"
+        case .unknownReference(let path, let kind, let id): "\(path): no \(kind) with id \(id) in the file"
+        case .duplicateID(let path, let kind, let id): "\(path): duplicate \(kind) id \(id)"
+        case .missingMedia(let path, let file): "\(path): media file not found: \(file)"
+        case .unreadable(let path): "cannot read \(path)"
+        }
+    }
+}

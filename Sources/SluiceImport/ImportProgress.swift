@@ -1,0 +1,77 @@
+import Foundation
+
+/// How far an import has come, for progress lines: counts, rate and time left.
+public struct ImportProgress: Sendable, Equatable {
+    public var bytesRead: Int
+    public var totalBytes: Int
+    public var files: Int
+    public var instances: Int
+    /// Seconds since the import started.
+    public var elapsed: Double
+
+    public init(bytesRead: Int, totalBytes: Int, files: Int, instances: Int, elapsed: Double) {
+        self.bytesRead = bytesRead
+        self.totalBytes = totalBytes
+        self.files = files
+        self.instances = instances
+        self.elapsed = elapsed
+    }
+
+    /// Files plus instances per second.
+    public var rate: Double { elapsed > 0 ? Double(files + instances) / elapsed : 0 }
+
+    /// Seconds left, extrapolated from the bytes read so far; nil before there is a basis.
+    public var secondsLeft: Double? {
+        guard bytesRead > 0, totalBytes > bytesRead, elapsed > 0 else { return bytesRead >= totalBytes ? 0 : nil }
+        return elapsed * Double(totalBytes - bytesRead) / Double(bytesRead)
+    }
+
+    /// One line: `1,204 files, 8,311 instances · 95,210/s · 41% · ETA 0:12`.
+    public var line: String {
+        let percent = totalBytes > 0 ? min(100, bytesRead * 100 / totalBytes) : 0
+        let eta = secondsLeft.map { Self.clock($0) } ?? "?"
+        return "\(Self.grouped(files)) files, \(Self.grouped(instances)) instances · "
+            + "\(Self.grouped(Int(rate)))/s · \(percent)% · ETA \(eta)"
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(d)
+        }
+        return out
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
+
+/// What an import wrote.
+public struct ImportSummary: Sendable, Equatable, Codable {
+    public var datasetID: Int64
+    public var files: Int
+    public var instances: Int
+    public var labels: Int
+    /// Media files copied into the content-addressed store.
+    public var media: Int
+    public var seconds: Double
+
+    public init(datasetID: Int64, files: Int, instances: Int, labels: Int, media: Int, seconds: Double) {
+        self.datasetID = datasetID
+        self.files = files
+        self.instances = instances
+        self.labels = labels
+        self.media = media
+        self.seconds = seconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case files, instances, labels, media, seconds
+        case datasetID = "dataset_id"
+    }
+}

@@ -1,0 +1,82 @@
+/// A file at a position of a dataset, with its instances: what streaming delivers.
+public struct Item: Sendable, Hashable, Codable {
+    /// Position in the dataset (or slice) it was read from.
+    public var position: Int
+    public var file: File
+    /// Live (not deleted) instances, in id order.
+    public var instances: [Instance]
+
+    public init(position: Int, file: File, instances: [Instance]) {
+        self.position = position
+        self.file = file
+        self.instances = instances
+    }
+}
+
+/// A half-open range of positions, `start..<end`.
+public struct PositionRange: Sendable, Hashable, Codable {
+    public var start: Int
+    public var end: Int
+
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
+    }
+
+    public init(_ range: Range<Int>) { self.init(start: range.lowerBound, end: range.upperBound) }
+
+    public var range: Range<Int> { start..<end }
+    public var count: Int { max(0, end - start) }
+}
+
+/// A page of items for a position range, with the dataset's total count.
+public struct ItemPage: Sendable, Hashable, Codable {
+    public var datasetID: Int64
+    public var start: Int
+    public var end: Int
+    /// Files in the whole dataset, so a client learns where to stop.
+    public var count: Int
+    public var items: [Item]
+
+    public init(datasetID: Int64, start: Int, end: Int, count: Int, items: [Item]) {
+        self.datasetID = datasetID
+        self.start = start
+        self.end = end
+        self.count = count
+        self.items = items
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case start, end, count, items
+        case datasetID = "dataset_id"
+    }
+}
+
+/// The JSON body of every error response: `{"error": {"code", "message", "detail"}}`.
+public struct ErrorResponse: Sendable, Hashable, Codable {
+    public struct Body: Sendable, Hashable, Codable {
+        /// A stable, machine-readable code such as `position_out_of_range`.
+        public var code: String
+        /// One human-readable sentence.
+        public var message: String
+        public var detail: JSONValue?
+
+        public init(code: String, message: String, detail: JSONValue? = nil) {
+            self.code = code
+            self.message = message
+            self.detail = detail
+        }
+    }
+
+    public var error: Body
+
+    public init(code: String, message: String, detail: JSONValue? = nil) {
+        error = Body(code: code, message: message, detail: detail)
+    }
+}
+
+/// A count, as `GET …/count` returns it.
+public struct CountResponse: Sendable, Hashable, Codable {
+    public var count: Int
+    public init(count: Int) { self.count = count }
+}

@@ -1,0 +1,100 @@
+/// The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`.
+///
+/// A test holds it to the registered routes both ways: every route is described and
+/// every described operation answers.
+enum OpenAPIDocument {
+    static let json = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {
+        "title": "Sluice API",
+        "version": "1",
+        "description": "Streaming access to annotated training data: projects, datasets, files, labels and instances."
+      },
+      "servers": [{"url": "http://127.0.0.1:8085"}],
+      "paths": {
+        "/api/v1/projects": {
+          "get": {"operationId": "listProjects", "summary": "List projects",
+            "responses": {"200": {"description": "Projects", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Project"}}}}}}},
+          "post": {"operationId": "createProject", "summary": "Create a project (or return the existing one)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"}, "name": {"type": "string"}, "public": {"type": "boolean"}}}}}},
+            "responses": {"201": {"description": "The project", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Project"}}}}, "400": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/projects/{project}": {
+          "get": {"operationId": "getProject", "summary": "Get a project", "parameters": [{"$ref": "#/components/parameters/project"}],
+            "responses": {"200": {"description": "The project", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Project"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/projects/{project}/datasets": {
+          "get": {"operationId": "listDatasets", "summary": "List a project's datasets, optionally by name",
+            "parameters": [{"$ref": "#/components/parameters/project"}, {"name": "name", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "Datasets", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Dataset"}}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+          "post": {"operationId": "createDataset", "summary": "Create a dataset (or return the existing one)", "parameters": [{"$ref": "#/components/parameters/project"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}},
+            "responses": {"201": {"description": "The dataset", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/projects/{project}/labels": {
+          "get": {"operationId": "listLabels", "summary": "The project's labels in id order (the order of tensor label indices)", "parameters": [{"$ref": "#/components/parameters/project"}],
+            "responses": {"200": {"description": "Labels", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Label"}}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/projects/{project}/attribute-groups": {
+          "get": {"operationId": "listAttributeGroups", "summary": "The project's attribute groups", "parameters": [{"$ref": "#/components/parameters/project"}],
+            "responses": {"200": {"description": "Attribute groups", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/AttributeGroup"}}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/datasets/{id}": {
+          "get": {"operationId": "getDataset", "summary": "Get a dataset with its count and version", "parameters": [{"$ref": "#/components/parameters/datasetID"}],
+            "responses": {"200": {"description": "The dataset", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/datasets/{id}/count": {
+          "get": {"operationId": "countDataset", "summary": "Number of files in a dataset", "parameters": [{"$ref": "#/components/parameters/datasetID"}],
+            "responses": {"200": {"description": "The count", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Count"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/datasets/{id}/items": {
+          "get": {"operationId": "listItems", "summary": "Items at positions [start, end), clipped to the dataset and to the server's page limit",
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}, {"name": "end", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+            "responses": {"200": {"description": "A page of items", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemPage"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/datasets/{id}/items/{position}": {
+          "get": {"operationId": "getItem", "summary": "The item at one position",
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"name": "position", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+            "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/files/{id}": {
+          "get": {"operationId": "getFile", "summary": "A file's record", "parameters": [{"$ref": "#/components/parameters/fileID"}],
+            "responses": {"200": {"description": "The file", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/File"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/files/{id}/media": {
+          "get": {"operationId": "getMedia", "summary": "A file's media bytes; supports ETag/If-None-Match and single byte ranges",
+            "parameters": [{"$ref": "#/components/parameters/fileID"}, {"name": "Range", "in": "header", "schema": {"type": "string"}}, {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The bytes", "content": {"application/octet-stream": {}}}, "206": {"description": "A range of the bytes"}, "304": {"description": "Not modified"}, "404": {"$ref": "#/components/responses/Error"}, "416": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/openapi.json": {
+          "get": {"operationId": "getOpenAPI", "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}
+        }
+      },
+      "components": {
+        "parameters": {
+          "project": {"name": "project", "in": "path", "required": true, "schema": {"type": "string"}},
+          "datasetID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
+          "fileID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}
+        },
+        "responses": {
+          "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        },
+        "schemas": {
+          "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "detail": {}}}}},
+          "Count": {"type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}},
+          "Project": {"type": "object", "required": ["id", "name", "public", "created_at"], "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "public": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}},
+          "Dataset": {"type": "object", "required": ["id", "project_id", "name", "count", "version", "created_at"], "properties": {"id": {"type": "integer"}, "project_id": {"type": "string"}, "name": {"type": "string"}, "count": {"type": "integer"}, "version": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"}}},
+          "Media": {"type": "object", "properties": {"sha256": {"type": "string"}, "mime_type": {"type": "string"}, "byte_size": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"}, "frame_count": {"type": "integer"}, "frame_rate": {"type": "number"}}},
+          "File": {"type": "object", "required": ["id", "project_id", "type", "name", "media", "metadata", "status", "created_at", "updated_at"], "properties": {"id": {"type": "integer"}, "project_id": {"type": "string"}, "type": {"enum": ["image", "video", "frame", "text"]}, "name": {"type": "string"}, "media": {"$ref": "#/components/schemas/Media"}, "metadata": {"type": "object"}, "status": {"enum": ["pending", "in_progress", "complete"]}, "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}},
+          "Label": {"type": "object", "required": ["id", "name", "color"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "color": {"type": "string"}, "supercategory": {"type": "string"}, "keypoint_names": {"type": "array", "items": {"type": "string"}}, "skeleton": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}}},
+          "AttributeGroup": {"type": "object", "required": ["id", "name", "kind", "options"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"enum": ["select", "multi_select", "text", "number", "boolean", "date"]}, "options": {"type": "array", "items": {"type": "string"}}}},
+          "Geometry": {"type": "object", "properties": {"polygon": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}, "mask": {"type": "object", "properties": {"size": {"type": "array", "items": {"type": "integer"}}, "counts": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer"}}]}}}, "keypoints": {"type": "array", "items": {"type": "array", "items": {"type": "number"}, "minItems": 3, "maxItems": 3}}, "points": {"type": "array"}, "line": {"type": "array"}, "ellipse": {"type": "object"}, "cuboid": {"type": "object"}}},
+          "Instance": {"type": "object", "required": ["id", "file_id", "kind", "geometry", "iscrowd", "attributes", "metadata", "created_at", "updated_at", "deleted"], "properties": {"id": {"type": "integer"}, "file_id": {"type": "integer"}, "label_id": {"type": "integer"}, "label": {"type": "string"}, "kind": {"enum": ["box", "polygon", "mask", "point", "line", "keypoints", "ellipse", "cuboid", "global"]}, "bbox": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4, "description": "x_min, y_min, x_max, y_max"}, "geometry": {"$ref": "#/components/schemas/Geometry"}, "area": {"type": "number"}, "iscrowd": {"type": "boolean"}, "score": {"type": "number"}, "frame": {"type": "integer"}, "track": {"type": "integer"}, "attributes": {"type": "object"}, "metadata": {"type": "object"}, "creator": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}, "deleted": {"type": "boolean"}}},
+          "Item": {"type": "object", "required": ["position", "file", "instances"], "properties": {"position": {"type": "integer"}, "file": {"$ref": "#/components/schemas/File"}, "instances": {"type": "array", "items": {"$ref": "#/components/schemas/Instance"}}}},
+          "ItemPage": {"type": "object", "required": ["dataset_id", "start", "end", "count", "items"], "properties": {"dataset_id": {"type": "integer"}, "start": {"type": "integer"}, "end": {"type": "integer"}, "count": {"type": "integer"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}}}
+        }
+      }
+    }
+    """#
+}

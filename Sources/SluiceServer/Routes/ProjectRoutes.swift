@@ -1,0 +1,80 @@
+import Hummingbird
+import SluiceModel
+import SluiceStore
+
+/// `/projects`: projects, their datasets, labels and attribute groups.
+struct ProjectRoutes {
+    let api: APIContext
+
+    struct CreateProject: Decodable {
+        var id: String
+        var name: String?
+        var isPublic: Bool?
+        enum CodingKeys: String, CodingKey {
+            case id, name
+            case isPublic = "public"
+        }
+    }
+
+    struct CreateDataset: Decodable {
+        var name: String
+    }
+
+    func addRoutes(to registry: inout RouteRegistry) {
+        let store = api.store
+        registry.get("/projects") { _, _ in try .json(try await store.projects()) }
+        registry.post("/projects") { request, context in
+            let body = try await request.decode(as: CreateProject.self, context: context)
+            guard Self.isValidProjectID(body.id) else {
+                throw APIError.badParameter("id", "use letters, digits, '-' and '_' (1 to 100 characters)")
+            }
+            let project = try await store.ensureProject(
+                Project(id: body.id, name: body.name ?? body.id, isPublic: body.isPublic ?? true))
+            return try .json(project, status: .created)
+        }
+        registry.get("/projects/{project}") { _, context in
+            try .json(try await Self.project(store, context))
+        }
+        registry.get("/projects/{project}/datasets") { request, context in
+            let project = try await Self.project(store, context)
+            var datasets = try await store.datasets(projectID: project.id)
+            if let name = request.uri.queryParameters.get("name") {
+                datasets = datasets.filter { $0.name == name }
+            }
+            return try .json(datasets)
+        }
+        registry.post("/projects/{project}/datasets") { request, context in
+            let project = try await Self.project(store, context)
+            let body = try await request.decode(as: CreateDataset.self, context: context)
+            guard !body.name.isEmpty else { throw APIError.badParameter("name", "a dataset needs a name") }
+            return try .json(try await store.ensureDataset(projectID: project.id, name: body.name), status: .created)
+        }
+        registry.get("/projects/{project}/labels") { _, context in
+            let project = try await Self.project(store, context)
+            return try .json(try await store.labels(projectID: project.id))
+        }
+        registry.get("/projects/{project}/attribute-groups") { _, context in
+            let project = try await Self.project(store, context)
+            return try .json(try await store.attributeGroups(projectID: project.id))
+        }
+    }
+
+    static func project(_ store: any Store, _ context: SluiceRequestContext) async throws -> Project {
+        let id = try context.parameters.require("project")
+        guard let project = try await store.project(id: id) else {
+            throw APIError.notFound("no project with id '\(id)'")
+        }
+        return project
+    }
+
+    static func isValidProjectID(_ id: String) -> Bool {
+        (1...100).contains(id.count)
+            && id.unicodeScalars.allSatisfy { CharacterSet.projectID.contains($0) }
+    }
+}
+
+import Foundation
+
+extension CharacterSet {
+    fileprivate static let projectID = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_"))
+}

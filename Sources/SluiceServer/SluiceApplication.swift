@@ -1,0 +1,142 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SluiceModel
+import SluiceStore
+
+/// The request context of every Sluice route.
+public typealias SluiceRequestContext = BasicRequestContext
+
+/// A route as registered: method and path template (`/api/v1/datasets/{id}/count`).
+public struct RegisteredRoute: Hashable, Sendable, CustomStringConvertible {
+    public var method: String
+    public var path: String
+    public var description: String { "\(method) \(path)" }
+}
+
+/// Registers routes on a group and records them, so tests can hold the OpenAPI document
+/// to the routes that really exist.
+public struct RouteRegistry {
+    let group: RouterGroup<SluiceRequestContext>
+    let prefix: String
+    public private(set) var routes: [RegisteredRoute] = []
+
+    init(group: RouterGroup<SluiceRequestContext>, prefix: String) {
+        self.group = group
+        self.prefix = prefix
+    }
+
+    mutating func on(
+        _ method: HTTPRequest.Method, _ path: String,
+        _ handler: @escaping @Sendable (Request, SluiceRequestContext) async throws -> Response
+    ) {
+        group.on(RouterPath(path), method: method, use: handler)
+        routes.append(RegisteredRoute(method: method.rawValue, path: prefix + path))
+    }
+
+    mutating func get(
+        _ path: String, _ handler: @escaping @Sendable (Request, SluiceRequestContext) async throws -> Response
+    ) {
+        on(.get, path, handler)
+    }
+
+    mutating func post(
+        _ path: String, _ handler: @escaping @Sendable (Request, SluiceRequestContext) async throws -> Response
+    ) {
+        on(.post, path, handler)
+    }
+}
+
+/// Builds the Sluice HTTP application over a store.
+public enum SluiceAPI {
+    /// The router with every route, and the list of routes it has.
+    public static func buildRouter(store: any Store, configuration: ServerConfiguration = ServerConfiguration())
+        -> (router: Router<SluiceRequestContext>, routes: [RegisteredRoute])
+    {
+        let router = Router(context: SluiceRequestContext.self, options: [.autoGenerateHeadEndpoints])
+        router.add(middleware: JSONErrorMiddleware())
+        router.get("/health") { _, _ in Response.json(["status": "ok"]) }
+        var registry = RouteRegistry(group: router.group("/api/v1"), prefix: "/api/v1")
+        let api = APIContext(store: store, configuration: configuration)
+        ProjectRoutes(api: api).addRoutes(to: &registry)
+        DatasetRoutes(api: api).addRoutes(to: &registry)
+        FileRoutes(api: api).addRoutes(to: &registry)
+        registry.get("/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        return (router, registry.routes)
+    }
+
+    /// The application: the router served on `configuration.host:port`.
+    /// `onServerRunning` receives the bound port (useful with port 0).
+    public static func buildApplication(
+        store: any Store, configuration: ServerConfiguration, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let (router, _) = buildRouter(store: store, configuration: configuration)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}
+
+/// What every route handler needs.
+struct APIContext: Sendable {
+    let store: any Store
+    let configuration: ServerConfiguration
+    let fileIO = FileIO()
+}
+
+extension Response {
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// A JSON response of an encodable value.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try encoder.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func json(_ value: [String: String]) -> Response {
+        var out = JSONOutput()
+        out.object(value.mapValues { .string($0) })
+        return json(bytes: out.bytes)
+    }
+
+    /// A JSON response of bytes already written.
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+extension Request {
+    /// An integer query parameter, `defaultValue` when absent; 400 when not an integer.
+    func integer(_ name: String, default defaultValue: Int) throws -> Int {
+        guard let text = uri.queryParameters.get(name) else { return defaultValue }
+        guard let value = Int(text) else { throw APIError.badParameter(name, "expected an integer, got '\(text)'") }
+        return value
+    }
+}
+
+extension SluiceRequestContext {
+    /// A path parameter that must be an integer id.
+    func id(_ name: String) throws -> Int64 {
+        let text = try parameters.require(name)
+        guard let value = Int64(text), value >= 0 else {
+            throw APIError.badParameter(name, "expected a non-negative integer id, got '\(text)'")
+        }
+        return value
+    }
+}

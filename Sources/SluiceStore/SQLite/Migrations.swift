@@ -1,0 +1,126 @@
+import GRDB
+
+/// The SQLite schema, one migration per step; never edit a migration that has shipped.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            try db.execute(sql: """
+                CREATE TABLE projects (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    is_public INTEGER NOT NULL DEFAULT 1,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE labels (
+                    id INTEGER PRIMARY KEY,
+                    project_id TEXT NOT NULL REFERENCES projects(id),
+                    name TEXT NOT NULL,
+                    color TEXT NOT NULL,
+                    supercategory TEXT,
+                    keypoint_names TEXT,
+                    skeleton TEXT,
+                    UNIQUE (project_id, name)
+                );
+                CREATE TABLE attribute_groups (
+                    id INTEGER PRIMARY KEY,
+                    project_id TEXT NOT NULL REFERENCES projects(id),
+                    name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    options TEXT NOT NULL DEFAULT '[]',
+                    UNIQUE (project_id, name)
+                );
+                CREATE TABLE datasets (
+                    id INTEGER PRIMARY KEY,
+                    project_id TEXT NOT NULL REFERENCES projects(id),
+                    name TEXT NOT NULL,
+                    file_count INTEGER NOT NULL DEFAULT 0,
+                    version INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (project_id, name)
+                );
+                CREATE TABLE files (
+                    id INTEGER PRIMARY KEY,
+                    project_id TEXT NOT NULL REFERENCES projects(id),
+                    type TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    sha256 TEXT,
+                    mime_type TEXT,
+                    byte_size INTEGER,
+                    width INTEGER,
+                    height INTEGER,
+                    frame_count INTEGER,
+                    frame_rate REAL,
+                    metadata TEXT NOT NULL DEFAULT '{}',
+                    status TEXT NOT NULL DEFAULT 'pending',
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                -- Position i of a dataset is one primary-key look-up: no OFFSET scans.
+                CREATE TABLE dataset_files (
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+                    position INTEGER NOT NULL,
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    PRIMARY KEY (dataset_id, position)
+                ) WITHOUT ROWID;
+                -- A file is at most once in a dataset; this also finds the datasets that hold a file.
+                CREATE UNIQUE INDEX dataset_files_by_file ON dataset_files(file_id, dataset_id);
+                CREATE TABLE instances (
+                    id INTEGER PRIMARY KEY,
+                    file_id INTEGER NOT NULL REFERENCES files(id),
+                    label_id INTEGER REFERENCES labels(id),
+                    kind TEXT NOT NULL,
+                    x_min REAL, y_min REAL, x_max REAL, y_max REAL,
+                    area REAL,
+                    iscrowd INTEGER NOT NULL DEFAULT 0,
+                    score REAL,
+                    frame INTEGER,
+                    track INTEGER,
+                    geometry TEXT NOT NULL DEFAULT '{}',
+                    attributes TEXT NOT NULL DEFAULT '{}',
+                    metadata TEXT NOT NULL DEFAULT '{}',
+                    creator TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX instances_by_file ON instances(file_id);
+                CREATE INDEX instances_by_box ON instances(x_min, y_min, x_max, y_max);
+                -- Live instance counts per (file, label): label queries read this, never instances.
+                CREATE TABLE label_counts (
+                    file_id INTEGER NOT NULL,
+                    label_id INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (file_id, label_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX label_counts_by_label ON label_counts(label_id, count);
+                """)
+            // Triggers keep label_counts right for every write path, imports included.
+            try db.execute(sql: """
+                CREATE TRIGGER instances_count_insert AFTER INSERT ON instances
+                WHEN NEW.label_id IS NOT NULL AND NEW.deleted = 0
+                BEGIN
+                    INSERT INTO label_counts (file_id, label_id, count) VALUES (NEW.file_id, NEW.label_id, 1)
+                    ON CONFLICT (file_id, label_id) DO UPDATE SET count = count + 1;
+                END;
+                CREATE TRIGGER instances_count_delete AFTER DELETE ON instances
+                WHEN OLD.label_id IS NOT NULL AND OLD.deleted = 0
+                BEGIN
+                    UPDATE label_counts SET count = count - 1 WHERE file_id = OLD.file_id AND label_id = OLD.label_id;
+                    DELETE FROM label_counts WHERE file_id = OLD.file_id AND label_id = OLD.label_id AND count <= 0;
+                END;
+                CREATE TRIGGER instances_count_update AFTER UPDATE OF file_id, label_id, deleted ON instances
+                BEGIN
+                    UPDATE label_counts SET count = count - 1
+                        WHERE OLD.label_id IS NOT NULL AND OLD.deleted = 0
+                        AND file_id = OLD.file_id AND label_id = OLD.label_id;
+                    DELETE FROM label_counts WHERE file_id = OLD.file_id AND label_id = OLD.label_id AND count <= 0;
+                    INSERT INTO label_counts (file_id, label_id, count)
+                        SELECT NEW.file_id, NEW.label_id, 1 WHERE NEW.label_id IS NOT NULL AND NEW.deleted = 0
+                    ON CONFLICT (file_id, label_id) DO UPDATE SET count = count + 1;
+                END;
+                """)
+        }
+        return migrator
+    }
+}

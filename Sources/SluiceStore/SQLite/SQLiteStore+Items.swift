@@ -1,0 +1,83 @@
+import GRDB
+import SluiceModel
+
+extension SQLiteStore {
+    static let fileColumns = """
+        f.id, f.project_id, f.type, f.name, f.sha256, f.mime_type, f.byte_size, f.width, f.height, \
+        f.frame_count, f.frame_rate, f.metadata, f.status, f.created_at, f.updated_at
+        """
+    static let fileColumnCount = 15
+
+    static let instanceColumns = """
+        i.id, i.file_id, i.label_id, l.name, i.kind, i.x_min, i.y_min, i.x_max, i.y_max, i.area, i.iscrowd, \
+        i.score, i.frame, i.track, i.geometry, i.attributes, i.metadata, i.creator, i.created_at, i.updated_at, i.deleted
+        """
+
+    public func storedItems(datasetID: Int64, range: Range<Int>) async throws -> [StoredItem] {
+        guard !range.isEmpty, range.lowerBound >= 0 else { return [] }
+        return try await pool.read { db in
+            // Two range scans over primary keys: the files at the positions, then their instances.
+            var items: [StoredItem] = []
+            items.reserveCapacity(range.count)
+            var indexByFile: [Int64: Int] = [:]
+            let files = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT df.position, \(Self.fileColumns) FROM dataset_files df JOIN files f ON f.id = df.file_id
+                    WHERE df.dataset_id = ? AND df.position >= ? AND df.position < ? ORDER BY df.position
+                    """,
+                arguments: [datasetID, range.lowerBound, range.upperBound])
+            while let row = try files.next() {
+                let file = try Self.storedFile(row, offset: 1)
+                indexByFile[file.id] = items.count
+                items.append(StoredItem(position: row[0], file: file, instances: []))
+            }
+            guard !items.isEmpty else { return [] }
+            let instances = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT \(Self.instanceColumns) FROM dataset_files df
+                    JOIN instances i ON i.file_id = df.file_id
+                    LEFT JOIN labels l ON l.id = i.label_id
+                    WHERE df.dataset_id = ? AND df.position >= ? AND df.position < ? AND i.deleted = 0
+                    ORDER BY df.position, i.id
+                    """,
+                arguments: [datasetID, range.lowerBound, range.upperBound])
+            while let row = try instances.next() {
+                let instance = try Self.storedInstance(row)
+                // The unique (file_id, dataset_id) index guarantees one position per file.
+                if let index = indexByFile[instance.fileID] {
+                    items[index].instances.append(instance)
+                }
+            }
+            return items
+        }
+    }
+
+    static func storedFile(_ row: Row, offset o: Int) throws -> StoredFile {
+        guard let type = FileType(rawValue: row[o + 2]) else {
+            throw StoreError.invalid("file \(row[o] as Int64) has unknown type \(row[o + 2] as String)")
+        }
+        return StoredFile(
+            id: row[o], projectID: row[o + 1], type: type, name: row[o + 3],
+            media: Media(
+                sha256: row[o + 4], mimeType: row[o + 5], byteSize: row[o + 6], width: row[o + 7],
+                height: row[o + 8], frameCount: row[o + 9], frameRate: row[o + 10]),
+            metadataJSON: row[o + 11], status: AnnotationStatus(rawValue: row[o + 12]) ?? .pending,
+            createdAt: Timestamp(milliseconds: row[o + 13]), updatedAt: Timestamp(milliseconds: row[o + 14]))
+    }
+
+    static func storedInstance(_ row: Row) throws -> StoredInstance {
+        guard let kind = InstanceKind(rawValue: row[4]) else {
+            throw StoreError.invalid("instance \(row[0] as Int64) has unknown kind \(row[4] as String)")
+        }
+        let xMin: Double? = row[5]
+        let bbox: BoundingBox? = xMin.map { BoundingBox(xMin: $0, yMin: row[6], xMax: row[7], yMax: row[8]) }
+        return StoredInstance(
+            id: row[0], fileID: row[1], labelID: row[2], label: row[3], kind: kind, bbox: bbox,
+            geometryJSON: row[14], area: row[9], isCrowd: row[10], score: row[11], frame: row[12], track: row[13],
+            attributesJSON: row[15], metadataJSON: row[16], creator: row[17],
+            createdAt: Timestamp(milliseconds: row[18]), updatedAt: Timestamp(milliseconds: row[19]),
+            isDeleted: row[20])
+    }
+}

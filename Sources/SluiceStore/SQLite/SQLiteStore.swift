@@ -1,0 +1,183 @@
+import Foundation
+import GRDB
+import Logging
+import SluiceModel
+
+/// The embedded store: one SQLite file in WAL mode (one writer, many readers) plus a media directory.
+public final class SQLiteStore: Store {
+    let pool: DatabasePool
+    /// Where media bytes live.
+    public let media: MediaStore
+    /// The SQLite database file.
+    public let databasePath: String
+
+    /// Opens (creating and migrating if needed) the store in `directory`:
+    /// `directory/sluice.sqlite` and `directory/media/`.
+    public convenience init(directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try self.init(
+            databasePath: directory.appendingPathComponent("sluice.sqlite").path,
+            media: MediaStore(root: directory.appendingPathComponent("media")))
+    }
+
+    public init(databasePath: String, media: MediaStore) throws {
+        var configuration = Configuration()
+        configuration.label = "sluice"
+        // Readers never wait for the writer in WAL mode; writers wait for each other, not fail.
+        configuration.busyMode = .timeout(30)
+        configuration.maximumReaderCount = 8
+        configuration.prepareDatabase { db in
+            // NORMAL is durable in WAL mode except for the last commits before a power loss.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        pool = try DatabasePool(path: databasePath, configuration: configuration)
+        self.databasePath = databasePath
+        self.media = media
+        try Migrations.migrator.migrate(pool)
+    }
+
+    public func ensureProject(_ project: Project) async throws -> Project {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO projects (id, name, is_public, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                arguments: [project.id, project.name, project.isPublic, project.createdAt.milliseconds])
+            return try Self.fetchProject(db, id: project.id)!
+        }
+    }
+
+    public func project(id: String) async throws -> Project? {
+        try await pool.read { db in try Self.fetchProject(db, id: id) }
+    }
+
+    public func projects() async throws -> [Project] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, is_public, created_at FROM projects ORDER BY id").map(Self.project)
+        }
+    }
+
+    public func ensureDataset(projectID: String, name: String) async throws -> Dataset {
+        try await pool.write { db in try Self.ensureDataset(db, projectID: projectID, name: name) }
+    }
+
+    public func dataset(id: Int64) async throws -> Dataset? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "\(Self.datasetColumns) WHERE id = ?", arguments: [id]).map(Self.dataset)
+        }
+    }
+
+    public func dataset(projectID: String, name: String) async throws -> Dataset? {
+        try await pool.read { db in try Self.fetchDataset(db, projectID: projectID, name: name) }
+    }
+
+    public func datasets(projectID: String) async throws -> [Dataset] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "\(Self.datasetColumns) WHERE project_id = ? ORDER BY id", arguments: [projectID])
+                .map(Self.dataset)
+        }
+    }
+
+    public func labels(projectID: String) async throws -> [Label] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, name, color, supercategory, keypoint_names, skeleton FROM labels
+                    WHERE project_id = ? ORDER BY id
+                    """,
+                arguments: [projectID]
+            ).map { row in
+                Label(
+                    id: row[0], name: row[1], color: row[2], supercategory: row[3],
+                    keypointNames: try (row[4] as String?).map { try JSONColumn.decode([String].self, from: $0) },
+                    skeleton: try (row[5] as String?).map { try JSONColumn.decode([[Int]].self, from: $0) })
+            }
+        }
+    }
+
+    public func attributeGroups(projectID: String) async throws -> [AttributeGroup] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, name, kind, options FROM attribute_groups WHERE project_id = ? ORDER BY id",
+                arguments: [projectID]
+            ).map { row in
+                AttributeGroup(
+                    id: row[0], name: row[1], kind: AttributeKind(rawValue: row[2]) ?? .text,
+                    options: try JSONColumn.decode([String].self, from: row[3]))
+            }
+        }
+    }
+
+    public func labelCounts(fileID: Int64) async throws -> [LabelCount] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT label_id, count FROM label_counts WHERE file_id = ? ORDER BY label_id",
+                arguments: [fileID]
+            ).map { LabelCount(fileID: fileID, labelID: $0[0], count: $0[1]) }
+        }
+    }
+
+    public func file(id: Int64) async throws -> File? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.fileColumns) FROM files f WHERE f.id = ?", arguments: [id])
+                .map { try Self.storedFile($0, offset: 0).decoded() }
+        }
+    }
+
+    /// Creates an attribute group (or returns the existing one of that name).
+    public func ensureAttributeGroup(projectID: String, name: String, kind: AttributeKind, options: [String])
+        async throws -> AttributeGroup
+    {
+        let optionsJSON = try JSONColumn.encode(options)
+        return try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO attribute_groups (project_id, name, kind, options) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (project_id, name) DO NOTHING
+                    """,
+                arguments: [projectID, name, kind.rawValue, optionsJSON])
+            let row = try Row.fetchOne(
+                db, sql: "SELECT id, name, kind, options FROM attribute_groups WHERE project_id = ? AND name = ?",
+                arguments: [projectID, name])!
+            return AttributeGroup(
+                id: row[0], name: row[1], kind: AttributeKind(rawValue: row[2]) ?? .text,
+                options: try JSONColumn.decode([String].self, from: row[3]))
+        }
+    }
+
+    // MARK: Row mapping shared by reads and writes
+
+    static func fetchProject(_ db: GRDB.Database, id: String) throws -> Project? {
+        try Row.fetchOne(db, sql: "SELECT id, name, is_public, created_at FROM projects WHERE id = ?", arguments: [id])
+            .map(project)
+    }
+
+    static func project(_ row: Row) -> Project {
+        Project(id: row[0], name: row[1], isPublic: row[2], createdAt: Timestamp(milliseconds: row[3]))
+    }
+
+    static let datasetColumns = "SELECT id, project_id, name, file_count, version, created_at FROM datasets"
+
+    static func dataset(_ row: Row) -> Dataset {
+        Dataset(
+            id: row[0], projectID: row[1], name: row[2], count: row[3], version: row[4],
+            createdAt: Timestamp(milliseconds: row[5]))
+    }
+
+    static func fetchDataset(_ db: GRDB.Database, projectID: String, name: String) throws -> Dataset? {
+        try Row.fetchOne(db, sql: "\(datasetColumns) WHERE project_id = ? AND name = ?", arguments: [projectID, name])
+            .map(dataset)
+    }
+
+    static func ensureDataset(_ db: GRDB.Database, projectID: String, name: String) throws -> Dataset {
+        guard try fetchProject(db, id: projectID) != nil else { throw StoreError.projectNotFound(projectID) }
+        try db.execute(
+            sql: """
+                INSERT INTO datasets (project_id, name, created_at) VALUES (?, ?, ?)
+                ON CONFLICT (project_id, name) DO NOTHING
+                """,
+            arguments: [projectID, name, Timestamp.now().milliseconds])
+        return try fetchDataset(db, projectID: projectID, name: name)!
+    }
+}

@@ -1,0 +1,86 @@
+import SluiceModel
+
+/// The storage engine behind a server: projects, datasets, files, labels and instances.
+///
+/// Engines (SQLite embedded, PostgreSQL for several servers) pass one behavioural test suite.
+public protocol Store: Sendable {
+    /// Where media bytes live, shared by every server on this store.
+    var media: MediaStore { get }
+
+    /// Creates the project, or returns the existing one with that id unchanged.
+    func ensureProject(_ project: Project) async throws -> Project
+    func project(id: String) async throws -> Project?
+    func projects() async throws -> [Project]
+
+    /// Creates the dataset, or returns the existing one of that name.
+    func ensureDataset(projectID: String, name: String) async throws -> Dataset
+    func dataset(id: Int64) async throws -> Dataset?
+    func dataset(projectID: String, name: String) async throws -> Dataset?
+    func datasets(projectID: String) async throws -> [Dataset]
+
+    /// The project's labels in id order: the order that tensor `labels` indices refer to.
+    func labels(projectID: String) async throws -> [Label]
+    func attributeGroups(projectID: String) async throws -> [AttributeGroup]
+    /// Instance counts per label for one file, as maintained on every write.
+    func labelCounts(fileID: Int64) async throws -> [LabelCount]
+
+    func file(id: Int64) async throws -> File?
+    /// The items at `range` of the dataset, in position order, clipped to the dataset's end.
+    func storedItems(datasetID: Int64, range: Range<Int>) async throws -> [StoredItem]
+
+    /// Runs `body` in one write transaction: everything it wrote is kept, or nothing is
+    /// when it throws. The dataset's count and version are brought up to date at commit.
+    func performImport<T: Sendable>(
+        projectID: String, datasetName: String, _ body: @escaping @Sendable (any ImportWriter) throws -> T
+    ) async throws -> T
+
+    /// Adds one instance to a file (outside of imports) and advances the versions of the
+    /// datasets that hold the file.
+    func addInstance(_ instance: Instance) async throws -> Instance
+    /// Soft-deletes an instance; label counts and dataset versions follow.
+    func deleteInstance(id: Int64) async throws
+}
+
+extension Store {
+    /// The item at one position, or nil past the end.
+    public func storedItem(datasetID: Int64, position: Int) async throws -> StoredItem? {
+        try await storedItems(datasetID: datasetID, range: position..<(position + 1)).first
+    }
+
+    /// Decoded items at `range` (tests, exports and other in-process readers).
+    public func items(datasetID: Int64, range: Range<Int>) async throws -> [Item] {
+        try await storedItems(datasetID: datasetID, range: range).map { try $0.decoded() }
+    }
+}
+
+/// How many live instances of one label a file has.
+public struct LabelCount: Sendable, Hashable, Codable {
+    public var fileID: Int64
+    public var labelID: Int64
+    public var count: Int
+
+    public init(fileID: Int64, labelID: Int64, count: Int) {
+        self.fileID = fileID
+        self.labelID = labelID
+        self.count = count
+    }
+}
+
+/// Errors of the storage layer.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case projectNotFound(String)
+    case datasetNotFound(String)
+    case fileNotFound(Int64)
+    case instanceNotFound(Int64)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .projectNotFound(let id): "no project with id '\(id)'"
+        case .datasetNotFound(let name): "no dataset '\(name)'"
+        case .fileNotFound(let id): "no file with id \(id)"
+        case .instanceNotFound(let id): "no instance with id \(id)"
+        case .invalid(let message): message
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import SluiceModel
+
+/// An item as the store reads it: scalar columns decoded, JSON columns kept as the text
+/// they are stored as, so the server can write them to the wire without a decode/encode round.
+public struct StoredItem: Sendable {
+    public var position: Int
+    public var file: StoredFile
+    public var instances: [StoredInstance]
+
+    public init(position: Int, file: StoredFile, instances: [StoredInstance]) {
+        self.position = position
+        self.file = file
+        self.instances = instances
+    }
+
+    /// The item as model values.
+    public func decoded() throws -> Item {
+        Item(position: position, file: try file.decoded(), instances: try instances.map { try $0.decoded() })
+    }
+}
+
+/// A file row with its metadata as stored JSON text.
+public struct StoredFile: Sendable {
+    public var id: Int64
+    public var projectID: String
+    public var type: FileType
+    public var name: String
+    public var media: Media
+    public var metadataJSON: String
+    public var status: AnnotationStatus
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public func decoded() throws -> File {
+        File(
+            id: id, projectID: projectID, type: type, name: name, media: media,
+            metadata: try JSONColumn.decode([String: JSONValue].self, from: metadataJSON),
+            status: status, createdAt: createdAt, updatedAt: updatedAt)
+    }
+}
+
+/// An instance row with geometry, attributes and metadata as stored JSON text.
+public struct StoredInstance: Sendable {
+    public var id: Int64
+    public var fileID: Int64
+    public var labelID: Int64?
+    public var label: String?
+    public var kind: InstanceKind
+    public var bbox: BoundingBox?
+    public var geometryJSON: String
+    public var area: Double?
+    public var isCrowd: Bool
+    public var score: Double?
+    public var frame: Int?
+    public var track: Int?
+    public var attributesJSON: String
+    public var metadataJSON: String
+    public var creator: String?
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+    public var isDeleted: Bool
+
+    public func decoded() throws -> Instance {
+        Instance(
+            id: id, fileID: fileID, labelID: labelID, label: label, kind: kind, bbox: bbox,
+            geometry: try JSONColumn.decode(Geometry.self, from: geometryJSON), area: area, isCrowd: isCrowd,
+            score: score, frame: frame, track: track,
+            attributes: try JSONColumn.decode([String: JSONValue].self, from: attributesJSON),
+            metadata: try JSONColumn.decode([String: JSONValue].self, from: metadataJSON),
+            creator: creator, createdAt: createdAt, updatedAt: updatedAt, isDeleted: isDeleted)
+    }
+}
+
+/// Encoding of the JSON columns: compact, keys sorted so equal values store equal text.
+enum JSONColumn {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func encodeObject(_ value: [String: JSONValue]) -> String {
+        guard !value.isEmpty else { return "{}" }
+        var out = JSONOutput()
+        out.object(value)
+        return out.string
+    }
+
+    static func encodeGeometry(_ geometry: Geometry) -> String {
+        guard !geometry.isEmpty else { return "{}" }
+        var out = JSONOutput()
+        out.geometry(geometry)
+        return out.string
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
