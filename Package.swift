@@ -53,6 +53,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -83,6 +84,8 @@ let package = Package(
             dependencies: [
                 "SluiceModel", "SluiceStore", "SluiceImport", "SluiceServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/SluiceTestSupport",
             swiftSettings: swiftSettings
@@ -112,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceTests",
-            dependencies: ["Sluice", "SluiceTestSupport"],
+            dependencies: ["Sluice", "SluiceTestSupport", "SluiceImport", "SluiceStore", "SluiceServer"],
             swiftSettings: swiftSettings
         ),
     ]

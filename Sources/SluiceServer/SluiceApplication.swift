@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOFoundationCompat
 import SluiceModel
 import SluiceStore
 
@@ -122,6 +123,21 @@ extension Response {
 }
 
 extension Request {
+    /// The JSON body as `T`; 400 `bad_body` naming the field at fault.
+    func decodeBody<T: Decodable>(as type: T.Type, context: SluiceRequestContext) async throws -> T {
+        let buffer = try await body.collect(upTo: 1 << 20)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError(.badRequest, code: "bad_body", message: "the request body needs '\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(expected, context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, code: "bad_body", message: "'\(path)' must be \(expected)")
+        } catch {
+            throw APIError(.badRequest, code: "bad_body", message: "the request body is not valid JSON")
+        }
+    }
+
     /// An integer query parameter, `defaultValue` when absent; 400 when not an integer.
     func integer(_ name: String, default defaultValue: Int) throws -> Int {
         guard let text = uri.queryParameters.get(name) else { return defaultValue }

@@ -24,7 +24,7 @@ struct ProjectRoutes {
         let store = api.store
         registry.get("/projects") { _, _ in try .json(try await store.projects()) }
         registry.post("/projects") { request, context in
-            let body = try await request.decode(as: CreateProject.self, context: context)
+            let body = try await request.decodeBody(as: CreateProject.self, context: context)
             guard Self.isValidProjectID(body.id) else {
                 throw APIError.badParameter("id", "use letters, digits, '-' and '_' (1 to 100 characters)")
             }
@@ -45,7 +45,7 @@ struct ProjectRoutes {
         }
         registry.post("/projects/{project}/datasets") { request, context in
             let project = try await Self.project(store, context)
-            let body = try await request.decode(as: CreateDataset.self, context: context)
+            let body = try await request.decodeBody(as: CreateDataset.self, context: context)
             guard !body.name.isEmpty else { throw APIError.badParameter("name", "a dataset needs a name") }
             return try .json(try await store.ensureDataset(projectID: project.id, name: body.name), status: .created)
         }

@@ -1,0 +1,210 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SluiceModel
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceServer
+
+/// In-process router tests of the v1 API over a real SQLite store holding the sample.
+@Suite struct APITests {
+    func withSampleApp(_ body: @escaping @Sendable (any TestClientProtocol, SQLiteStore, Dataset) async throws -> Void)
+        async throws
+    {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            let (router, _) = SluiceAPI.buildRouter(store: store, configuration: ServerConfiguration(maxPageSize: 5))
+            try await Application(router: router).test(.router) { client in
+                try await body(client, store, dataset)
+            }
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(buffer: response.body))
+    }
+
+    static func errorCode(_ response: TestResponse) throws -> String {
+        try decode(ErrorResponse.self, response).error.code
+    }
+
+    @Test func listsProjectsDatasetsAndLabels() async throws {
+        try await withSampleApp { client, _, dataset in
+            let projects = try await client.execute(uri: "/api/v1/projects", method: .get) { try Self.decode([Project].self, $0) }
+            #expect(projects.map(\.id) == ["coco-dataset"])
+            let datasets = try await client.execute(uri: "/api/v1/projects/coco-dataset/datasets?name=Default", method: .get) {
+                try Self.decode([Dataset].self, $0)
+            }
+            #expect(datasets == [dataset])
+            let none = try await client.execute(uri: "/api/v1/projects/coco-dataset/datasets?name=Nope", method: .get) {
+                try Self.decode([Dataset].self, $0)
+            }
+            #expect(none.isEmpty)
+            let labels = try await client.execute(uri: "/api/v1/projects/coco-dataset/labels", method: .get) {
+                try Self.decode([Label].self, $0)
+            }
+            #expect(labels.map(\.name) == ["person"])
+            #expect(labels[0].keypointNames?.count == 17)
+            let groups = try await client.execute(uri: "/api/v1/projects/coco-dataset/attribute-groups", method: .get) {
+                try Self.decode([AttributeGroup].self, $0)
+            }
+            #expect(groups.isEmpty)
+            try await client.execute(uri: "/api/v1/projects/missing", method: .get) { response in
+                #expect(response.status == .notFound)
+                let code = try Self.errorCode(response)
+                #expect(code == "not_found")
+            }
+        }
+    }
+
+    @Test func countAndItemByPosition() async throws {
+        try await withSampleApp { client, store, dataset in
+            let count = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/count", method: .get) {
+                try Self.decode(CountResponse.self, $0)
+            }
+            #expect(count.count == 9)
+            let item = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/items/7", method: .get) { response in
+                #expect(response.headers[.contentType] == "application/json")
+                return try Self.decode(Item.self, response)
+            }
+            let expected = try await store.items(datasetID: dataset.id, range: 7..<8)[0]
+            #expect(item == expected, "the hand-written wire JSON decodes to the stored item")
+        }
+    }
+
+    @Test func positionPastEndIs404() async throws {
+        try await withSampleApp { client, _, dataset in
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/items/9", method: .get) { response in
+                #expect(response.status == .notFound)
+                let body = try Self.decode(ErrorResponse.self, response)
+                #expect(body.error.code == "position_out_of_range")
+                #expect(body.error.detail == .object(["count": 9]))
+            }
+        }
+    }
+
+    @Test(arguments: [
+        "/items/-1", "/items/abc", "/items?start=-1", "/items?start=4&end=2", "/items?start=x", "/items?end=1.5",
+    ])
+    func badParametersAre400(suffix: String) async throws {
+        try await withSampleApp { client, _, dataset in
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)\(suffix)", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let code = try Self.errorCode(response)
+                #expect(code == "bad_parameter")
+            }
+        }
+        try await withSampleApp { client, _, _ in
+            try await client.execute(uri: "/api/v1/datasets/abc/count", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func pagesAreClippedToTheDatasetAndThePageLimit() async throws {
+        try await withSampleApp { client, _, dataset in
+            let page = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/items?start=1&end=100", method: .get) {
+                try Self.decode(ItemPage.self, $0)
+            }
+            #expect(page.start == 1 && page.end == 6 && page.count == 9, "page limit 5")
+            #expect(page.items.map(\.position) == [1, 2, 3, 4, 5])
+            let tail = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/items?start=6&end=100", method: .get) {
+                try Self.decode(ItemPage.self, $0)
+            }
+            #expect(tail.items.map(\.position) == [6, 7, 8] && tail.end == 9)
+            let past = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/items?start=20&end=30", method: .get) {
+                try Self.decode(ItemPage.self, $0)
+            }
+            #expect(past.items.isEmpty && past.end == 20)
+        }
+    }
+
+    @Test func mediaHasLengthETagAndRanges() async throws {
+        try await withSampleApp { client, store, dataset in
+            let file = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: store.media.path(for: file.media.sha256!)))
+            let uri = "/api/v1/files/\(file.id)/media"
+            let etag = try await client.execute(uri: uri, method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentLength] == String(bytes.count))
+                #expect(response.headers[.contentType] == "image/jpeg")
+                #expect(Data(buffer: response.body) == bytes)
+                return try #require(response.headers[.eTag])
+            }
+            #expect(etag == "\"\(file.media.sha256!)\"")
+            try await client.execute(uri: uri, method: .get, headers: [.ifNoneMatch: etag]) { response in
+                #expect(response.status == .notModified)
+                #expect(response.body.readableBytes == 0)
+            }
+            try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=10-19"]) { response in
+                #expect(response.status == .partialContent)
+                #expect(response.headers[.contentRange] == "bytes 10-19/\(bytes.count)")
+                #expect(Data(buffer: response.body) == bytes[10..<20])
+            }
+            try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=-5"]) { response in
+                #expect(Data(buffer: response.body) == bytes.suffix(5))
+            }
+            try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=\(bytes.count)-"]) { response in
+                #expect(response.status == .rangeNotSatisfiable)
+                #expect(response.headers[.contentRange] == "bytes */\(bytes.count)")
+            }
+            try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=0-1", .ifRange: "\"other\""]) { response in
+                #expect(response.status == .ok, "a stale If-Range gets the whole body")
+            }
+            try await client.execute(uri: uri, method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentLength] == String(bytes.count))
+            }
+        }
+    }
+
+    @Test func createsProjectsAndDatasets() async throws {
+        try await withSampleApp { client, _, _ in
+            let body = ByteBuffer(string: #"{"id": "new-project", "name": "New", "public": false}"#)
+            let project = try await client.execute(uri: "/api/v1/projects", method: .post, body: body) { response in
+                #expect(response.status == .created)
+                return try Self.decode(Project.self, response)
+            }
+            #expect(project.id == "new-project" && !project.isPublic)
+            try await client.execute(uri: "/api/v1/projects", method: .post, body: ByteBuffer(string: #"{"id": "bad id!"}"#)) {
+                #expect($0.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/v1/projects", method: .post, body: ByteBuffer(string: #"{"name": 3}"#)) {
+                #expect($0.status == .badRequest)
+                let code = try Self.errorCode($0)
+                #expect(code == "bad_body")
+                let message = try Self.decode(ErrorResponse.self, $0).error.message
+                #expect(message.contains("id"), "the message names the missing field: \(message)")
+            }
+            let dataset = try await client.execute(
+                uri: "/api/v1/projects/new-project/datasets", method: .post, body: ByteBuffer(string: #"{"name": "Train"}"#)
+            ) { try Self.decode(Dataset.self, $0) }
+            #expect(dataset.name == "Train" && dataset.count == 0)
+        }
+    }
+
+    @Test func unknownRoutesAnswerWithTheJSONErrorShape() async throws {
+        try await withSampleApp { client, _, _ in
+            try await client.execute(uri: "/api/v1/nothing-here", method: .get) { response in
+                #expect(response.status == .notFound)
+                let code = try Self.errorCode(response)
+                #expect(code == "not_found")
+            }
+        }
+    }
+}
+
+extension ByteRange {}
+
+@Suite struct ByteRangeTests {
+    @Test(arguments: [
+        ("bytes=0-0", 10, Optional(0...0)), ("bytes=2-", 10, 2...9), ("bytes=-3", 10, 7...9), ("bytes=-30", 10, 0...9),
+        ("bytes=5-100", 10, 5...9), ("bytes=10-", 10, nil), ("bytes=4-2", 10, nil), ("bytes=0-1,3-4", 10, nil),
+        ("items=0-1", 10, nil), ("bytes=-0", 10, nil),
+    ])
+    func parses(header: String, size: Int, expected: ClosedRange<Int>?) {
+        #expect(ByteRange.parse(header, size: size) == expected)
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import SluiceModel
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceStore
+
+@Suite struct SQLiteStoreTests {
+    @Test func reopensWithDataAndWALMode() async throws {
+        try await withTemporaryDirectory { directory in
+            do {
+                let store = try SQLiteStore(directory: directory)
+                try await store.importSample()
+            }
+            let reopened = try SQLiteStore(directory: directory)
+            #expect(try await reopened.dataset(projectID: "coco-dataset", name: "Default")?.count == 9)
+            let mode = try await reopened.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+            #expect(mode == "wal")
+        }
+    }
+
+    @Test func ensureProjectAndDatasetAreIdempotent() async throws {
+        try await withTemporaryStore { store, _ in
+            let a = try await store.ensureProject(Project(id: "p", name: "First"))
+            let b = try await store.ensureProject(Project(id: "p", name: "Second"))
+            #expect(a == b && b.name == "First")
+            let d1 = try await store.ensureDataset(projectID: "p", name: "D")
+            let d2 = try await store.ensureDataset(projectID: "p", name: "D")
+            #expect(d1 == d2)
+            await #expect(throws: StoreError.projectNotFound("nope")) {
+                _ = try await store.ensureDataset(projectID: "nope", name: "D")
+            }
+        }
+    }
+
+    @Test func rangesAreClippedAndOrdered() async throws {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            #expect(try await store.items(datasetID: dataset.id, range: 7..<100).map(\.position) == [7, 8])
+            #expect(try await store.items(datasetID: dataset.id, range: 9..<12).isEmpty)
+            #expect(try await store.storedItem(datasetID: dataset.id, position: 3)?.position == 3)
+            let all = try await store.items(datasetID: dataset.id, range: 0..<9)
+            #expect(all.map(\.position) == Array(0..<9))
+            #expect(all.flatMap(\.instances).count == 24)
+            for item in all {
+                #expect(item.instances.allSatisfy { $0.fileID == item.file.id })
+                #expect(item.instances.map(\.id) == item.instances.map(\.id).sorted())
+            }
+        }
+    }
+
+    @Test func labelCountsFollowEveryWrite() async throws {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            let item = try await store.items(datasetID: dataset.id, range: 0..<1)[0]
+            let person = try #require(item.instances.first?.labelID)
+            let before = try await store.labelCounts(fileID: item.file.id)
+            #expect(before == [LabelCount(fileID: item.file.id, labelID: person, count: item.instances.count)])
+
+            let added = try await store.addInstance(
+                Instance(fileID: item.file.id, labelID: person, kind: .box, bbox: BoundingBox(xMin: 1, yMin: 2, xMax: 3, yMax: 4)))
+            #expect(added.label == "person" && added.id > 0)
+            #expect(try await store.labelCounts(fileID: item.file.id).first?.count == item.instances.count + 1)
+
+            for instance in item.instances + [added] {
+                try await store.deleteInstance(id: instance.id)
+            }
+            #expect(try await store.labelCounts(fileID: item.file.id).isEmpty)
+            #expect(try await store.items(datasetID: dataset.id, range: 0..<1)[0].instances.isEmpty)
+            await #expect(throws: StoreError.instanceNotFound(added.id)) { try await store.deleteInstance(id: added.id) }
+        }
+    }
+
+    @Test func writesAdvanceTheDatasetVersion() async throws {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            #expect(dataset.version == 3, "one version per import")
+            let item = try await store.items(datasetID: dataset.id, range: 0..<1)[0]
+            _ = try await store.addInstance(Instance(fileID: item.file.id, labelID: nil, kind: .global, bbox: nil))
+            #expect(try await store.dataset(id: dataset.id)?.version == 4)
+        }
+    }
+
+    @Test func everyInstanceKindRoundTrips() async throws {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            let file = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file
+            let shapes: [(InstanceKind, Geometry)] = [
+                (.box, Geometry()),
+                (.polygon, Geometry(polygon: [[0, 0, 10, 0, 10, 10], [1, 1, 2, 1, 2, 2]])),
+                (.mask, Geometry(mask: RLEMask(height: 4, width: 2, counts: .runs([1, 3, 4])))),
+                (.point, Geometry(points: [Point(x: 3, y: 4), Point(x: 5, y: 6)])),
+                (.line, Geometry(line: [Point(x: 0, y: 0), Point(x: 9, y: 9.5)])),
+                (.keypoints, Geometry(keypoints: [Keypoint(x: 1, y: 2, visibility: 2), Keypoint(x: 0, y: 0, visibility: 0)])),
+                (.ellipse, Geometry(ellipse: Ellipse(centerX: 5, centerY: 5, radiusX: 2, radiusY: 1, angle: 90))),
+                (.cuboid, Geometry(cuboid: Cuboid(
+                    front: [Point(x: 0, y: 0), Point(x: 2, y: 0), Point(x: 2, y: 2), Point(x: 0, y: 2)],
+                    back: [Point(x: 1, y: 1), Point(x: 3, y: 1), Point(x: 3, y: 3), Point(x: 1, y: 3)]))),
+                (.global, Geometry()),
+            ]
+            for (kind, geometry) in shapes {
+                let bbox: BoundingBox? = kind == .box || kind == .mask ? BoundingBox(xMin: 0, yMin: 0, xMax: 2, yMax: 4) : nil
+                let added = try await store.addInstance(
+                    Instance(fileID: file.id, labelID: nil, kind: kind, bbox: bbox, geometry: geometry,
+                             attributes: ["occluded": true, "note": "a \"quoted\" ü"]))
+                #expect(added.kind == kind)
+                #expect(added.geometry == geometry)
+                #expect(added.attributes == ["occluded": true, "note": "a \"quoted\" ü"])
+                if kind == .global {
+                    #expect(added.bbox == nil)
+                } else {
+                    #expect(added.bbox != nil, "\(kind) has indexed box columns")
+                }
+            }
+            let ellipse = try #require(Geometry(ellipse: Ellipse(centerX: 5, centerY: 5, radiusX: 2, radiusY: 1, angle: 90)).bounds(for: .ellipse))
+            #expect(abs(ellipse.xMin - 4) < 1e-9 && abs(ellipse.yMin - 3) < 1e-9)
+            await #expect(throws: StoreError.self) {
+                _ = try await store.addInstance(Instance(fileID: file.id, labelID: nil, kind: .polygon, bbox: nil))
+            }
+        }
+    }
+
+    @Test func aFileCanBelongToSeveralDatasets() async throws {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            let file = try await store.items(datasetID: dataset.id, range: 4..<5)[0].file
+            let other = try await store.performImport(projectID: "coco-dataset", datasetName: "Subset") { writer in
+                try writer.append(fileID: file.id)
+                return writer.datasetID
+            }
+            #expect(try await store.dataset(id: other)?.count == 1)
+            let item = try await store.items(datasetID: other, range: 0..<1)[0]
+            #expect(item.file == file && item.position == 0)
+            #expect(try await store.dataset(id: dataset.id)?.count == 9)
+        }
+    }
+}
+
+@Suite struct MediaStoreTests {
+    @Test func putIsContentAddressedAndIdempotent() async throws {
+        try await withTemporaryDirectory { directory in
+            let media = try MediaStore(root: directory.appendingPathComponent("media"))
+            let photo = Fixtures.path("coco/crowdpose/106848.jpg")
+            let a = try media.put(fileAt: photo)
+            let b = try media.put(fileAt: photo)
+            #expect(a == b)
+            #expect(a.sha256.count == 64 && a.mimeType == "image/jpeg")
+            #expect(a.width == 640 && a.height == 425, "size read from the JPEG header matches the COCO record")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: media.path(for: a.sha256))) == Data(contentsOf: URL(fileURLWithPath: photo)))
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: media.root.path).filter { $0.hasPrefix("staging") }
+            #expect(leftovers.isEmpty)
+        }
+    }
+
+    @Test func headersOfEveryFixturePhotoMatchTheirCOCOSize() throws {
+        for set in Fixtures.sampleSets {
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: set.annotationsPath)))
+            for image in (object as! [String: Any])["images"] as! [[String: Any]] {
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: set.imagesPath + "/" + (image["file_name"] as! String)))
+                let header = try #require(ImageHeader(bytes: [UInt8](bytes.prefix(65_536))))
+                #expect(header.width == image["width"] as? Int && header.height == image["height"] as? Int)
+            }
+        }
+        #expect(ImageHeader(bytes: Array("not an image".utf8)) == nil)
+    }
+}
