@@ -36,6 +36,7 @@ let package = Package(
             dependencies: [
                 "SluiceModel", "SluiceQuery",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A handle on a dataset: positional access and streaming of its items.
 ///
 /// Positions are stable: appends never move them. Every property and call asks the server,
@@ -24,7 +26,8 @@ public struct Dataset: Sendable {
         get async throws {
             guard position >= 0 else { throw SluiceError.positionOutOfRange(position: position, count: nil) }
             do {
-                return try await connection.get("/api/v1/datasets/\(id)/items/\(position)")
+                let body = try await connection.getBytes("/api/v1/datasets/\(id)/items/\(position)")
+                return try Self.decode(body) { try WireDecoder.item(from: $0) }
             } catch SluiceError.server(404, "position_out_of_range", _) {
                 throw SluiceError.positionOutOfRange(position: position, count: try? await count)
             }
@@ -50,6 +53,16 @@ public struct Dataset: Sendable {
     }
 
     func page(_ range: Range<Int>) async throws -> ItemPage {
-        try await connection.get("/api/v1/datasets/\(id)/items?start=\(range.lowerBound)&end=\(range.upperBound)")
+        let body = try await connection.getBytes(
+            "/api/v1/datasets/\(id)/items?start=\(range.lowerBound)&end=\(range.upperBound)")
+        return try Self.decode(body) { try WireDecoder.itemPage(from: $0) }
+    }
+
+    static func decode<T>(_ body: ByteBuffer, _ decoder: ([UInt8]) throws -> T) throws -> T {
+        do {
+            return try decoder(Array(body.readableBytesView))
+        } catch {
+            throw SluiceError.badResponse("\(error)")
+        }
     }
 }

@@ -1,3 +1,5 @@
+import SluiceModel
+
 /// Why an import was rejected. Nothing of a rejected import is kept.
 public enum ImportError: Error, Equatable, CustomStringConvertible {
     /// A value is missing or has the wrong shape, at a JSON path such as `annotations[1041].bbox`.

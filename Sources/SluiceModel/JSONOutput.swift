@@ -58,11 +58,52 @@ public struct JSONOutput: Sendable {
     }
 
     public mutating func integer(_ value: Int64) {
-        if value >= 0, value < 10 {
-            bytes.append(UInt8(48 + value))
-        } else {
-            raw(String(value))
+        if value < 0 {
+            guard value != .min else { return raw(String(value)) }
+            bytes.append(UInt8(ascii: "-"))
         }
+        var magnitude = value.magnitude
+        // Digits into a fixed buffer, then appended in order: no String on this hot path.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[23 - count] = UInt8(48 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            bytes.append(contentsOf: buffer[(24 - count)...])
+        }
+    }
+
+    /// Writes `"2026-11-25T05:42:19.123Z"` (with quotes).
+    public mutating func timestamp(_ t: Timestamp) {
+        let parts = t.civil
+        func two(_ out: inout [UInt8], _ v: Int64) {
+            out.append(UInt8(48 + v / 10))
+            out.append(UInt8(48 + v % 10))
+        }
+        bytes.append(UInt8(ascii: "\""))
+        if (0...9999).contains(parts.year) {
+            two(&bytes, parts.year / 100)
+            two(&bytes, parts.year % 100)
+        } else {
+            raw(String(parts.year))
+        }
+        bytes.append(UInt8(ascii: "-"))
+        two(&bytes, parts.month)
+        bytes.append(UInt8(ascii: "-"))
+        two(&bytes, parts.day)
+        bytes.append(UInt8(ascii: "T"))
+        two(&bytes, parts.hour)
+        bytes.append(UInt8(ascii: ":"))
+        two(&bytes, parts.minute)
+        bytes.append(UInt8(ascii: ":"))
+        two(&bytes, parts.second)
+        bytes.append(UInt8(ascii: "."))
+        bytes.append(UInt8(48 + parts.millisecond / 100))
+        two(&bytes, parts.millisecond % 100)
+        bytes.append(contentsOf: [UInt8(ascii: "Z"), UInt8(ascii: "\"")])
     }
 
     public mutating func integer(_ value: Int) { integer(Int64(value)) }

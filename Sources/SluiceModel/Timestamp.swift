@@ -17,8 +17,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    /// The ISO 8601 form, always UTC with three fractional digits.
-    public var description: String {
+    /// The calendar fields in UTC (proleptic Gregorian).
+    public var civil: (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64, millisecond: Int64) {
         // Civil-from-days (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms"): exact and
         // far cheaper than a formatter, which matters when every streamed instance carries times.
         let ms = milliseconds
@@ -33,12 +33,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ v: Int64, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-        }
-        let h = msOfDay / 3_600_000, m = msOfDay / 60_000 % 60, s = msOfDay / 1000 % 60, f = msOfDay % 1000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
+        return (year, month, day, msOfDay / 3_600_000, msOfDay / 60_000 % 60, msOfDay / 1000 % 60, msOfDay % 1000)
+    }
+
+    /// The ISO 8601 form, always UTC with three fractional digits.
+    public var description: String {
+        var out = JSONOutput(capacity: 26)
+        out.timestamp(self)
+        return String(decoding: out.bytes.dropFirst().dropLast(), as: UTF8.self)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (the form this type writes); nil for anything else.

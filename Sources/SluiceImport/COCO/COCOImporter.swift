@@ -77,7 +77,7 @@ struct COCORun {
             throw reader.malformed("$", "a COCO dataset object; this is an array (a results file?)")
         }
         guard first == .beginObject else { throw reader.malformed("$", "a COCO dataset object") }
-        reader.pending = first
+        reader.lookahead = first
         try reader.readObject(at: "$") { reader, key in
             switch key {
             case "categories":
@@ -245,7 +245,7 @@ struct COCORun {
             case "segmentation":
                 switch try reader.nextValueToken(at: at) {
                 case .beginArray:
-                    reader.pending = .beginArray
+                    reader.lookahead = .beginArray
                     var rings: [[Double]] = []
                     try reader.readArray(at: at) { reader, r in
                         let ring = try reader.readNumbers(at: "\(at)[\(r)]", expected: "a list of x, y numbers")
@@ -256,7 +256,7 @@ struct COCORun {
                     }
                     if !rings.isEmpty { polygon = rings }
                 case .beginObject:
-                    reader.pending = .beginObject
+                    reader.lookahead = .beginObject
                     mask = try Self.readRLE(&reader, at: at)
                 case .null: break
                 default: throw reader.malformed(at, "polygons (a list of lists) or an RLE object")
@@ -314,7 +314,7 @@ struct COCORun {
                 switch try reader.nextValueToken(at: at) {
                 case .string(let s): counts = .compressed(s)
                 case .beginArray:
-                    reader.pending = .beginArray
+                    reader.lookahead = .beginArray
                     counts = .runs(try reader.readNumbers(at: at, expected: "run lengths").map { Int($0) })
                 default: throw reader.malformed(at, "run lengths or a compressed RLE string")
                 }

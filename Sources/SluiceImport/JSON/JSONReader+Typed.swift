@@ -39,7 +39,7 @@ extension JSONReader {
     private mutating func peekIsNotEnd(at path: String) throws -> Bool {
         let t = try token(at: path)
         if t == .endArray { return false }
-        pending = t
+        lookahead = t
         return true
     }
 
@@ -115,12 +115,8 @@ extension JSONReader {
         }
     }
 
-    /// The next token, or the one `readArray` looked ahead at.
+    /// The next token (the one `readArray` looked ahead at, if any).
     mutating func nextValueToken(at path: String) throws -> JSONToken {
-        if let t = pending {
-            pending = nil
-            return t
-        }
-        return try token(at: path)
+        try token(at: path)
     }
 }

@@ -32,11 +32,11 @@ extension JSONOutput {
         raw(f.metadataJSON)
         raw(",\"status\":\"")
         raw(f.status.rawValue)
-        raw("\",\"created_at\":\"")
-        raw(f.createdAt.description)
-        raw("\",\"updated_at\":\"")
-        raw(f.updatedAt.description)
-        raw("\"}")
+        raw("\",\"created_at\":")
+        timestamp(f.createdAt)
+        raw(",\"updated_at\":")
+        timestamp(f.updatedAt)
+        raw(UInt8(ascii: "}"))
     }
 
     mutating func media(_ m: Media) {
@@ -133,11 +133,11 @@ extension JSONOutput {
             raw(",\"creator\":")
             string(v)
         }
-        raw(",\"created_at\":\"")
-        raw(i.createdAt.description)
-        raw("\",\"updated_at\":\"")
-        raw(i.updatedAt.description)
-        raw("\",\"deleted\":")
+        raw(",\"created_at\":")
+        timestamp(i.createdAt)
+        raw(",\"updated_at\":")
+        timestamp(i.updatedAt)
+        raw(",\"deleted\":")
         bool(i.isDeleted)
         raw(UInt8(ascii: "}"))
     }

@@ -2,6 +2,34 @@ import GRDB
 
 /// The SQLite schema, one migration per step; never edit a migration that has shipped.
 enum Migrations {
+    /// Keep `label_counts` equal to the live instances per (file, label). Imports drop the
+    /// row-by-row insert and update triggers inside their transaction and count in one
+    /// aggregate at the end (`SQLiteStore.performImport`), then create them again.
+    static let labelCountTriggers = """
+        CREATE TRIGGER instances_count_insert AFTER INSERT ON instances
+        WHEN NEW.label_id IS NOT NULL AND NEW.deleted = 0
+        BEGIN
+            INSERT INTO label_counts (file_id, label_id, count) VALUES (NEW.file_id, NEW.label_id, 1)
+            ON CONFLICT (file_id, label_id) DO UPDATE SET count = count + 1;
+        END;
+        CREATE TRIGGER instances_count_delete AFTER DELETE ON instances
+        WHEN OLD.label_id IS NOT NULL AND OLD.deleted = 0
+        BEGIN
+            UPDATE label_counts SET count = count - 1 WHERE file_id = OLD.file_id AND label_id = OLD.label_id;
+            DELETE FROM label_counts WHERE file_id = OLD.file_id AND label_id = OLD.label_id AND count <= 0;
+        END;
+        CREATE TRIGGER instances_count_update AFTER UPDATE OF file_id, label_id, deleted ON instances
+        BEGIN
+            UPDATE label_counts SET count = count - 1
+                WHERE OLD.label_id IS NOT NULL AND OLD.deleted = 0
+                AND file_id = OLD.file_id AND label_id = OLD.label_id;
+            DELETE FROM label_counts WHERE file_id = OLD.file_id AND label_id = OLD.label_id AND count <= 0;
+            INSERT INTO label_counts (file_id, label_id, count)
+                SELECT NEW.file_id, NEW.label_id, 1 WHERE NEW.label_id IS NOT NULL AND NEW.deleted = 0
+            ON CONFLICT (file_id, label_id) DO UPDATE SET count = count + 1;
+        END;
+        """
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-core") { db in
@@ -95,31 +123,8 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 CREATE INDEX label_counts_by_label ON label_counts(label_id, count);
                 """)
-            // Triggers keep label_counts right for every write path, imports included.
-            try db.execute(sql: """
-                CREATE TRIGGER instances_count_insert AFTER INSERT ON instances
-                WHEN NEW.label_id IS NOT NULL AND NEW.deleted = 0
-                BEGIN
-                    INSERT INTO label_counts (file_id, label_id, count) VALUES (NEW.file_id, NEW.label_id, 1)
-                    ON CONFLICT (file_id, label_id) DO UPDATE SET count = count + 1;
-                END;
-                CREATE TRIGGER instances_count_delete AFTER DELETE ON instances
-                WHEN OLD.label_id IS NOT NULL AND OLD.deleted = 0
-                BEGIN
-                    UPDATE label_counts SET count = count - 1 WHERE file_id = OLD.file_id AND label_id = OLD.label_id;
-                    DELETE FROM label_counts WHERE file_id = OLD.file_id AND label_id = OLD.label_id AND count <= 0;
-                END;
-                CREATE TRIGGER instances_count_update AFTER UPDATE OF file_id, label_id, deleted ON instances
-                BEGIN
-                    UPDATE label_counts SET count = count - 1
-                        WHERE OLD.label_id IS NOT NULL AND OLD.deleted = 0
-                        AND file_id = OLD.file_id AND label_id = OLD.label_id;
-                    DELETE FROM label_counts WHERE file_id = OLD.file_id AND label_id = OLD.label_id AND count <= 0;
-                    INSERT INTO label_counts (file_id, label_id, count)
-                        SELECT NEW.file_id, NEW.label_id, 1 WHERE NEW.label_id IS NOT NULL AND NEW.deleted = 0
-                    ON CONFLICT (file_id, label_id) DO UPDATE SET count = count + 1;
-                END;
-                """)
+            // Triggers keep label_counts right for every write path.
+            try db.execute(sql: labelCountTriggers)
         }
         return migrator
     }

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import SluiceModel
 
 extension SQLiteStore {
@@ -8,8 +9,27 @@ extension SQLiteStore {
         let media = self.media
         return try await pool.write { db in
             let dataset = try Self.ensureDataset(db, projectID: projectID, name: datasetName)
+            // Rowids of INTEGER PRIMARY KEY tables grow from the largest: this import's
+            // instances are exactly those from here on.
+            let firstInstance = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM instances") ?? 1
+            // One aggregate beats a counted upsert per row. The DDL is part of this write
+            // transaction: no other writer runs meanwhile, WAL readers see the old schema,
+            // and a rollback restores the triggers with everything else.
+            try db.execute(sql: "DROP TRIGGER instances_count_insert; DROP TRIGGER instances_count_update")
+            try db.execute(sql: "PRAGMA cache_size = -262144")
+            defer { try? db.execute(sql: "PRAGMA cache_size = -65536") }
             let writer = try SQLiteImportWriter(db: db, projectID: projectID, dataset: dataset, media: media)
             let result = try body(writer)
+            try db.execute(
+                sql: """
+                    INSERT INTO label_counts (file_id, label_id, count)
+                    SELECT file_id, label_id, count(*) FROM instances
+                    WHERE id >= ? AND label_id IS NOT NULL AND deleted = 0 GROUP BY file_id, label_id
+                    ON CONFLICT (file_id, label_id) DO UPDATE SET count = count + excluded.count
+                    """,
+                arguments: [firstInstance])
+            try db.execute(sql: "DROP TRIGGER instances_count_delete")
+            try db.execute(sql: Migrations.labelCountTriggers)
             try db.execute(
                 sql: "UPDATE datasets SET file_count = ?, version = version + 1 WHERE id = ?",
                 arguments: [writer.nextPosition, dataset.id])
@@ -71,14 +91,28 @@ extension SQLiteStore {
         }
         let bbox = instance.bbox ?? instance.geometry.bounds(for: instance.kind)
         let statement = try db.cachedStatement(sql: insertInstanceSQL)
-        let geometry = JSONColumn.encodeGeometry(instance.geometry)
-        statement.setUncheckedArguments([
-            instance.fileID, instance.labelID, instance.kind.rawValue, bbox?.xMin, bbox?.yMin, bbox?.xMax, bbox?.yMax,
-            instance.area, instance.isCrowd, instance.score, instance.frame, instance.track, geometry,
-            JSONColumn.encodeObject(instance.attributes), JSONColumn.encodeObject(instance.metadata),
-            instance.creator, time.milliseconds, time.milliseconds,
-        ])
-        try statement.execute()
+        // Bound through the C API: this runs once per instance of every import, and
+        // GRDB's boxed StatementArguments cost more than the insert itself.
+        var bind = RawBindings(statement)
+        bind.add(instance.fileID)
+        bind.add(instance.labelID)
+        bind.add(instance.kind.rawValue)
+        bind.add(bbox?.xMin)
+        bind.add(bbox?.yMin)
+        bind.add(bbox?.xMax)
+        bind.add(bbox?.yMax)
+        bind.add(instance.area)
+        bind.add(instance.isCrowd ? 1 : 0 as Int64)
+        bind.add(instance.score)
+        bind.add(instance.frame.map(Int64.init))
+        bind.add(instance.track.map(Int64.init))
+        bind.add(JSONColumn.encodeGeometry(instance.geometry))
+        bind.add(JSONColumn.encodeObject(instance.attributes))
+        bind.add(JSONColumn.encodeObject(instance.metadata))
+        bind.add(instance.creator)
+        bind.add(time.milliseconds)
+        bind.add(time.milliseconds)
+        try bind.step(in: db)
         return db.lastInsertedRowID
     }
 }
@@ -174,8 +208,11 @@ final class SQLiteImportWriter: ImportWriter {
         let statement = try db.cachedStatement(
             sql: "INSERT INTO dataset_files (dataset_id, position, file_id) VALUES (?, ?, ?)")
         let position = nextPosition
-        statement.setUncheckedArguments([datasetID, position, fileID])
-        try statement.execute()
+        var bind = RawBindings(statement)
+        bind.add(datasetID)
+        bind.add(Int64(position))
+        bind.add(fileID)
+        try bind.step(in: db)
         nextPosition += 1
         return position
     }
@@ -186,5 +223,60 @@ final class SQLiteImportWriter: ImportWriter {
 
     func storeMedia(at path: String) throws -> StoredMedia {
         try media.put(fileAt: path)
+    }
+}
+
+/// Binds values to a GRDB statement's SQLite handle in parameter order.
+struct RawBindings {
+    let handle: OpaquePointer
+    var index: Int32 = 1
+
+    init(_ statement: Statement) {
+        handle = statement.sqliteStatement
+        // A statement must be reset before it takes new bindings (sqlite3_bind_* docs).
+        sqlite3_reset(handle)
+    }
+
+    /// Runs the bound insert; throws GRDB's error type, with SQLite's message.
+    func step(in db: GRDB.Database) throws {
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else {
+            let message = db.sqliteConnection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: message,
+                sql: sqlite3_sql(handle).map { String(cString: $0) })
+        }
+    }
+
+    // SQLITE_TRANSIENT: SQLite copies the text before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    mutating func add(_ value: Int64?) {
+        if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        index += 1
+    }
+
+    mutating func add(_ value: Double?) {
+        if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        index += 1
+    }
+
+    mutating func add(_ value: String?) {
+        if var value {
+            // An empty buffer may have no address, which SQLite would bind as NULL.
+            guard !value.isEmpty else {
+                sqlite3_bind_text(handle, index, "", 0, Self.transient)
+                index += 1
+                return
+            }
+            value.withUTF8 { text in
+                _ = text.withMemoryRebound(to: CChar.self) {
+                    sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), Self.transient)
+                }
+            }
+        } else {
+            sqlite3_bind_null(handle, index)
+        }
+        index += 1
     }
 }

@@ -5,7 +5,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import SluiceModel
 
 /// One token of a JSON text.
 public enum JSONToken: Equatable, Sendable {
@@ -53,13 +52,8 @@ public struct JSONReader: ~Copyable {
     private var expect: Expect = .value
     /// True right after `[`, where `]` may close an empty array.
     private var arrayJustOpened = false
-    /// A token read ahead by `readArray`, returned by the next typed read.
-    var pending: JSONToken?
-
-    /// Reads the file at `path`.
-    public init(path: String, chunkSize: Int = 1 << 20) throws {
-        self.init(source: try FileByteSource(path: path), chunkSize: chunkSize)
-    }
+    /// A token read ahead and put back: `next()` returns it before reading on.
+    public var lookahead: JSONToken?
 
     /// Reads a JSON text held in memory.
     public init(bytes: [UInt8]) {
@@ -116,7 +110,8 @@ public struct JSONReader: ~Copyable {
         }
     }
 
-    func error(_ message: String) -> JSONSyntaxError {
+    /// A syntax error at the current position.
+    public func error(_ message: String) -> JSONSyntaxError {
         JSONSyntaxError(line: line, column: index - lineStart + 1, message: message)
     }
 
@@ -124,6 +119,10 @@ public struct JSONReader: ~Copyable {
 
     /// The next token; throws `JSONSyntaxError` where the text breaks the grammar.
     public mutating func next() throws -> JSONToken {
+        if let token = lookahead {
+            lookahead = nil
+            return token
+        }
         guard var b = try skipWhitespace() else {
             if expect == .end { return .end }
             throw error("unexpected end of input")
@@ -452,36 +451,6 @@ public struct JSONReader: ~Copyable {
 public protocol ByteSource {
     /// Fills up to `buffer.count` bytes; 0 at the end.
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
-}
-
-/// Bytes of a file, read with read(2).
-public final class FileByteSource: ByteSource {
-    private let fd: Int32
-    /// The file's size in bytes, for progress.
-    public let size: Int
-
-    public init(path: String) throws {
-        fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ImportError.unreadable(path: path) }
-        var info = stat()
-        size = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
-    }
-
-    deinit { close(fd) }
-
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            #if canImport(Glibc)
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            #elseif canImport(Musl)
-            let n = Musl.read(fd, buffer.baseAddress, buffer.count)
-            #else
-            let n = Darwin.read(fd, buffer.baseAddress, buffer.count)
-            #endif
-            if n >= 0 { return n }
-            if errno != EINTR { throw ImportError.unreadable(path: "file descriptor \(fd)") }
-        }
-    }
 }
 
 /// Bytes held in memory.

@@ -1,8 +1,8 @@
 import Foundation
-import SluiceModel
+
 import Testing
 
-@testable import SluiceImport
+@testable import SluiceModel
 
 @Suite struct JSONReaderTests {
     func tokens(_ text: String, chunkSize: Int? = nil) throws -> [JSONToken] {

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (apt packages, pinned pip packages in a
+# local virtual environment) and runs every suite: `swift test`, then the Python tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+
+bash scripts/install-deps.sh
+
+echo "== swift build" >&2
+swift build --build-tests
+echo "== swift test" >&2
+swift test --skip-build
+
+echo "== python tests" >&2
+python3 -m venv .venv
+.venv/bin/pip install -q -r tests/python/requirements.txt
+SLUICE_BIN="$(swift build --show-bin-path)/sluice" .venv/bin/python -m pytest -q tests/python
+
+echo "all suites passed in $(( $(date +%s) - started )) s" >&2
