@@ -16,6 +16,10 @@ let package = Package(
         .library(name: "Sluice", targets: ["Sluice"]),
         .library(name: "SluiceServer", targets: ["SluiceServer"]),
         .executable(name: "sluice", targets: ["sluice"]),
+        // Every library module, for the benchmarks package and other tools built beside Sluice.
+        .library(
+            name: "SluiceKit",
+            targets: ["SluiceModel", "SluiceQuery", "SluiceTensors", "SluiceStore", "SluiceImport", "SluiceServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

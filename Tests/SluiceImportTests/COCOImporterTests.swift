@@ -201,6 +201,16 @@ import Testing
         #expect(result.after == result.before, "nothing of a rejected import is kept")
     }
 
+    @Test func anEarlyStoreSideErrorStopsTheParserOfALargeFile() async throws {
+        // The duplicate id fails on the writer side while the parser thread still has
+        // ~40,000 images to go and is blocked on the full pipe: it must stop, not hang.
+        var images = [#"{"id": 1, "file_name": "a"}"#, #"{"id": 1, "file_name": "b"}"#]
+        for i in 2..<40_000 { images.append(#"{"id": \#(i), "file_name": "f\#(i)"}"#) }
+        let result = try await importVariant(#"{"images": [\#(images.joined(separator: ","))]}"#)
+        #expect("\(try #require(result.error))" == "images[1].id: duplicate image id 1")
+        #expect(result.after == result.before)
+    }
+
     @Test func categoriesAfterAnnotationsAreResolved() async throws {
         let text = """
             {"annotations": [{"id": 7, "image_id": 2, "category_id": 3, "bbox": [1, 1, 2, 2]}],

@@ -120,6 +120,43 @@ import Testing
         }
     }
 
+    static func schemaObjects(_ store: SQLiteStore) async throws -> Set<String> {
+        try await store.pool.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('trigger', 'index') AND name NOT LIKE 'sqlite_%'"))
+        }
+    }
+
+    @Test func importsLeaveTriggersAndIndexesInPlaceWhetherTheySucceedOrFail() async throws {
+        try await withTemporaryStore { store, directory in
+            let before = try await Self.schemaObjects(store)
+            #expect(before.isSuperset(of: ["instances_count_insert", "instances_count_update", "instances_count_delete",
+                                           "instances_by_box", "instances_by_file", "label_counts_by_label"]))
+            let dataset = try await store.importSample()
+            #expect(try await Self.schemaObjects(store) == before)
+            await #expect(throws: StoreError.self) {
+                _ = try await store.performImport(projectID: "coco-dataset", datasetName: "Default") { writer in
+                    _ = try writer.insertFile(NewFile(type: .image, name: "x", media: Media()))
+                    throw StoreError.invalid("abandon")
+                }
+            }
+            #expect(try await Self.schemaObjects(store) == before)
+            #expect(try await store.dataset(id: dataset.id)?.count == 9)
+            // Counts written by the import's aggregate equal a direct count, and the restored
+            // triggers keep them right for writes after it.
+            try await store.importGenerated(files: 300, instancesPerFile: 4, projectID: "coco-dataset", in: directory)
+            let mismatches = try await store.pool.read { db in
+                try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM (
+                        SELECT file_id, label_id, count(*) AS n FROM instances
+                        WHERE label_id IS NOT NULL AND deleted = 0 GROUP BY file_id, label_id) AS direct
+                    FULL OUTER JOIN label_counts c USING (file_id, label_id)
+                    WHERE direct.n IS NOT c.count
+                    """)
+            }
+            #expect(mismatches == 0)
+        }
+    }
+
     @Test func aFileCanBelongToSeveralDatasets() async throws {
         try await withTemporaryStore { store, _ in
             let dataset = try await store.importSample()

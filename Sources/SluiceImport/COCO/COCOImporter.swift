@@ -26,22 +26,58 @@ public struct COCOImporter: Sendable {
     {
         guard try await store.project(id: projectID) != nil else { throw StoreError.projectNotFound(projectID) }
         let importer = self
-        return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
+        let started = ContinuousClock.now
+        var summary = try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
             try importer.run(path: path, writer: writer)
         }
+        // The whole transaction, commit included: what a user waits for.
+        let elapsed = ContinuousClock.now - started
+        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return summary
     }
 
-    /// Runs the import inside an open import transaction.
+    /// Runs the import inside an open import transaction: a parser thread reads the file
+    /// into records while this (the store's writer) thread maps ids and inserts them.
     public func run(path: String, writer: any ImportWriter) throws -> ImportSummary {
         let source = try FileByteSource(path: path)
-        var reader = JSONReader(source: source, chunkSize: 1 << 20)
-        var run = COCORun(
-            writer: writer, totalBytes: source.size, imagesDirectory: imagesDirectory, progress: progress)
-        return try run.importDocument(&reader)
+        let pipe = RecordPipe<(record: COCORecord, bytesRead: Int)>(capacity: 8)
+        let parser = Thread {
+            var reader = JSONReader(source: source, chunkSize: 1 << 20)
+            var batch: [(record: COCORecord, bytesRead: Int)] = []
+            batch.reserveCapacity(1024)
+            do {
+                try COCOParser.parse(&reader) { record, bytesRead in
+                    batch.append((record, bytesRead))
+                    if batch.count == 1024 {
+                        guard pipe.send(batch) else { throw CancellationError() }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty, !pipe.send(batch) { throw CancellationError() }
+                pipe.finish()
+            } catch {
+                pipe.finish(throwing: error)
+            }
+        }
+        parser.name = "sluice-coco-parser"
+        parser.start()
+        var run = COCORun(writer: writer, totalBytes: source.size, imagesDirectory: imagesDirectory, progress: progress)
+        do {
+            while let batch = try pipe.receive() {
+                for (record, bytesRead) in batch {
+                    try run.apply(record)
+                    run.report(bytesRead: bytesRead)
+                }
+            }
+            return try run.finish(bytesRead: source.size)
+        } catch {
+            pipe.cancel()
+            throw error
+        }
     }
 }
 
-/// The state of one import: the id maps and counters; consumed by `importDocument()`.
+/// Applies parsed records to the store: maps COCO ids to store ids, in file order.
 struct COCORun {
     let writer: any ImportWriter
     let totalBytes: Int
@@ -71,259 +107,100 @@ struct COCORun {
         self.progress = progress
     }
 
-    mutating func importDocument(_ reader: inout JSONReader) throws -> ImportSummary {
-        let first = try reader.token(at: "$")
-        if first == .beginArray {
-            throw reader.malformed("$", "a COCO dataset object; this is an array (a results file?)")
+    mutating func apply(_ record: COCORecord) throws {
+        switch record {
+        case .category(let category): try apply(category)
+        case .image(let image): try apply(image)
+        case .annotation(let annotation): try apply(annotation)
         }
-        guard first == .beginObject else { throw reader.malformed("$", "a COCO dataset object") }
-        reader.lookahead = first
-        try reader.readObject(at: "$") { reader, key in
-            switch key {
-            case "categories":
-                try reader.readArray(at: "categories") { reader, i in try self.importCategory(&reader, index: i) }
-            case "images":
-                try reader.readArray(at: "images") { reader, i in try self.importImage(&reader, index: i) }
-            case "annotations":
-                try reader.readArray(at: "annotations") { reader, i in try self.importAnnotation(&reader, index: i) }
-            default:
-                try reader.skipAnyValue(at: key)
-            }
-        }
-        guard try reader.token(at: "$") == .end else { throw reader.malformed("$", "the end of the file") }
+    }
+
+    mutating func finish(bytesRead: Int) throws -> ImportSummary {
         if let (id, path) = pendingImages.min(by: { $0.key < $1.key }) {
             throw ImportError.unknownReference(path: path, kind: "image", id: id)
         }
         if let (id, path) = pendingCategories.min(by: { $0.key < $1.key }) {
             throw ImportError.unknownReference(path: path, kind: "category", id: id)
         }
-        report(bytesRead: reader.bytesRead, force: true)
+        report(bytesRead: bytesRead, force: true)
         return ImportSummary(
             datasetID: writer.datasetID, files: fileCount, instances: instanceCount, labels: Set(labels.values).count,
             media: mediaCount, seconds: Date().timeIntervalSince(started))
     }
 
-    // MARK: Categories
-
-    mutating func importCategory(_ reader: inout JSONReader, index: Int) throws {
-        let path = "categories[\(index)]"
-        var id: Int64?
-        var label = NewLabel(name: "")
-        var hasName = false
-        try reader.readObject(at: path) { reader, key in
-            let at = "\(path).\(key)"
-            switch key {
-            case "id": id = try reader.readInteger(at: at)
-            case "name":
-                label.name = try reader.readString(at: at)
-                hasName = true
-            case "supercategory": label.supercategory = try reader.readOptionalString(at: at)
-            case "keypoints":
-                var names: [String] = []
-                try reader.readArray(at: at) { reader, k in names.append(try reader.readString(at: "\(at)[\(k)]")) }
-                label.keypointNames = names
-            case "skeleton":
-                var edges: [[Int]] = []
-                try reader.readArray(at: at) { reader, k in
-                    let pair = try reader.readNumbers(at: "\(at)[\(k)]", expected: "a pair of keypoint numbers")
-                    guard pair.count == 2 else { throw reader.malformed("\(at)[\(k)]", "a pair of keypoint numbers") }
-                    edges.append(pair.map { Int($0) })
-                }
-                label.skeleton = edges
-            case "color": label.color = try reader.readOptionalString(at: at)
-            default: try reader.skipAnyValue(at: at)
-            }
-        }
-        guard let id else { throw reader.malformed("\(path).id", "an integer category id") }
-        guard hasName, !label.name.isEmpty else { throw reader.malformed("\(path).name", "a category name") }
-        if let existing = labels[id] {
-            guard pendingCategories.removeValue(forKey: id) != nil else {
-                throw ImportError.duplicateID(path: "\(path).id", kind: "category", id: id)
+    mutating func apply(_ category: COCOCategory) throws {
+        if let existing = labels[category.id] {
+            guard pendingCategories.removeValue(forKey: category.id) != nil else {
+                throw ImportError.duplicateID(path: "categories[\(category.index)].id", kind: "category", id: category.id)
             }
             // Annotations came first and used a placeholder label: give their instances the real one.
-            let real = try writer.upsertLabel(label)
+            let real = try writer.upsertLabel(category.label)
             try writer.mergeLabel(existing, into: real)
-            labels[id] = real
+            labels[category.id] = real
         } else {
-            labels[id] = try writer.upsertLabel(label)
+            labels[category.id] = try writer.upsertLabel(category.label)
         }
     }
 
-    mutating func labelID(forCategory id: Int64, path: String) throws -> Int64 {
+    mutating func labelID(forCategory id: Int64, path: @autoclosure () -> String) throws -> Int64 {
         if let label = labels[id] { return label }
         let placeholder = try writer.upsertLabel(NewLabel(name: "coco-category-\(id)-pending-\(UUID().uuidString)"))
         labels[id] = placeholder
-        pendingCategories[id] = path
+        pendingCategories[id] = path()
         return placeholder
     }
 
-    // MARK: Images
-
-    mutating func importImage(_ reader: inout JSONReader, index: Int) throws {
-        let path = "images[\(index)]"
-        var id: Int64?
-        var fileName: String?
-        var width: Int?
-        var height: Int?
-        var metadata: [String: JSONValue] = [:]
-        try reader.readObject(at: path) { reader, key in
-            let at = "\(path).\(key)"
-            switch key {
-            case "id": id = try reader.readInteger(at: at)
-            case "file_name": fileName = try reader.readString(at: at)
-            case "width": width = Int(try reader.readInteger(at: at))
-            case "height": height = Int(try reader.readInteger(at: at))
-            default: metadata[key] = try reader.readAnyValue(at: at)
-            }
-        }
-        guard let id else { throw reader.malformed("\(path).id", "an integer image id") }
-        guard let fileName else { throw reader.malformed("\(path).file_name", "a file name") }
-        metadata["coco_id"] = .number(Double(id))
-        var media = Media(mimeType: MediaType.mimeType(forPath: fileName), width: width, height: height)
+    mutating func apply(_ image: COCOImage) throws {
+        let path = "images[\(image.index)]"
+        var media = Media(mimeType: MediaType.mimeType(forPath: image.fileName), width: image.width, height: image.height)
         if let directory = imagesDirectory {
-            let mediaPath = (directory as NSString).appendingPathComponent(fileName)
+            let mediaPath = (directory as NSString).appendingPathComponent(image.fileName)
             guard FileManager.default.fileExists(atPath: mediaPath) else {
                 throw ImportError.missingMedia(path: "\(path).file_name", file: mediaPath)
             }
             let stored = try writer.storeMedia(at: mediaPath)
             media = Media(
                 sha256: stored.sha256, mimeType: stored.mimeType, byteSize: stored.byteSize,
-                width: width ?? stored.width, height: height ?? stored.height)
+                width: image.width ?? stored.width, height: image.height ?? stored.height)
             mediaCount += 1
         }
-        let file = NewFile(type: .image, name: fileName, media: media, metadata: metadata)
+        let file = NewFile(type: .image, name: image.fileName, media: media, metadata: image.metadata)
         let fileID: Int64
-        if let existing = files[id] {
-            guard pendingImages.removeValue(forKey: id) != nil else {
-                throw ImportError.duplicateID(path: "\(path).id", kind: "image", id: id)
+        if let existing = files[image.id] {
+            guard pendingImages.removeValue(forKey: image.id) != nil else {
+                throw ImportError.duplicateID(path: "\(path).id", kind: "image", id: image.id)
             }
             fileID = existing
             try writer.updateFile(id: fileID, with: file)
         } else {
             fileID = try writer.insertFile(file)
-            files[id] = fileID
+            files[image.id] = fileID
         }
         try writer.append(fileID: fileID)
         fileCount += 1
-        report(bytesRead: reader.bytesRead)
     }
 
-    mutating func fileID(forImage id: Int64, path: String) throws -> Int64 {
+    mutating func fileID(forImage id: Int64, path: @autoclosure () -> String) throws -> Int64 {
         if let file = files[id] { return file }
         // Annotations before images: hold a file row that the image fills in later.
         let placeholder = try writer.insertFile(NewFile(type: .image, name: "", media: Media()))
         files[id] = placeholder
-        pendingImages[id] = path
+        pendingImages[id] = path()
         return placeholder
     }
 
-    // MARK: Annotations
-
-    mutating func importAnnotation(_ reader: inout JSONReader, index: Int) throws {
-        let path = "annotations[\(index)]"
-        var imageID: Int64?
-        var categoryID: Int64?
-        var bbox: BoundingBox?
-        var polygon: [[Double]]?
-        var mask: RLEMask?
-        var keypoints: [Keypoint]?
-        var area: Double?
-        var isCrowd = false
-        var score: Double?
-        var attributes: [String: JSONValue] = [:]
-        var metadata: [String: JSONValue] = [:]
-        try reader.readObject(at: path) { reader, key in
-            let at = "\(path).\(key)"
-            switch key {
-            case "image_id": imageID = try reader.readInteger(at: at)
-            case "category_id": categoryID = try reader.readInteger(at: at)
-            case "bbox":
-                let v = try reader.readNumbers(at: at, expected: "4 numbers")
-                guard v.count == 4 else { throw reader.malformed(at, "4 numbers") }
-                guard v[2] >= 0, v[3] >= 0 else { throw reader.malformed(at, "a non-negative width and height") }
-                bbox = BoundingBox(cocoX: v[0], y: v[1], width: v[2], height: v[3])
-            case "segmentation":
-                switch try reader.nextValueToken(at: at) {
-                case .beginArray:
-                    reader.lookahead = .beginArray
-                    var rings: [[Double]] = []
-                    try reader.readArray(at: at) { reader, r in
-                        let ring = try reader.readNumbers(at: "\(at)[\(r)]", expected: "a list of x, y numbers")
-                        guard ring.count % 2 == 0 else {
-                            throw reader.malformed("\(at)[\(r)]", "an even count of numbers (x, y pairs)")
-                        }
-                        rings.append(ring)
-                    }
-                    if !rings.isEmpty { polygon = rings }
-                case .beginObject:
-                    reader.lookahead = .beginObject
-                    mask = try Self.readRLE(&reader, at: at)
-                case .null: break
-                default: throw reader.malformed(at, "polygons (a list of lists) or an RLE object")
-                }
-            case "keypoints":
-                let v = try reader.readNumbers(at: at, expected: "a list of x, y, visibility numbers")
-                guard v.count % 3 == 0 else { throw reader.malformed(at, "a multiple of 3 numbers (x, y, visibility)") }
-                keypoints = stride(from: 0, to: v.count, by: 3).map {
-                    Keypoint(x: v[$0], y: v[$0 + 1], visibility: Int(v[$0 + 2]))
-                }
-            case "area": area = try reader.readOptionalNumber(at: at)
-            case "iscrowd": isCrowd = try reader.readFlag(at: at)
-            case "score": score = try reader.readOptionalNumber(at: at)
-            case "id": metadata["coco_id"] = .number(Double(try reader.readInteger(at: at)))
-            case "caption": attributes["caption"] = .string(try reader.readString(at: at))
-            case "attributes":
-                guard case .object(let values) = try reader.readAnyValue(at: at) else {
-                    throw reader.malformed(at, "an object of attribute values")
-                }
-                attributes.merge(values) { _, new in new }
-            default: metadata[key] = try reader.readAnyValue(at: at)
-            }
-        }
-        guard let imageID else { throw reader.malformed("\(path).image_id", "an integer image id") }
-        let fileID = try fileID(forImage: imageID, path: "\(path).image_id")
+    mutating func apply(_ a: COCOAnnotation) throws {
+        let fileID = try fileID(forImage: a.imageID, path: "annotations[\(a.index)].image_id")
         // Captions carry category 0 with no categories; no category means no label.
         let labelID: Int64? =
-            if let categoryID, !(categoryID == 0 && attributes["caption"] != nil && labels[0] == nil) {
-                try labelID(forCategory: categoryID, path: "\(path).category_id")
+            if let categoryID = a.categoryID, !(categoryID == 0 && a.attributes["caption"] != nil && labels[0] == nil) {
+                try labelID(forCategory: categoryID, path: "annotations[\(a.index)].category_id")
             } else { nil }
-        let kind: InstanceKind =
-            if keypoints != nil { .keypoints }
-            else if mask != nil { .mask }
-            else if polygon != nil { .polygon }
-            else if bbox != nil { .box }
-            else { .global }
-        let geometry = Geometry(polygon: polygon, mask: mask, keypoints: keypoints)
         try writer.insertInstance(
             NewInstance(
-                fileID: fileID, labelID: labelID, kind: kind, bbox: bbox ?? geometry.bounds(for: kind),
-                geometry: geometry, area: area, isCrowd: isCrowd, score: score, attributes: attributes,
-                metadata: metadata))
+                fileID: fileID, labelID: labelID, kind: a.kind, bbox: a.bbox, geometry: a.geometry, area: a.area,
+                isCrowd: a.isCrowd, score: a.score, attributes: a.attributes, metadata: a.metadata))
         instanceCount += 1
-        report(bytesRead: reader.bytesRead)
-    }
-
-    static func readRLE(_ reader: inout JSONReader, at path: String) throws -> RLEMask {
-        var size: [Double]?
-        var counts: RLEMask.Counts?
-        try reader.readObject(at: path) { reader, key in
-            let at = "\(path).\(key)"
-            switch key {
-            case "size": size = try reader.readNumbers(at: at, expected: "[height, width]")
-            case "counts":
-                switch try reader.nextValueToken(at: at) {
-                case .string(let s): counts = .compressed(s)
-                case .beginArray:
-                    reader.lookahead = .beginArray
-                    counts = .runs(try reader.readNumbers(at: at, expected: "run lengths").map { Int($0) })
-                default: throw reader.malformed(at, "run lengths or a compressed RLE string")
-                }
-            default: try reader.skipAnyValue(at: at)
-            }
-        }
-        guard let size, size.count == 2 else { throw reader.malformed("\(path).size", "[height, width]") }
-        guard let counts else { throw reader.malformed("\(path).counts", "run lengths") }
-        return RLEMask(height: Int(size[0]), width: Int(size[1]), counts: counts)
     }
 
     // MARK: Progress

@@ -8,7 +8,7 @@ import Darwin
 import SluiceModel
 
 /// Bytes of a file, read with read(2).
-public final class FileByteSource: ByteSource {
+public final class FileByteSource: ByteSource, Sendable {
     private let fd: Int32
     /// The file's size in bytes, for progress.
     public let size: Int

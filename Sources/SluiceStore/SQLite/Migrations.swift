@@ -2,6 +2,9 @@ import GRDB
 
 /// The SQLite schema, one migration per step; never edit a migration that has shipped.
 enum Migrations {
+    /// Box queries and box tensors read these columns, never the geometry JSON.
+    static let boxIndex = "CREATE INDEX instances_by_box ON instances(x_min, y_min, x_max, y_max)"
+
     /// Keep `label_counts` equal to the live instances per (file, label). Imports drop the
     /// row-by-row insert and update triggers inside their transaction and count in one
     /// aggregate at the end (`SQLiteStore.performImport`), then create them again.
@@ -113,7 +116,6 @@ enum Migrations {
                     deleted INTEGER NOT NULL DEFAULT 0
                 );
                 CREATE INDEX instances_by_file ON instances(file_id);
-                CREATE INDEX instances_by_box ON instances(x_min, y_min, x_max, y_max);
                 -- Live instance counts per (file, label): label queries read this, never instances.
                 CREATE TABLE label_counts (
                     file_id INTEGER NOT NULL,
@@ -125,6 +127,7 @@ enum Migrations {
                 """)
             // Triggers keep label_counts right for every write path.
             try db.execute(sql: labelCountTriggers)
+            try db.execute(sql: boxIndex)
         }
         return migrator
     }

@@ -1,0 +1,93 @@
+import Benchmark
+import Foundation
+import SluiceImport
+import SluiceModel
+import SluiceStore
+
+/// Hot paths of the foundation: JSON tokenising, COCO import into SQLite, reading items
+/// from the store, and decoding a page of items on the client (ours against JSONDecoder).
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
+        maxDuration: .seconds(5), maxIterations: 50)
+
+    let workDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-benchmarks")
+    let generated = try! SyntheticCOCO(files: 5_000, instancesPerFile: 7, labels: 80)
+        .write(to: workDirectory.appendingPathComponent("gen").path)
+    let cocoBytes = try! [UInt8](Data(contentsOf: URL(fileURLWithPath: generated.annotationsPath)))
+
+    Benchmark("JSONReader: tokenise 5,000-file COCO (\(cocoBytes.count / 1024) KB)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var reader = JSONReader(bytes: cocoBytes)
+            var tokens = 0
+            while try reader.next() != .end { tokens += 1 }
+            blackHole(tokens)
+        }
+    }
+
+    Benchmark(
+        "COCO import: 5,000 files, \(generated.instances) instances",
+        configuration: .init(metrics: [.wallClock, .peakMemoryResident], maxIterations: 10)
+    ) { benchmark in
+        let directory = workDirectory.appendingPathComponent("store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(directory: directory)
+        _ = try await store.ensureProject(Project(id: "bench", name: "bench"))
+        benchmark.startMeasurement()
+        let summary = try await COCOImporter().importFile(
+            at: generated.annotationsPath, into: store, projectID: "bench", datasetName: "D")
+        benchmark.stopMeasurement()
+        blackHole(summary)
+    }
+
+    let storeDirectory = workDirectory.appendingPathComponent("read-store")
+    try? FileManager.default.removeItem(at: storeDirectory)
+    let readStore = try! SQLiteStore(directory: storeDirectory)
+
+    Benchmark("Store: read 1,000 items (files + instances)") { benchmark in
+        if try await readStore.dataset(projectID: "bench", name: "D") == nil {
+            _ = try await readStore.ensureProject(Project(id: "bench", name: "bench"))
+            _ = try await COCOImporter().importFile(
+                at: generated.annotationsPath, into: readStore, projectID: "bench", datasetName: "D")
+        }
+        let dataset = try await readStore.dataset(projectID: "bench", name: "D")!
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations {
+            let start = (i * 1000) % 4000
+            blackHole(try await readStore.storedItems(datasetID: dataset.id, range: start..<(start + 1000)))
+        }
+    }
+
+    // A page as the server sends it, encoded through Codable (same bytes as the wire format).
+    let page: [UInt8] = {
+        let semaphore = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var bytes: [UInt8] = []
+        Task {
+            let directory = workDirectory.appendingPathComponent("page-store-\(UUID().uuidString)")
+            let store = try! SQLiteStore(directory: directory)
+            _ = try! await store.ensureProject(Project(id: "bench", name: "bench"))
+            let summary = try! await COCOImporter().importFile(
+                at: generated.annotationsPath, into: store, projectID: "bench", datasetName: "D")
+            let items = try! await store.items(datasetID: summary.datasetID, range: 0..<1000)
+            let encoder = JSONEncoder()
+            bytes = [UInt8](try! encoder.encode(ItemPage(datasetID: 1, start: 0, end: 1000, count: 5000, items: items)))
+            try? FileManager.default.removeItem(at: directory)
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return bytes
+    }()
+
+    Benchmark("Client decode: page of 1,000 items, WireDecoder") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try WireDecoder.itemPage(from: page))
+        }
+    }
+
+    Benchmark("Client decode: page of 1,000 items, JSONDecoder (baseline)") { benchmark in
+        let decoder = JSONDecoder()
+        for _ in benchmark.scaledIterations {
+            blackHole(try decoder.decode(ItemPage.self, from: Data(page)))
+        }
+    }
+}
