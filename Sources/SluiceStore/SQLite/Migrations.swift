@@ -2,8 +2,6 @@ import GRDB
 
 /// The SQLite schema, one migration per step; never edit a migration that has shipped.
 enum Migrations {
-    /// Box queries and box tensors read these columns, never the geometry JSON.
-    static let boxIndex = "CREATE INDEX instances_by_box ON instances(x_min, y_min, x_max, y_max)"
 
     /// Keep `label_counts` equal to the live instances per (file, label). Imports drop the
     /// row-by-row insert and update triggers inside their transaction and count in one
@@ -115,7 +113,12 @@ enum Migrations {
                     updated_at INTEGER NOT NULL,
                     deleted INTEGER NOT NULL DEFAULT 0
                 );
-                CREATE INDEX instances_by_file ON instances(file_id);
+                -- Box queries and box tensors read these columns, never the geometry JSON. Kept
+                -- row by row during imports: at 7M rows, building it afterwards (a sort) costs as
+                -- much time and 300 MB more memory.
+                CREATE INDEX instances_by_box ON instances(x_min, y_min, x_max, y_max);
+                -- Covers the per-file label count (file_id, label_id, deleted): the import's count is an index scan.
+                CREATE INDEX instances_by_file ON instances(file_id, label_id, deleted);
                 -- Live instance counts per (file, label): label queries read this, never instances.
                 CREATE TABLE label_counts (
                     file_id INTEGER NOT NULL,
@@ -127,7 +130,6 @@ enum Migrations {
                 """)
             // Triggers keep label_counts right for every write path.
             try db.execute(sql: labelCountTriggers)
-            try db.execute(sql: boxIndex)
         }
         return migrator
     }

@@ -16,11 +16,6 @@ extension SQLiteStore {
             // transaction: no other writer runs meanwhile, WAL readers see the old schema,
             // and a rollback restores the triggers with everything else.
             try db.execute(sql: "DROP TRIGGER instances_count_insert; DROP TRIGGER instances_count_update")
-            // The box index takes rows in random order. Into a small store, building it once
-            // at the end (a sort) is cheaper than maintaining it row by row; into a large one,
-            // rebuilding would cost more than the import, so it is kept.
-            let rebuildsBoxIndex = firstInstance < Self.boxIndexRebuildLimit
-            if rebuildsBoxIndex { try db.execute(sql: "DROP INDEX instances_by_box") }
             try db.execute(sql: "PRAGMA cache_size = -262144")
             defer { try? db.execute(sql: "PRAGMA cache_size = -65536") }
             let writer = try SQLiteImportWriter(db: db, projectID: projectID, dataset: dataset, media: media)
@@ -35,16 +30,12 @@ extension SQLiteStore {
                 arguments: [firstInstance])
             try db.execute(sql: "DROP TRIGGER instances_count_delete")
             try db.execute(sql: Migrations.labelCountTriggers)
-            if rebuildsBoxIndex { try db.execute(sql: Migrations.boxIndex) }
             try db.execute(
                 sql: "UPDATE datasets SET file_count = ?, version = version + 1 WHERE id = ?",
                 arguments: [writer.nextPosition, dataset.id])
             return result
         }
     }
-
-    /// Below this many instances in the store, imports rebuild the box index instead of updating it.
-    static let boxIndexRebuildLimit: Int64 = 1_000_000
 
     public func addInstance(_ instance: Instance) async throws -> Instance {
         try await pool.write { db in
