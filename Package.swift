@@ -101,6 +101,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SluiceQueryTests",
+            dependencies: ["SluiceQuery", "SluiceModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SluiceStoreTests",
             dependencies: ["SluiceStore", "SluiceTestSupport"],
             swiftSettings: swiftSettings
