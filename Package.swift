@@ -118,14 +118,14 @@ let package = Package(
         .testTarget(
             name: "SluiceServerTests",
             dependencies: [
-                "SluiceServer", "SluiceTestSupport",
+                "SluiceServer", "SluiceQuery", "SluiceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SluiceTests",
-            dependencies: ["Sluice", "SluiceTestSupport", "SluiceImport", "SluiceStore", "SluiceServer"],
+            dependencies: ["Sluice", "SluiceQuery", "SluiceTestSupport", "SluiceImport", "SluiceStore", "SluiceServer"],
             swiftSettings: swiftSettings
         ),
     ]

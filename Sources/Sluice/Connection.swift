@@ -90,6 +90,12 @@ struct Connection: Sendable {
         let reply = try? Self.decoder.decode(ErrorResponse.self, from: Data(buffer: body))
         let code = reply?.error.code ?? "http_\(status)"
         let message = reply?.error.message ?? response.status.reasonPhrase
+        if code == "bad_query", case .object(let detail)? = reply?.error.detail {
+            let column = detail["column"]?.numberValue.map { Int($0) } ?? 0
+            let suggestions: [String] =
+                if case .array(let list)? = detail["suggestions"] { list.compactMap(\.stringValue) } else { [] }
+            throw SluiceError.badQuery(message: message, column: column, suggestions: suggestions)
+        }
         if status == 404, code != "position_out_of_range" { throw SluiceError.notFound(message) }
         throw SluiceError.server(status: status, code: code, message: message)
     }

@@ -11,6 +11,8 @@ public enum SluiceError: Error, CustomStringConvertible, Equatable {
     /// The server's reply could not be understood.
     case badResponse(String)
     case invalidArgument(String)
+    /// A slice query the parser or the server rejected, at a 1-based column.
+    case badQuery(message: String, column: Int, suggestions: [String])
 
     public var description: String {
         switch self {
@@ -21,6 +23,9 @@ public enum SluiceError: Error, CustomStringConvertible, Equatable {
         case .unreachable(let host, let reason): "cannot reach \(host): \(reason)"
         case .badResponse(let message): "unexpected response: \(message)"
         case .invalidArgument(let message): message
+        case .badQuery(let message, let column, let suggestions):
+            "bad query at column \(column): \(message)"
+                + (suggestions.isEmpty ? "" : " (did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?)")
         }
     }
 }

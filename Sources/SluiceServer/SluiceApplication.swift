@@ -63,6 +63,7 @@ public enum SluiceAPI {
         ProjectRoutes(api: api).addRoutes(to: &registry)
         DatasetRoutes(api: api).addRoutes(to: &registry)
         FileRoutes(api: api).addRoutes(to: &registry)
+        SliceRoutes(api: api).addRoutes(to: &registry)
         registry.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -91,6 +92,7 @@ struct APIContext: Sendable {
     let store: any Store
     let configuration: ServerConfiguration
     let fileIO = FileIO()
+    let slices = SliceCache()
 }
 
 extension Response {

@@ -1,4 +1,5 @@
 import SluiceModel
+import SluiceQuery
 
 /// The storage engine behind a server: projects, datasets, files, labels and instances.
 ///
@@ -28,6 +29,14 @@ public protocol Store: Sendable {
     /// The items at `range` of the dataset, in position order, clipped to the dataset's end.
     func storedItems(datasetID: Int64, range: Range<Int>) async throws -> [StoredItem]
 
+    /// The dataset positions of the files that `filter` (a compiled slice query over the file
+    /// row `f`) accepts, ascending: a slice's materialised order.
+    func matchingPositions(datasetID: Int64, filter: CompiledQuery) async throws -> [Int]
+    /// The items at the given dataset positions, in ascending position order.
+    func storedItems(datasetID: Int64, positions: [Int]) async throws -> [StoredItem]
+    /// The SQL a slice runs and the engine's plan for it, for `sluice query --explain`.
+    func explainMatching(datasetID: Int64, filter: CompiledQuery) async throws -> QueryPlan
+
     /// Runs `body` in one write transaction: everything it wrote is kept, or nothing is
     /// when it throws. The dataset's count and version are brought up to date at commit.
     func performImport<T: Sendable>(
@@ -50,6 +59,17 @@ extension Store {
     /// Decoded items at `range` (tests, exports and other in-process readers).
     public func items(datasetID: Int64, range: Range<Int>) async throws -> [Item] {
         try await storedItems(datasetID: datasetID, range: range).map { try $0.decoded() }
+    }
+}
+
+/// A slice's SQL and the engine's plan for it.
+public struct QueryPlan: Sendable, Hashable, Codable {
+    public var sql: String
+    public var plan: [String]
+
+    public init(sql: String, plan: [String]) {
+        self.sql = sql
+        self.plan = plan
     }
 }
 

@@ -55,6 +55,7 @@ import Testing
             let fileID = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file.id
             let (router, _) = SluiceAPI.buildRouter(store: store)
             let operations = try Self.operations()
+            let token = SliceToken(datasetID: dataset.id, query: "labels.any >= 0").encoded
             try await Application(router: router).test(.live) { client in
                 for operation in operations {
                     let parts = operation.split(separator: " ")
@@ -63,8 +64,9 @@ import Testing
                         .replacingOccurrences(of: "{position}", with: "0")
                         .replacingOccurrences(of: "/datasets/{id}", with: "/datasets/\(dataset.id)")
                         .replacingOccurrences(of: "/files/{id}", with: "/files/\(fileID)")
+                        .replacingOccurrences(of: "{token}", with: token)
                     let method: HTTPRequest.Method = parts[0] == "GET" ? .get : .post
-                    let body: ByteBuffer? = method == .post ? ByteBuffer(string: #"{"id": "x", "name": "x"}"#) : nil
+                    let body: ByteBuffer? = method == .post ? ByteBuffer(string: #"{"id": "x", "name": "x", "query": "labels.any >= 0"}"#) : nil
                     try await client.execute(uri: path, method: method, body: body) { response in
                         #expect((200..<300).contains(response.status.code), "\(operation) → \(response.status)")
                     }

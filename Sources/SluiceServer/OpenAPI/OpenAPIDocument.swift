@@ -58,6 +58,34 @@ enum OpenAPIDocument {
             "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"name": "position", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
             "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
+        "/api/v1/datasets/{id}/slices": {
+          "post": {"operationId": "createSlice", "summary": "A query over the dataset, materialised once per dataset version",
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["query"], "properties": {"query": {"type": "string", "examples": ["labels.cat > 3 and file.width >= 640"]}}}}}},
+            "responses": {"201": {"description": "The slice", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Slice"}}}}, "400": {"description": "A bad query: detail gives the column, the closest names and a caret excerpt", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/slices/{token}": {
+          "get": {"operationId": "getSlice", "summary": "A slice with its count at the dataset's current version", "parameters": [{"$ref": "#/components/parameters/sliceToken"}],
+            "responses": {"200": {"description": "The slice", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Slice"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/slices/{token}/count": {
+          "get": {"operationId": "countSlice", "summary": "Number of items in a slice", "parameters": [{"$ref": "#/components/parameters/sliceToken"}],
+            "responses": {"200": {"description": "The count", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Count"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/slices/{token}/items": {
+          "get": {"operationId": "listSliceItems", "summary": "Items at slice positions [start, end), positions renumbered within the slice",
+            "parameters": [{"$ref": "#/components/parameters/sliceToken"}, {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}, {"name": "end", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+            "responses": {"200": {"description": "A page of items", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemPage"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/slices/{token}/items/{position}": {
+          "get": {"operationId": "getSliceItem", "summary": "The item at one slice position",
+            "parameters": [{"$ref": "#/components/parameters/sliceToken"}, {"name": "position", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+            "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/slices/{token}/explain": {
+          "get": {"operationId": "explainSlice", "summary": "The SQL of a slice and the database's plan for it", "parameters": [{"$ref": "#/components/parameters/sliceToken"}],
+            "responses": {"200": {"description": "SQL and plan", "content": {"application/json": {"schema": {"type": "object", "required": ["sql", "plan"], "properties": {"sql": {"type": "string"}, "plan": {"type": "array", "items": {"type": "string"}}}}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
         "/api/v1/files/{id}": {
           "get": {"operationId": "getFile", "summary": "A file's record", "parameters": [{"$ref": "#/components/parameters/fileID"}],
             "responses": {"200": {"description": "The file", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/File"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
@@ -75,13 +103,15 @@ enum OpenAPIDocument {
         "parameters": {
           "project": {"name": "project", "in": "path", "required": true, "schema": {"type": "string"}},
           "datasetID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
-          "fileID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}
+          "fileID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
+          "sliceToken": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The id a slice was created with"}
         },
         "responses": {
           "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         },
         "schemas": {
           "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "detail": {}}}}},
+          "Slice": {"type": "object", "required": ["id", "dataset_id", "query", "version", "count"], "properties": {"id": {"type": "string"}, "dataset_id": {"type": "integer"}, "query": {"type": "string", "description": "normalised"}, "version": {"type": "integer"}, "count": {"type": "integer"}}},
           "Count": {"type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}},
           "Project": {"type": "object", "required": ["id", "name", "public", "created_at"], "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "public": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}},
           "Dataset": {"type": "object", "required": ["id", "project_id", "name", "count", "version", "created_at"], "properties": {"id": {"type": "integer"}, "project_id": {"type": "string"}, "name": {"type": "string"}, "count": {"type": "integer"}, "version": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"}}},

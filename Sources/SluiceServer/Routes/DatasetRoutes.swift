@@ -42,23 +42,28 @@ struct DatasetRoutes {
             // Clipped, not refused: a client follows `end` of the reply to its next request.
             let clippedEnd = max(start, min(end, dataset.count, start + configuration.maxPageSize))
             let items = try await store.storedItems(datasetID: dataset.id, range: start..<clippedEnd)
-            var out = JSONOutput(capacity: 1024 + items.count * 2048)
-            out.raw("{\"dataset_id\":")
-            out.integer(dataset.id)
-            out.raw(",\"start\":")
-            out.integer(start)
-            out.raw(",\"end\":")
-            out.integer(start + items.count)
-            out.raw(",\"count\":")
-            out.integer(dataset.count)
-            out.raw(",\"items\":[")
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.raw(UInt8(ascii: ",")) }
-                out.item(item)
-            }
-            out.raw("]}")
-            return .json(bytes: out.bytes)
+            return .json(bytes: Self.pageJSON(datasetID: dataset.id, start: start, count: dataset.count, items: items))
         }
+    }
+
+    /// An `ItemPage` in wire JSON; `count` is the whole dataset's (or slice's).
+    static func pageJSON(datasetID: Int64, start: Int, count: Int, items: [StoredItem]) -> [UInt8] {
+        var out = JSONOutput(capacity: 1024 + items.count * 2048)
+        out.raw("{\"dataset_id\":")
+        out.integer(datasetID)
+        out.raw(",\"start\":")
+        out.integer(start)
+        out.raw(",\"end\":")
+        out.integer(start + items.count)
+        out.raw(",\"count\":")
+        out.integer(count)
+        out.raw(",\"items\":[")
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.raw(UInt8(ascii: ",")) }
+            out.item(item)
+        }
+        out.raw("]}")
+        return out.bytes
     }
 
     static func dataset(_ store: any Store, _ context: SluiceRequestContext) async throws -> Dataset {

@@ -15,18 +15,35 @@ extension SQLiteStore {
 
     public func storedItems(datasetID: Int64, range: Range<Int>) async throws -> [StoredItem] {
         guard !range.isEmpty, range.lowerBound >= 0 else { return [] }
-        return try await pool.read { db in
+        return try await storedItems(
+            datasetID: datasetID, positionCondition: "df.position >= ? AND df.position < ?",
+            arguments: [range.lowerBound, range.upperBound], capacity: range.count)
+    }
+
+    public func storedItems(datasetID: Int64, positions: [Int]) async throws -> [StoredItem] {
+        guard !positions.isEmpty else { return [] }
+        // One JSON array parameter instead of a variable-length IN list: one cached statement.
+        let list = "[" + positions.map(String.init).joined(separator: ",") + "]"
+        return try await storedItems(
+            datasetID: datasetID, positionCondition: "df.position IN (SELECT value FROM json_each(?))",
+            arguments: [list], capacity: positions.count)
+    }
+
+    private func storedItems(
+        datasetID: Int64, positionCondition: String, arguments: StatementArguments, capacity: Int
+    ) async throws -> [StoredItem] {
+        try await pool.read { db in
             // Two range scans over primary keys: the files at the positions, then their instances.
             var items: [StoredItem] = []
-            items.reserveCapacity(range.count)
+            items.reserveCapacity(capacity)
             var indexByFile: [Int64: Int] = [:]
             let files = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT df.position, \(Self.fileColumns) FROM dataset_files df JOIN files f ON f.id = df.file_id
-                    WHERE df.dataset_id = ? AND df.position >= ? AND df.position < ? ORDER BY df.position
+                    WHERE df.dataset_id = ? AND \(positionCondition) ORDER BY df.position
                     """,
-                arguments: [datasetID, range.lowerBound, range.upperBound])
+                arguments: [datasetID] + arguments)
             while let row = try files.next() {
                 let file = try Self.storedFile(row, offset: 1)
                 indexByFile[file.id] = items.count
@@ -39,10 +56,10 @@ extension SQLiteStore {
                     SELECT \(Self.instanceColumns) FROM dataset_files df
                     JOIN instances i ON i.file_id = df.file_id
                     LEFT JOIN labels l ON l.id = i.label_id
-                    WHERE df.dataset_id = ? AND df.position >= ? AND df.position < ? AND i.deleted = 0
+                    WHERE df.dataset_id = ? AND \(positionCondition) AND i.deleted = 0
                     ORDER BY df.position, i.id
                     """,
-                arguments: [datasetID, range.lowerBound, range.upperBound])
+                arguments: [datasetID] + arguments)
             while let row = try instances.next() {
                 let instance = try Self.storedInstance(row)
                 // The unique (file_id, dataset_id) index guarantees one position per file.

@@ -1,0 +1,224 @@
+/// A value bound to a parameter of a compiled query: values never enter the SQL text.
+public enum SQLValue: Sendable, Hashable {
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case null
+}
+
+/// A `WHERE` condition over `files f` (and the dataset membership `df`), with its parameters
+/// in placeholder order.
+public struct CompiledQuery: Sendable, Hashable {
+    public var whereClause: String
+    public var parameters: [SQLValue]
+
+    public init(whereClause: String, parameters: [SQLValue]) {
+        self.whereClause = whereClause
+        self.parameters = parameters
+    }
+}
+
+/// Collects the parameters of one compiled query, numbering placeholders in text order.
+public final class SQLBinder {
+    let placeholder: (Int) -> String
+    var nextIndex: Int
+    public private(set) var parameters: [SQLValue] = []
+
+    init(placeholder: @escaping (Int) -> String, firstIndex: Int) {
+        self.placeholder = placeholder
+        nextIndex = firstIndex
+    }
+
+    /// Binds a value and returns its placeholder.
+    public func bind(_ value: SQLValue) -> String {
+        parameters.append(value)
+        defer { nextIndex += 1 }
+        return placeholder(nextIndex)
+    }
+}
+
+/// The SQL that differs between engines. The compiler writes the shape of every condition
+/// (label counts as semi-joins, attributes as `EXISTS`, two-valued logic throughout); a
+/// dialect spells placeholders, JSON access and substring tests. Dialects bind through the
+/// binder in the order their text reads, so parameters line up with placeholders.
+public protocol SQLDialect: Sendable {
+    /// The placeholder of the parameter at 1-based `index`.
+    func placeholder(_ index: Int) -> String
+    /// A condition, never NULL: the JSON value at the object-key path `keys` in `document` is
+    /// of `kind` and `compare` (given the SQL of that value) holds.
+    func jsonValueTest(
+        document: String, keys: [String], kind: ScalarKind, binder: SQLBinder, compare: (String) -> String) -> String
+    /// A condition, never NULL: some element of the JSON value at `keys` in `document` (the
+    /// value itself when it is not an array or object) is of `kind` and `compare` holds.
+    func jsonAnyElementTest(
+        document: String, keys: [String], kind: ScalarKind, binder: SQLBinder, compare: (String) -> String) -> String
+    /// True when the text `needle` occurs in `haystack`, byte for byte.
+    func contains(_ haystack: String, _ needle: String) -> String
+    /// How a boolean compared with JSON booleans is bound.
+    func boolean(_ value: Bool) -> SQLValue
+}
+
+/// The type of a compared value, for dialects that must test a JSON value's type.
+public enum ScalarKind: Sendable, Hashable {
+    case number, text, bool
+}
+
+/// SQLite: `?` placeholders, the JSON1 functions, `instr`. Text compares with the default
+/// BINARY collation, byte order of UTF-8, as the reference evaluator does.
+public struct SQLiteDialect: SQLDialect {
+    public init() {}
+
+    public func placeholder(_ index: Int) -> String { "?" }
+
+    static func path(_ keys: [String]) -> SQLValue {
+        .text("$" + keys.map { ".\"\($0)\"" }.joined())
+    }
+
+    static func typeTest(_ typeSQL: String, _ kind: ScalarKind) -> String {
+        switch kind {
+        case .number: "\(typeSQL) IN ('integer', 'real')"
+        case .text: "\(typeSQL) = 'text'"
+        case .bool: "\(typeSQL) IN ('true', 'false')"
+        }
+    }
+
+    public func jsonValueTest(
+        document: String, keys: [String], kind: ScalarKind, binder: SQLBinder, compare: (String) -> String
+    ) -> String {
+        // json_type is NULL for a missing key, so the conjunction is false, never NULL.
+        let type = Self.typeTest("json_type(\(document), \(binder.bind(Self.path(keys))))", kind)
+        let value = "json_extract(\(document), \(binder.bind(Self.path(keys))))"
+        return "(\(type) AND \(compare(value)))"
+    }
+
+    public func jsonAnyElementTest(
+        document: String, keys: [String], kind: ScalarKind, binder: SQLBinder, compare: (String) -> String
+    ) -> String {
+        // json_each over a scalar yields the scalar itself: one test covers select and multi-select.
+        let source = "json_each(\(document), \(binder.bind(Self.path(keys))))"
+        return "EXISTS (SELECT 1 FROM \(source) j WHERE \(Self.typeTest("j.type", kind)) AND \(compare("j.value")))"
+    }
+
+    public func contains(_ haystack: String, _ needle: String) -> String { "instr(\(haystack), \(needle)) > 0" }
+
+    public func boolean(_ value: Bool) -> SQLValue { .integer(value ? 1 : 0) }
+}
+
+extension CheckedQuery {
+    /// The query as a `WHERE` condition over `files f`. Placeholders are numbered from
+    /// `parameterOffset` (1-based) for dialects that number them.
+    ///
+    /// Every condition is two-valued (never NULL), so `not` is the exact complement: a file
+    /// without a width is not `file.width > 0`, and is `not file.width > 0`.
+    public func sql(dialect: some SQLDialect, parameterOffset: Int = 1) -> CompiledQuery {
+        let writer = SQLWriter(dialect: dialect, binder: SQLBinder(placeholder: dialect.placeholder, firstIndex: parameterOffset))
+        let clause = writer.condition(self)
+        return CompiledQuery(whereClause: clause, parameters: writer.binder.parameters)
+    }
+}
+
+struct SQLWriter<Dialect: SQLDialect> {
+    let dialect: Dialect
+    let binder: SQLBinder
+
+    func bind(_ scalar: Scalar) -> String {
+        switch scalar {
+        case .number(let n):
+            if n.rounded() == n, abs(n) < 9.0e15 { return binder.bind(.integer(Int64(n))) }
+            return binder.bind(.real(n))
+        case .text(let s): return binder.bind(.text(s))
+        case .bool(let b): return binder.bind(dialect.boolean(b))
+        }
+    }
+
+    func condition(_ query: CheckedQuery) -> String {
+        switch query {
+        case .and(let l, let r): return "(\(condition(l)) AND \(condition(r)))"
+        case .or(let l, let r): return "(\(condition(l)) OR \(condition(r)))"
+        case .not(let q): return "NOT \(condition(q))"
+        case .test(let subject, let predicate): return test(subject, predicate)
+        }
+    }
+
+    /// `lhs op values`, binding the values in order.
+    func compare(_ lhs: String, _ predicate: Predicate) -> String {
+        switch predicate.op {
+        case .in:
+            guard !predicate.values.isEmpty else { return "1 = 0" }
+            return "\(lhs) IN (\(predicate.values.map(bind).joined(separator: ", ")))"
+        case .contains:
+            return dialect.contains(lhs, bind(predicate.values[0]))
+        case .notEqual:
+            return "\(lhs) <> \(bind(predicate.values[0]))"
+        default:
+            return "\(lhs) \(predicate.op.rawValue) \(bind(predicate.values[0]))"
+        }
+    }
+
+    func test(_ subject: Subject, _ predicate: Predicate) -> String {
+        switch subject {
+        case .labelCount(let labelID):
+            // Files without the label have no row: when 0 passes the test, select the files
+            // whose row fails it and take the rest. Either way an index range on
+            // label_counts(label_id, count), never a scan of instances.
+            let zeroPasses = predicate.holds(for: .number(0))
+            let rows = "SELECT file_id FROM label_counts WHERE label_id = \(binder.bind(.integer(labelID))) AND "
+            let count = compare("count", predicate)
+            return zeroPasses ? "f.id NOT IN (\(rows)NOT (\(count)))" : "f.id IN (\(rows)\(count))"
+        case .anyLabelCount:
+            return compare("COALESCE((SELECT SUM(count) FROM label_counts WHERE file_id = f.id), 0)", predicate)
+        case .file(let field):
+            let column = "f." + field.column
+            let test = compare(column, predicate)
+            return field.isNullable ? "(\(column) IS NOT NULL AND \(test))" : test
+        case .fileMetadata(let keys):
+            return dialect.jsonValueTest(document: "f.metadata", keys: keys, kind: predicate.kind, binder: binder) {
+                compare($0, predicate)
+            }
+        case .attribute(let name):
+            let element = dialect.jsonAnyElementTest(
+                document: "i.attributes", keys: [name], kind: predicate.kind, binder: binder) { compare($0, predicate) }
+            return "EXISTS (SELECT 1 FROM instances i WHERE i.file_id = f.id AND i.deleted = 0 AND \(element))"
+        case .datasetName:
+            return "EXISTS (SELECT 1 FROM dataset_files m JOIN datasets d ON d.id = m.dataset_id "
+                + "WHERE m.file_id = f.id AND \(compare("d.name", predicate)))"
+        }
+    }
+}
+
+extension Predicate {
+    var kind: ScalarKind {
+        switch values.first {
+        case .text: .text
+        case .bool: .bool
+        case .number, nil: .number
+        }
+    }
+}
+
+extension FileField {
+    /// The column of `files` that holds the field.
+    var column: String {
+        switch self {
+        case .id: "id"
+        case .type: "type"
+        case .name: "name"
+        case .width: "width"
+        case .height: "height"
+        case .size: "byte_size"
+        case .mimeType: "mime_type"
+        case .status: "status"
+        case .created: "created_at"
+        case .updated: "updated_at"
+        case .frameCount: "frame_count"
+        case .sha256: "sha256"
+        }
+    }
+
+    var isNullable: Bool {
+        switch self {
+        case .width, .height, .size, .mimeType, .frameCount, .sha256: true
+        case .id, .type, .name, .status, .created, .updated: false
+        }
+    }
+}

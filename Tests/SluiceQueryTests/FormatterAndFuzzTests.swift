@@ -1,0 +1,109 @@
+import Testing
+
+@testable import SluiceQuery
+
+/// SplitMix64, seeded: the same cases on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func pick<T>(_ list: [T]) -> T { list[Int(next() % UInt64(list.count))] }
+}
+
+/// Random query text, spelled loosely (case, spacing, redundant parentheses, aliases) so that
+/// normalising has work to do.
+func randomQueryText(_ g: inout SeededGenerator, depth: Int = 0) -> String {
+    let space = g.pick([" ", "  ", "\t", ""])
+    let roll = g.next() % 10
+    if depth < 4, roll < 3 {
+        let op = g.pick(["and", "AND", "or", "Or"])
+        return "(\(randomQueryText(&g, depth: depth + 1)) \(op) \(randomQueryText(&g, depth: depth + 1)))"
+    }
+    if depth < 4, roll == 3 { return "\(g.pick(["not", "NOT"])) \(randomQueryText(&g, depth: depth + 1))" }
+    let field = g.pick([
+        "labels.cat", "LABELS.person", "labels.\"traffic light\"", "labels.any", "label.\"any\"", "file.width",
+        "file.name", "file.metadata.camera.\"lens mm\"", "attribute.weather", "dataset.name", "file.byte_size",
+        "labels.\"quote\\\"d\"",
+    ])
+    let op = g.pick(["=", "==", "!=", "<>", "<", "<=", ">", ">=", "in", "IN", "contains"])
+    let value = op.lowercased() == "in"
+        ? g.pick(["[1, 2,3]", "[]", "[\"x\"]", "[2024-05-01, 'y']"])
+        : g.pick(["3", "-2.5", "1e3", "\"rain\"", "'sun'", "true", "FALSE", "2024-05-01", "2024-05-01T10:00:00Z", "\"a\\\\b\""])
+    // A word operator needs a space before it, or it runs into the name.
+    return "\(field)\(op.first!.isLetter ? " " : space)\(op) \(value)"
+}
+
+@Suite struct FormatterAndFuzzTests {
+    @Test func normalisedTextIsCanonical() throws {
+        #expect(try QueryParser.parse("LABELS.person  >  2").normalized == "labels.person > 2")
+        #expect(try QueryParser.parse("(labels.a >= 2) AND file.width>=640").normalized == "labels.a >= 2 and file.width >= 640")
+        #expect(try QueryParser.parse("labels.a = 1 or (labels.b = 1 and labels.c == 1)").normalized
+            == "labels.a = 1 or labels.b = 1 and labels.c = 1")
+        #expect(try QueryParser.parse("(labels.a = 1 or labels.b = 1) and not (labels.c <> 1)").normalized
+            == "(labels.a = 1 or labels.b = 1) and not labels.c != 1")
+        #expect(try QueryParser.parse("not (labels.a = 1 and labels.b = 1)").normalized == "not (labels.a = 1 and labels.b = 1)")
+        #expect(try QueryParser.parse("labels.a = 1 and (labels.b = 1 and labels.c = 1)").normalized
+            == "labels.a = 1 and (labels.b = 1 and labels.c = 1)")
+        #expect(try QueryParser.parse("labels.\"traffic light\" in [1,2]").normalized == "labels.\"traffic light\" in [1, 2]")
+        #expect(try QueryParser.parse("labels.\"any\" > 0").normalized == "labels.\"any\" > 0")
+        #expect(try QueryParser.parse("file.created_at > 2024-05-01").normalized == "file.created > 2024-05-01")
+        #expect(try QueryParser.parse("file.name contains 'it\\''").normalized == "file.name contains \"it'\"")
+    }
+
+    /// Property: parsing the normalised text gives the same tree, and normalising is idempotent.
+    @Test func normalisingRoundTrips() throws {
+        var g = SeededGenerator(seed: 11)
+        var parsed = 0
+        for _ in 0..<3000 {
+            let text = randomQueryText(&g)
+            guard let query = try? QueryParser.parse(text) else { continue }
+            parsed += 1
+            let again = try QueryParser.parse(query.normalized)
+            #expect(again == query, "\(text) → \(query.normalized)")
+            #expect(again.normalized == query.normalized)
+        }
+        #expect(parsed == 3000, "the generator writes only valid syntax")
+    }
+
+    /// Random bytes, and random mixes of the language's own tokens, never crash the parser:
+    /// each is a query or an error whose column lies inside the text (or just past its end).
+    @Test func randomInputIsAQueryOrAPositionedError() {
+        var g = SeededGenerator(seed: 99)
+        let pieces = ["labels", "file", ".", "cat", "\"", "'", "(", ")", "[", "]", ",", "and", "or", "not", "in",
+                      "contains", "=", "!", "<", ">", "-", "1", "2024-05-01", " ", "\\", "metadata", "true", "é", "\u{0}"]
+        var queries = 0
+        var errors = 0
+        for round in 0..<20_000 {
+            let text: String
+            if round % 3 == 2 {
+                // A valid query with one character gone: near misses, some still valid.
+                var characters = Array(randomQueryText(&g))
+                characters.remove(at: Int(g.next() % UInt64(characters.count)))
+                text = String(characters)
+            } else if round % 3 == 0 {
+                let bytes = (0..<Int(g.next() % 40)).map { _ in UInt8(truncatingIfNeeded: g.next()) }
+                text = String(decoding: bytes, as: UTF8.self)
+            } else {
+                text = (0..<Int(g.next() % 16)).map { _ in g.pick(pieces) }.joined()
+            }
+            do {
+                let query = try QueryParser.parse(text)
+                _ = query.normalized
+                queries += 1
+            } catch {
+                errors += 1
+                #expect(error.column >= 1 && error.column <= text.count + 1, "\(text.debugDescription): \(error.column)")
+                #expect(!error.message.isEmpty)
+                _ = error.description
+            }
+        }
+        #expect(queries > 0 && errors > 0)
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SluiceModel
+import SluiceQuery
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceServer
+
+/// Slices over the real store: the SQL the compiler writes against what the reference
+/// evaluator decides, and the routes that serve them.
+@Suite struct SliceTests {
+    /// A generated dataset with attribute values, a second dataset and a few deletions, so
+    /// that every entity has something to match.
+    static func prepare(_ store: SQLiteStore, _ directory: URL) async throws -> (Dataset, [Item], [Int64: Set<String>]) {
+        let dataset = try await store.importGenerated(files: 600, instancesPerFile: 3, labels: 8, projectID: "p", in: directory)
+        var items = try await store.items(datasetID: dataset.id, range: 0..<dataset.count)
+        var generator = SeededGenerator(seed: 7)
+        let weathers = ["rain", "sun", "fog"]
+        for index in stride(from: 0, to: items.count, by: 3) {
+            let file = items[index].file
+            _ = try await store.addInstance(Instance(
+                fileID: file.id, labelID: nil, kind: .global, bbox: nil,
+                attributes: ["weather": .string(weathers[Int(generator.next() % 3)]),
+                             "occluded": .bool(generator.next() % 2 == 0), "score": .number(Double(generator.next() % 10))]))
+        }
+        for index in stride(from: 1, to: items.count, by: 7) where !items[index].instances.isEmpty {
+            try await store.deleteInstance(id: items[index].instances[0].id)
+        }
+        let memberIDs = items.filter { $0.position % 5 == 0 }.map(\.file.id)
+        _ = try await store.performImport(projectID: "p", datasetName: "Other") { writer in
+            for id in memberIDs { try writer.append(fileID: id) }
+            return writer.datasetID
+        }
+        _ = try await store.ensureAttributeGroup(projectID: "p", name: "weather", kind: .select, options: weathers)
+        _ = try await store.ensureAttributeGroup(projectID: "p", name: "occluded", kind: .boolean, options: [])
+        _ = try await store.ensureAttributeGroup(projectID: "p", name: "score", kind: .number, options: [])
+        let current = try #require(try await store.dataset(id: dataset.id))
+        items = try await store.items(datasetID: dataset.id, range: 0..<current.count)
+        var names: [Int64: Set<String>] = [:]
+        for item in items { names[item.file.id] = item.position % 5 == 0 ? ["Default", "Other"] : ["Default"] }
+        return (current, items, names)
+    }
+
+    /// A random query over the names the prepared store has.
+    static func randomQuery(_ g: inout SeededGenerator, depth: Int = 0) -> String {
+        func pick<T>(_ list: [T]) -> T { list[Int(g.next() % UInt64(list.count))] }
+        let roll = g.next() % 10
+        if depth < 3, roll < 3 {
+            let op = pick(["and", "or"])
+            return "(\(randomQuery(&g, depth: depth + 1)) \(op) \(randomQuery(&g, depth: depth + 1)))"
+        }
+        if depth < 3, roll == 3 { return "not \(randomQuery(&g, depth: depth + 1))" }
+        let comparison = pick(["=", "!=", "<", "<=", ">", ">="])
+        let n = Int(g.next() % 4)
+        switch g.next() % 11 {
+        case 0: return "labels.label\(g.next() % 8) \(comparison) \(n)"
+        case 1: return "labels.any \(comparison) \(Int(g.next() % 8))"
+        case 2: return "file.width \(comparison) \(pick([320, 640, 800, 1024, 1280, 1920]))"
+        case 3: return "file.height \(pick(["<", ">=", "="])) \(pick([240, 480, 720, 1080]))"
+        case 4: return "file.name contains \"\(pick(["00001", "5", "99", "png"]))\""
+        case 5: return "labels.label\(g.next() % 3) in [\(n), \(n + 1)]"
+        case 6: return "attribute.weather \(pick(["=", "!="])) \"\(pick(["rain", "sun", "fog"]))\""
+        case 7: return "attribute.occluded = \(pick(["true", "false"]))"
+        case 8: return "dataset.name = \"\(pick(["Default", "Other"]))\""
+        case 9: return "file.metadata.coco_id \(comparison) \(Int(g.next() % 600))"
+        default: return "attribute.score \(comparison) \(Int(g.next() % 10))"
+        }
+    }
+
+    @Test func sqlAgreesWithTheReferenceEvaluatorOnRandomQueries() async throws {
+        try await withTemporaryStore { store, directory in
+            let (dataset, items, datasetNames) = try await Self.prepare(store, directory)
+            let schema = QuerySchema(
+                labels: try await store.labels(projectID: "p"), attributeGroups: try await store.attributeGroups(projectID: "p"))
+            var generator = SeededGenerator(seed: 2026)
+            var nonTrivial = 0
+            for _ in 0..<1500 {
+                let text = Self.randomQuery(&generator)
+                let checked = try QueryParser.parse(text).checked(against: schema)
+                let sql = try await store.matchingPositions(
+                    datasetID: dataset.id, filter: checked.sql(dialect: SQLiteDialect(), parameterOffset: 1))
+                let reference = items.filter { checked.matches($0, datasetNames: datasetNames[$0.file.id] ?? []) }
+                    .map(\.position)
+                #expect(sql == reference, "\(text)")
+                if sql != reference { break }
+                if !sql.isEmpty, sql.count < items.count { nonTrivial += 1 }
+            }
+            #expect(nonTrivial > 500, "most random queries select a proper subset")
+        }
+    }
+
+    func withSliceApp(_ body: @escaping @Sendable (any TestClientProtocol, SQLiteStore, Dataset) async throws -> Void) async throws {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            let (router, _) = SluiceAPI.buildRouter(store: store)
+            try await Application(router: router).test(.router) { client in try await body(client, store, dataset) }
+        }
+    }
+
+    static func create(_ client: any TestClientProtocol, _ datasetID: Int64, _ query: String) async throws -> (status: HTTPResponse.Status, body: [String: Any]) {
+        var payload = JSONOutput()
+        payload.object(["query": .string(query)])
+        return try await client.execute(
+            uri: "/api/v1/datasets/\(datasetID)/slices", method: .post, body: ByteBuffer(bytes: payload.bytes)
+        ) { response in
+            (response.status, try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:])
+        }
+    }
+
+    @Test func aSliceIsReadLikeADataset() async throws {
+        try await withSliceApp { client, store, dataset in
+            let all = try await store.items(datasetID: dataset.id, range: 0..<dataset.count)
+            let expected = all.filter { $0.instances.filter { $0.label == "person" }.count > 2 }
+            let (status, slice) = try await Self.create(client, dataset.id, "LABELS.person  >  2")
+            #expect(status == .created)
+            #expect(slice["query"] as? String == "labels.person > 2")
+            #expect(slice["count"] as? Int == expected.count)
+            let id = try #require(slice["id"] as? String)
+            let page = try await client.execute(uri: "/api/v1/slices/\(id)/items?start=0&end=100", method: .get) {
+                try WireDecoder.itemPage(from: Array($0.body.readableBytesView))
+            }
+            #expect(page.count == expected.count)
+            #expect(page.items.map(\.file.id) == expected.map(\.file.id))
+            #expect(page.items.map(\.position) == Array(0..<expected.count), "positions are the slice's")
+            let second = try await client.execute(uri: "/api/v1/slices/\(id)/items/1", method: .get) {
+                try WireDecoder.item(from: Array($0.body.readableBytesView))
+            }
+            #expect(second.file.id == expected[1].file.id && second.position == 1)
+            try await client.execute(uri: "/api/v1/slices/\(id)/items/\(expected.count)", method: .get) {
+                #expect($0.status == .notFound)
+            }
+            let count = try await client.execute(uri: "/api/v1/slices/\(id)/count", method: .get) {
+                try JSONDecoder().decode(CountResponse.self, from: Data(buffer: $0.body))
+            }
+            #expect(count.count == expected.count)
+            let plan = try await client.execute(uri: "/api/v1/slices/\(id)/explain", method: .get) {
+                try JSONDecoder().decode(QueryPlan.self, from: Data(buffer: $0.body))
+            }
+            #expect(plan.sql.contains("label_counts") && !plan.plan.isEmpty)
+            #expect(!plan.sql.contains("person"), "values are parameters, never pasted into SQL")
+        }
+    }
+
+    @Test func aBadQueryNamesItsColumnAndTheClosestNames() async throws {
+        try await withSliceApp { client, _, dataset in
+            let (status, body) = try await Self.create(client, dataset.id, "labels.persn > 0")
+            #expect(status == .badRequest)
+            let error = try #require(body["error"] as? [String: Any])
+            #expect(error["code"] as? String == "bad_query")
+            let detail = try #require(error["detail"] as? [String: Any])
+            #expect(detail["column"] as? Int == 8)
+            #expect(detail["suggestions"] as? [String] == ["person"])
+            let (syntax, syntaxBody) = try await Self.create(client, dataset.id, "labels.person >")
+            #expect(syntax == .badRequest)
+            #expect(((syntaxBody["error"] as? [String: Any])?["detail"] as? [String: Any])?["column"] as? Int == 16)
+            try await client.execute(uri: "/api/v1/slices/not-a-token/count", method: .get) { #expect($0.status == .badRequest) }
+        }
+    }
+
+    @Test func writesInvalidateTheMaterialisedSlice() async throws {
+        try await withSliceApp { client, store, dataset in
+            let (_, slice) = try await Self.create(client, dataset.id, "labels.person >= 5")
+            let id = try #require(slice["id"] as? String)
+            let before = try #require(slice["count"] as? Int)
+            // Give a file with one person four more: it now has five.
+            let items = try await store.items(datasetID: dataset.id, range: 0..<dataset.count)
+            let target = try #require(items.first { $0.instances.filter { $0.label == "person" }.count == 1 })
+            let person = try #require(target.instances.first?.labelID)
+            for _ in 0..<4 {
+                _ = try await store.addInstance(Instance(fileID: target.file.id, labelID: person, kind: .box,
+                                                         bbox: BoundingBox(xMin: 0, yMin: 0, xMax: 1, yMax: 1)))
+            }
+            let after = try await client.execute(uri: "/api/v1/slices/\(id)/count", method: .get) {
+                try JSONDecoder().decode(CountResponse.self, from: Data(buffer: $0.body))
+            }
+            #expect(after.count == before + 1)
+            let page = try await client.execute(uri: "/api/v1/slices/\(id)", method: .get) {
+                try JSONSerialization.jsonObject(with: Data(buffer: $0.body)) as? [String: Any] ?? [:]
+            }
+            #expect(page["version"] as? Int == Int(dataset.version) + 4)
+        }
+    }
+
+    @Test func theCacheIsBoundedAndReusesMaterialisations() async throws {
+        let cache = SliceCache(capacity: 10)
+        let calls = Counter()
+        for version in 0..<5 {
+            let key = SliceCache.Key(datasetID: 1, version: Int64(version), query: "q")
+            _ = try await cache.positions(for: key) { await calls.increment(); return [1, 2, 3, 4] }
+            _ = try await cache.positions(for: key) { await calls.increment(); return [1, 2, 3, 4] }
+        }
+        #expect(await calls.value == 5, "one materialisation per version")
+        #expect(await cache.count == 2, "8 of 10 positions held: the older ones were evicted")
+    }
+}
+
+actor Counter {
+    var value = 0
+    func increment() { value += 1 }
+}
+
+/// SplitMix64, seeded: the same random queries on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
