@@ -40,6 +40,17 @@ def run(cmd: list[str], *, capture: bool = True) -> tuple[str, str, float, float
     return out, "".join(err_lines), wall, usage.ru_maxrss / 1024
 
 
+def start_server(sluice: str, store: Path) -> tuple[subprocess.Popen, str]:
+    """`sluice serve` on a free port; returns the process and its base URL."""
+    server = subprocess.Popen([sluice, "serve", "--data", str(store), "--port", "0"], stderr=subprocess.PIPE, text=True)
+    assert server.stderr is not None
+    for line in server.stderr:
+        match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
+        if match:
+            return server, match.group(1)
+    raise SystemExit("server did not start")
+
+
 def step(n: int, total: int, text: str, started: float) -> None:
     print(f"[{n}/{total}] {text} (t+{time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
 
@@ -80,15 +91,7 @@ def main() -> None:
     files, instances = int(imported.group(1)), int(imported.group(2))
 
     step(3, total_steps, "sluice serve", started)
-    server = subprocess.Popen([sluice, "serve", "--data", str(store), "--port", "0"], stderr=subprocess.PIPE, text=True)
-    assert server.stderr is not None
-    host = None
-    for line in server.stderr:
-        match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
-        if match:
-            host = match.group(1)
-            break
-    assert host, "server did not start"
+    server, host = start_server(sluice, store)
 
     def stream(limit: int | None) -> dict[str, float]:
         cmd = [sluice, "stream", "--host", host, "--project", "bench", "--dataset", "D",

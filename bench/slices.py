@@ -11,13 +11,12 @@ pass --import to import here). pycocotools is optional: pip install -r bench/req
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
-import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -25,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from foundation import ROOT, run, step  # noqa: E402
+from foundation import ROOT, run, start_server, step  # noqa: E402
 
 
 def request(host: str, path: str, body: dict | None = None) -> tuple[dict, float]:
@@ -73,7 +72,8 @@ def pycocotools_way(annotations: Path, rare: str) -> dict[str, float] | None:
     except ImportError:
         return None
     started = time.perf_counter()
-    coco = COCO(str(annotations))
+    with contextlib.redirect_stdout(sys.stderr):  # its progress prints would land in the table
+        coco = COCO(str(annotations))
     loaded = time.perf_counter()
     cat_ids = coco.getCatIds(catNms=[rare])
     image_ids = coco.getImgIds(catIds=cat_ids)
@@ -116,19 +116,11 @@ def main() -> None:
     }
 
     step(2, total_steps, "sluice serve", started)
-    server = subprocess.Popen([sluice, "serve", "--data", str(store), "--port", "0"], stderr=subprocess.PIPE, text=True)
-    assert server.stderr is not None
-    host = None
-    for line in server.stderr:
-        match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
-        if match:
-            host = match.group(1)
-            break
-    assert host, "server did not start"
+    server, host = start_server(sluice, store)
     results: dict[str, dict[str, float]] = {}
     try:
         datasets, _ = request(host, "/api/v1/projects/bench/datasets")
-        dataset_id = next(d["id"] for d in datasets["datasets"] if d["name"] == "D")
+        dataset_id = next(d["id"] for d in datasets if d["name"] == "D")
         step(3, total_steps, "slices: count (first time: materialised), count again (cached), positions", started)
         for name, query in queries.items():
             created, first_ms = request(host, f"/api/v1/datasets/{dataset_id}/slices", {"query": query})

@@ -313,3 +313,16 @@ extension Literal {
         }
     }
 }
+
+extension CheckedQuery {
+    /// Labels every matching file must have: those of the top-level conjuncts that a file
+    /// without the label fails (`labels.cat > 0`, not `labels.cat < 2`). A store can start
+    /// from the files of the rarest of them instead of reading the whole dataset.
+    public var requiredLabels: [Int64] {
+        switch self {
+        case .and(let l, let r): return l.requiredLabels + r.requiredLabels
+        case .test(.labelCount(let id), let predicate) where !predicate.holds(for: .number(0)): return [id]
+        default: return []
+        }
+    }
+}

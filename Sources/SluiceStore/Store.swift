@@ -29,13 +29,13 @@ public protocol Store: Sendable {
     /// The items at `range` of the dataset, in position order, clipped to the dataset's end.
     func storedItems(datasetID: Int64, range: Range<Int>) async throws -> [StoredItem]
 
-    /// The dataset positions of the files that `filter` (a compiled slice query over the file
-    /// row `f`) accepts, ascending: a slice's materialised order.
-    func matchingPositions(datasetID: Int64, filter: CompiledQuery) async throws -> [Int]
+    /// The dataset positions of the files the query accepts, ascending: a slice's materialised
+    /// order. The store compiles the query in its own SQL dialect and chooses the plan.
+    func matchingPositions(datasetID: Int64, query: CheckedQuery) async throws -> [Int]
     /// The items at the given dataset positions, in ascending position order.
     func storedItems(datasetID: Int64, positions: [Int]) async throws -> [StoredItem]
     /// The SQL a slice runs and the engine's plan for it, for `sluice query --explain`.
-    func explainMatching(datasetID: Int64, filter: CompiledQuery) async throws -> QueryPlan
+    func explainMatching(datasetID: Int64, query: CheckedQuery) async throws -> QueryPlan
 
     /// Runs `body` in one write transaction: everything it wrote is kept, or nothing is
     /// when it throws. The dataset's count and version are brought up to date at commit.

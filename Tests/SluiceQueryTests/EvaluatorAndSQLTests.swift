@@ -95,6 +95,13 @@ func item(
                 "no label condition reads instances")
     }
 
+    @Test func requiredLabelsAreTheTopLevelLabelTestsThatAbsenceFails() throws {
+        #expect(try check("labels.cat > 0 and (labels.person > 1 and labels.car = 0) and file.width > 1").requiredLabels == [2, 1])
+        #expect(try check("labels.cat in [1, 2] and labels.car < 3").requiredLabels == [2])
+        #expect(try check("labels.cat > 0 or labels.person > 1").requiredLabels == [], "either may be missing")
+        #expect(try check("labels.cat in [0, 1]").requiredLabels == [])
+    }
+
     @Test func valuesAreAlwaysParameters() throws {
         let compiled = try sql("file.name contains \"x'); DROP TABLE files; --\" or attribute.weather = \"rain\" or file.metadata.\"it's\" = 2.5")
         #expect(!compiled.whereClause.contains("DROP") && !compiled.whereClause.contains("rain") && !compiled.whereClause.contains("it's"))

@@ -1,25 +1,11 @@
+import SluiceModel
 import Testing
 
 @testable import SluiceQuery
 
-/// SplitMix64, seeded: the same cases on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func pick<T>(_ list: [T]) -> T { list[Int(next() % UInt64(list.count))] }
-}
-
 /// Random query text, spelled loosely (case, spacing, redundant parentheses, aliases) so that
 /// normalising has work to do.
-func randomQueryText(_ g: inout SeededGenerator, depth: Int = 0) -> String {
+func randomQueryText(_ g: inout SplitMix64, depth: Int = 0) -> String {
     let space = g.pick([" ", "  ", "\t", ""])
     let roll = g.next() % 10
     if depth < 4, roll < 3 {
@@ -59,7 +45,7 @@ func randomQueryText(_ g: inout SeededGenerator, depth: Int = 0) -> String {
 
     /// Property: parsing the normalised text gives the same tree, and normalising is idempotent.
     @Test func normalisingRoundTrips() throws {
-        var g = SeededGenerator(seed: 11)
+        var g = SplitMix64(seed: 11)
         var parsed = 0
         for _ in 0..<3000 {
             let text = randomQueryText(&g)
@@ -75,7 +61,7 @@ func randomQueryText(_ g: inout SeededGenerator, depth: Int = 0) -> String {
     /// Random bytes, and random mixes of the language's own tokens, never crash the parser:
     /// each is a query or an error whose column lies inside the text (or just past its end).
     @Test func randomInputIsAQueryOrAPositionedError() {
-        var g = SeededGenerator(seed: 99)
+        var g = SplitMix64(seed: 99)
         let pieces = ["labels", "file", ".", "cat", "\"", "'", "(", ")", "[", "]", ",", "and", "or", "not", "in",
                       "contains", "=", "!", "<", ">", "-", "1", "2024-05-01", " ", "\\", "metadata", "true", "é", "\u{0}"]
         var queries = 0

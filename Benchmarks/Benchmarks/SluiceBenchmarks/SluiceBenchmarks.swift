@@ -2,10 +2,12 @@ import Benchmark
 import Foundation
 import SluiceImport
 import SluiceModel
+import SluiceQuery
 import SluiceStore
 
 /// Hot paths of the foundation: JSON tokenising, COCO import into SQLite, reading items
-/// from the store, and decoding a page of items on the client (ours against JSONDecoder).
+/// from the store, decoding a page of items on the client (ours against JSONDecoder), and
+/// slice queries: parse, check and compile, and materialising a slice in the store.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
@@ -88,6 +90,35 @@ let benchmarks: @Sendable () -> Void = {
         let decoder = JSONDecoder()
         for _ in benchmark.scaledIterations {
             blackHole(try decoder.decode(ItemPage.self, from: Data(page)))
+        }
+    }
+
+    let broadQuery = "labels.label0 > 2 and labels.label1 = 0 and file.width >= 640 or attribute.weather = \"rain\""
+    let querySchema = QuerySchema(
+        labels: (0..<80).map { Label(id: Int64($0 + 1), name: "label\($0)", color: "#000000") },
+        attributeGroups: [AttributeGroup(id: 1, name: "weather", kind: .select, options: ["rain", "sun"])])
+
+    Benchmark("Query: parse, check and compile a four-condition query") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let checked = try QueryParser.parse(broadQuery).checked(against: querySchema)
+            blackHole(checked.sql(dialect: SQLiteDialect()))
+        }
+    }
+
+    Benchmark("Slice: materialise labels.label79 > 0 and a broad conjunction over 5,000 files") { benchmark in
+        if try await readStore.dataset(projectID: "bench", name: "D") == nil {
+            _ = try await readStore.ensureProject(Project(id: "bench", name: "bench"))
+            _ = try await COCOImporter().importFile(
+                at: generated.annotationsPath, into: readStore, projectID: "bench", datasetName: "D")
+        }
+        let dataset = try await readStore.dataset(projectID: "bench", name: "D")!
+        let schema = QuerySchema(labels: try await readStore.labels(projectID: "bench"), attributeGroups: [])
+        let rare = try QueryParser.parse("labels.label79 > 0").checked(against: schema)
+        let broad = try QueryParser.parse("labels.label0 > 2 and labels.label1 = 0 and file.width >= 640").checked(against: schema)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await readStore.matchingPositions(datasetID: dataset.id, query: rare))
+            blackHole(try await readStore.matchingPositions(datasetID: dataset.id, query: broad))
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceModel
 
 /// Writes a synthetic COCO-shaped dataset for tests and benchmarks, streaming, in bounded memory.
 ///
@@ -105,23 +106,6 @@ public struct SyntheticCOCO: Sendable {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and the same on every platform.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
 
 /// Appends text to a file through a 1 MiB buffer.
 final class BufferedFileWriter {

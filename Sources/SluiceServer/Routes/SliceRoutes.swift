@@ -31,7 +31,7 @@ struct SliceRoutes {
         var token: SliceToken
         var dataset: Dataset
         var positions: [Int]
-        var compiled: CompiledQuery
+        var query: CheckedQuery
     }
 
     func addRoutes(to registry: inout RouteRegistry) {
@@ -50,7 +50,7 @@ struct SliceRoutes {
         }
         registry.get("/slices/{token}/explain") { _, context in
             let resolved = try await Self.resolve(api, context)
-            return try .json(try await api.store.explainMatching(datasetID: resolved.dataset.id, filter: resolved.compiled))
+            return try .json(try await api.store.explainMatching(datasetID: resolved.dataset.id, query: resolved.query))
         }
         registry.get("/slices/{token}/items/{position}") { _, context in
             let resolved = try await Self.resolve(api, context)
@@ -126,14 +126,13 @@ struct SliceRoutes {
                     "excerpt": .string(error.description),
                 ]))
         }
-        let compiled = checked.sql(dialect: SQLiteDialect(), parameterOffset: 1)
         let key = SliceCache.Key(datasetID: dataset.id, version: dataset.version, query: normalized)
         let store = api.store
         let positions = try await api.slices.positions(for: key) {
-            try await store.matchingPositions(datasetID: dataset.id, filter: compiled)
+            try await store.matchingPositions(datasetID: dataset.id, query: checked)
         }
         return Resolved(
             token: SliceToken(datasetID: dataset.id, query: normalized), dataset: dataset, positions: positions,
-            compiled: compiled)
+            query: checked)
     }
 }
