@@ -105,6 +105,8 @@ struct QuickstartCommand: AsyncParsableCommand {
                 format: "Streamed %d items (%d instances) in %.1f ms · %.0f items/s · first item after %.1f ms",
                 count, instances, seconds * 1000, seconds > 0 ? Double(count) / seconds : 0,
                 (firstItem ?? .zero).seconds * 1000))
+        let crowded = try await dataset.slice("labels.person >= 3")
+        print("Slice \(crowded.query): \(try await crowded.count) items; first: \(try await crowded[0])")
     }
 
     /// `Tests/Fixtures/coco` of the repository this binary was built from.

@@ -53,3 +53,18 @@ def test_stream_ndjson_is_in_order(server: str) -> None:
     items = [json.loads(line) for line in result.stdout.splitlines()]
     assert [i["position"] for i in items] == list(range(9))
     assert "received 9 items" in result.stderr.splitlines()[-1]
+
+
+def test_quickstart_walks_through_the_sample() -> None:
+    """The README's main job: its count, 8th element and slice agree with the annotation files."""
+    result = subprocess.run([sluice_bin(), "quickstart", "--port", "0"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    images = people_per_image()
+    assert f"Number of items in dataset: {len(images)}" in lines
+    eighth = next(line for line in lines if line.startswith("8th element: "))
+    assert eighth.startswith("8th element: Item 7: ") and f"{images[7][0]} instances" in eighth
+    streamed = next(line for line in lines if line.startswith("Streamed "))
+    assert streamed.startswith(f"Streamed {len(images)} items ({sum(n for n, _ in images)} instances)")
+    crowded = sum(1 for n, _ in images if n >= 3)
+    assert any(line.startswith(f"Slice labels.person >= 3: {crowded} items; first: Item 0: ") for line in lines)
