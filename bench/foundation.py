@@ -51,41 +51,57 @@ def start_server(sluice: str, store: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start")
 
 
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The generated dataset, where it is kept, and the binary: shared by every bench script."""
+    parser.add_argument("--files", type=int, default=1_000_000)
+    parser.add_argument("--instances-per-file", type=int, default=7)
+    parser.add_argument("--labels", type=int, default=80)
+    parser.add_argument("--work", default="/tmp/sluice-bench")
+    parser.add_argument("--sluice", default=str(ROOT / ".build-release/release/sluice"))
+
+
+def dataset_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The generated COCO file (written by `sluice generate` when missing) and the store
+    directory that belongs to it."""
+    if not Path(args.sluice).exists():
+        raise SystemExit(f"{args.sluice} not found: swift build -c release --product sluice --scratch-path .build-release")
+    data = Path(args.work) / f"gen-{args.files}-{args.instances_per_file}-{args.labels}"
+    annotations = data / "annotations.json"
+    if not annotations.exists():
+        run([args.sluice, "generate", "--files", str(args.files), "--instances-per-file", str(args.instances_per_file),
+             "--labels", str(args.labels), "--out", str(data)])
+    return annotations, data / "store"
+
+
+def import_coco(sluice: str, annotations: Path, store: Path) -> tuple[str, float, float]:
+    """A fresh store with the file imported as bench/D; returns stderr, wall seconds, peak RSS MB."""
+    shutil.rmtree(store, ignore_errors=True)
+    _, err, wall, rss = run([sluice, "import", "coco", str(annotations), "--project", "bench",
+                             "--dataset", "D", "--data", str(store)])
+    return err, wall, rss
+
+
 def step(n: int, total: int, text: str, started: float) -> None:
     print(f"[{n}/{total}] {text} (t+{time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=1_000_000)
-    parser.add_argument("--instances-per-file", type=int, default=7)
-    parser.add_argument("--labels", type=int, default=80)
-    parser.add_argument("--work", default="/tmp/sluice-bench")
-    parser.add_argument("--sluice", default=str(ROOT / ".build-release/release/sluice"))
+    add_dataset_arguments(parser)
     parser.add_argument("--prefetch", type=int, default=4)
     parser.add_argument("--page-size", type=int, default=1000)
     args = parser.parse_args()
 
     sluice = args.sluice
-    if not Path(sluice).exists():
-        raise SystemExit(f"{sluice} not found: swift build -c release --product sluice --scratch-path .build-release")
-    work = Path(args.work)
-    data = work / f"gen-{args.files}-{args.instances_per_file}-{args.labels}"
-    store = work / "store"
     started = time.perf_counter()
     total_steps = 6
 
     step(1, total_steps, f"generate {args.files:,} files × {args.instances_per_file} instances", started)
-    annotations = data / "annotations.json"
-    if not annotations.exists():
-        run([sluice, "generate", "--files", str(args.files), "--instances-per-file", str(args.instances_per_file),
-             "--labels", str(args.labels), "--out", str(data)])
+    annotations, store = dataset_paths(args)
     size_mb = annotations.stat().st_size / 1e6
 
     step(2, total_steps, f"sluice import coco ({size_mb:,.0f} MB)", started)
-    shutil.rmtree(store, ignore_errors=True)
-    _, err, import_wall, import_rss = run([sluice, "import", "coco", str(annotations), "--project", "bench",
-                                           "--dataset", "D", "--data", str(store)])
+    err, import_wall, import_rss = import_coco(sluice, annotations, store)
     imported = re.search(r"imported (\d+) files, (\d+) instances", err)
     assert imported, err
     files, instances = int(imported.group(1)), int(imported.group(2))

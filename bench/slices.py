@@ -4,8 +4,8 @@ applies), on the same data in the same run.
 
     python3 bench/slices.py --files 1000000 --instances-per-file 7
 
-Reuses the store and generated data of bench/foundation.py in --work (run that first, or
-pass --import to import here). pycocotools is optional: pip install -r bench/requirements.txt.
+Reuses the generated data and store of bench/foundation.py in --work (generating and
+importing them when missing; --import imports again). pycocotools is optional: pip install -r bench/requirements.txt.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import json
 import random
-import shutil
 import sqlite3
 import statistics
 import sys
@@ -24,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from foundation import ROOT, run, start_server, step  # noqa: E402
+from foundation import add_dataset_arguments, dataset_paths, import_coco, start_server, step  # noqa: E402
 
 
 def request(host: str, path: str, body: dict | None = None) -> tuple[dict, float]:
@@ -83,30 +82,19 @@ def pycocotools_way(annotations: Path, rare: str) -> dict[str, float] | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=1_000_000)
-    parser.add_argument("--instances-per-file", type=int, default=7)
-    parser.add_argument("--labels", type=int, default=80)
-    parser.add_argument("--work", default="/tmp/sluice-bench")
-    parser.add_argument("--sluice", default=str(ROOT / ".build-release/release/sluice"))
+    add_dataset_arguments(parser)
     parser.add_argument("--import", dest="do_import", action="store_true", help="generate and import first")
     parser.add_argument("--lookups", type=int, default=2000, help="positional look-ups inside the slice")
     args = parser.parse_args()
 
     sluice = args.sluice
-    work = Path(args.work)
-    data = work / f"gen-{args.files}-{args.instances_per_file}-{args.labels}"
-    annotations = data / "annotations.json"
-    store = work / "store"
     started = time.perf_counter()
     total_steps = 5
 
     step(1, total_steps, "data and store", started)
+    annotations, store = dataset_paths(args)
     if args.do_import or not (store / "sluice.sqlite").exists():
-        if not annotations.exists():
-            run([sluice, "generate", "--files", str(args.files), "--instances-per-file", str(args.instances_per_file),
-                 "--labels", str(args.labels), "--out", str(data)])
-        shutil.rmtree(store, ignore_errors=True)
-        run([sluice, "import", "coco", str(annotations), "--project", "bench", "--dataset", "D", "--data", str(store)])
+        import_coco(sluice, annotations, store)
     frequencies = label_frequencies(store / "sluice.sqlite")
     a, b = frequencies[0][0], frequencies[1][0]
     rare = frequencies[-1][0]

@@ -1,4 +1,3 @@
-import NIOCore
 import SluiceQuery
 
 /// A query over a dataset, read like a dataset: `count`, `[i]`, `items(prefetch:)`, and
@@ -15,40 +14,22 @@ public struct Slice: Sendable {
     public let datasetID: Int64
     let connection: Connection
 
+    var reader: PositionReader { PositionReader(connection: connection, route: "/api/v1/slices/\(id)") }
+
     /// The number of items now.
     public var count: Int {
-        get async throws {
-            let reply: CountResponse = try await connection.get("/api/v1/slices/\(id)/count")
-            return reply.count
-        }
+        get async throws { try await reader.count }
     }
 
     /// The item at `position` of the slice, fetched on its own.
     public subscript(position: Int) -> Item {
-        get async throws {
-            guard position >= 0 else { throw SluiceError.positionOutOfRange(position: position, count: nil) }
-            do {
-                let body = try await connection.getBytes("/api/v1/slices/\(id)/items/\(position)")
-                return try Dataset.decode(body) { try WireDecoder.item(from: $0) }
-            } catch SluiceError.server(404, "position_out_of_range", _) {
-                throw SluiceError.positionOutOfRange(position: position, count: try? await count)
-            }
-        }
+        get async throws { try await reader.item(at: position) }
     }
 
     /// Every item of the slice (or those in `range`) in order, with a bounded window of
     /// page requests in flight, as `Dataset.items(prefetch:pageSize:range:)`.
     public func items(prefetch: Int = 4, pageSize: Int = 256, range: Range<Int>? = nil) -> ItemStream {
-        let connection = self.connection
-        let id = self.id
-        return ItemStream(
-            fetch: { range in
-                let body = try await connection.getBytes(
-                    "/api/v1/slices/\(id)/items?start=\(range.lowerBound)&end=\(range.upperBound)")
-                return try Dataset.decode(body) { try WireDecoder.itemPage(from: $0) }
-            },
-            start: range?.lowerBound ?? 0, end: range?.upperBound, prefetch: max(1, prefetch),
-            pageSize: max(1, pageSize))
+        reader.items(prefetch: prefetch, pageSize: pageSize, range: range)
     }
 
     /// The items of this slice that `query` also selects.

@@ -146,6 +146,16 @@ extension Request {
         guard let value = Int(text) else { throw APIError.badParameter(name, "expected an integer, got '\(text)'") }
         return value
     }
+
+    /// The positions `start..<end` a page request asks for, clipped (not refused) to `count`
+    /// and the page limit: a client follows the reply's `end` to its next request.
+    func pageRange(count: Int, _ configuration: ServerConfiguration) throws -> Range<Int> {
+        let start = try integer("start", default: 0)
+        guard start >= 0 else { throw APIError.badParameter("start", "must not be negative") }
+        let end = try integer("end", default: start + configuration.defaultPageSize)
+        guard end >= start else { throw APIError.badParameter("end", "must not be less than start") }
+        return start..<max(start, min(end, count, start + configuration.maxPageSize))
+    }
 }
 
 extension SluiceRequestContext {
@@ -156,5 +166,20 @@ extension SluiceRequestContext {
             throw APIError.badParameter(name, "expected a non-negative integer id, got '\(text)'")
         }
         return value
+    }
+
+    /// The `{position}` path parameter, checked against the count of what it indexes.
+    func position(count: Int, of what: String) throws -> Int {
+        let text = try parameters.require("position")
+        guard let position = Int(text), position >= 0 else {
+            throw APIError.badParameter("position", "expected a non-negative integer, got '\(text)'")
+        }
+        guard position < count else {
+            throw APIError(
+                .notFound, code: "position_out_of_range",
+                message: "position \(position) is past the end of \(what) (count \(count))",
+                detail: .object(["count": .number(Double(count))]))
+        }
+        return position
     }
 }

@@ -124,6 +124,14 @@ import Testing
             #expect(page.count == expected.count)
             #expect(page.items.map(\.file.id) == expected.map(\.file.id))
             #expect(page.items.map(\.position) == Array(0..<expected.count), "positions are the slice's")
+            let middle = try await client.execute(uri: "/api/v1/slices/\(id)/items?start=1&end=3", method: .get) {
+                try WireDecoder.itemPage(from: Array($0.body.readableBytesView))
+            }
+            #expect(middle.items.map(\.file.id) == expected[1..<3].map(\.file.id) && middle.items.map(\.position) == [1, 2])
+            let past = try await client.execute(uri: "/api/v1/slices/\(id)/items?start=50&end=60", method: .get) {
+                (status: $0.status, page: try WireDecoder.itemPage(from: Array($0.body.readableBytesView)))
+            }
+            #expect(past.status == .ok && past.page.items.isEmpty && past.page.count == expected.count)
             let second = try await client.execute(uri: "/api/v1/slices/\(id)/items/1", method: .get) {
                 try WireDecoder.item(from: Array($0.body.readableBytesView))
             }

@@ -17,17 +17,9 @@ struct DatasetRoutes {
         }
         registry.get("/datasets/{id}/items/{position}") { _, context in
             let dataset = try await Self.dataset(store, context)
-            let text = try context.parameters.require("position")
-            guard let position = Int(text), position >= 0 else {
-                throw APIError.badParameter("position", "expected a non-negative integer, got '\(text)'")
-            }
-            guard position < dataset.count,
-                let item = try await store.storedItem(datasetID: dataset.id, position: position)
-            else {
-                throw APIError(
-                    .notFound, code: "position_out_of_range",
-                    message: "position \(position) is past the end of dataset \(dataset.id) (count \(dataset.count))",
-                    detail: .object(["count": .number(Double(dataset.count))]))
+            let position = try context.position(count: dataset.count, of: "dataset \(dataset.id)")
+            guard let item = try await store.storedItem(datasetID: dataset.id, position: position) else {
+                throw APIError.notFound("position \(position) of dataset \(dataset.id) is gone")
             }
             var out = JSONOutput(capacity: 4096)
             out.item(item)
@@ -35,14 +27,9 @@ struct DatasetRoutes {
         }
         registry.get("/datasets/{id}/items") { request, context in
             let dataset = try await Self.dataset(store, context)
-            let start = try request.integer("start", default: 0)
-            guard start >= 0 else { throw APIError.badParameter("start", "must not be negative") }
-            let end = try request.integer("end", default: start + configuration.defaultPageSize)
-            guard end >= start else { throw APIError.badParameter("end", "must not be less than start") }
-            // Clipped, not refused: a client follows `end` of the reply to its next request.
-            let clippedEnd = max(start, min(end, dataset.count, start + configuration.maxPageSize))
-            let items = try await store.storedItems(datasetID: dataset.id, range: start..<clippedEnd)
-            return .json(bytes: Self.pageJSON(datasetID: dataset.id, start: start, count: dataset.count, items: items))
+            let range = try request.pageRange(count: dataset.count, configuration)
+            let items = try await store.storedItems(datasetID: dataset.id, range: range)
+            return .json(bytes: Self.pageJSON(datasetID: dataset.id, start: range.lowerBound, count: dataset.count, items: items))
         }
     }
 

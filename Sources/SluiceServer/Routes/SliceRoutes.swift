@@ -31,7 +31,6 @@ struct SliceRoutes {
         var token: SliceToken
         var dataset: Dataset
         var positions: [Int]
-        var query: CheckedQuery
     }
 
     func addRoutes(to registry: inout RouteRegistry) {
@@ -50,23 +49,16 @@ struct SliceRoutes {
         }
         registry.get("/slices/{token}/explain") { _, context in
             let resolved = try await Self.resolve(api, context)
-            return try .json(try await api.store.explainMatching(datasetID: resolved.dataset.id, query: resolved.query))
+            let checked = try await Self.check(api, dataset: resolved.dataset, try Self.parse(resolved.token.query))
+            return try .json(try await api.store.explainMatching(datasetID: resolved.dataset.id, query: checked))
         }
         registry.get("/slices/{token}/items/{position}") { _, context in
             let resolved = try await Self.resolve(api, context)
-            let text = try context.parameters.require("position")
-            guard let position = Int(text), position >= 0 else {
-                throw APIError.badParameter("position", "expected a non-negative integer, got '\(text)'")
-            }
-            guard position < resolved.positions.count,
-                var item = try await api.store.storedItems(
-                    datasetID: resolved.dataset.id, positions: [resolved.positions[position]]
-                ).first
-            else {
-                throw APIError(
-                    .notFound, code: "position_out_of_range",
-                    message: "position \(position) is past the end of the slice (count \(resolved.positions.count))",
-                    detail: .object(["count": .number(Double(resolved.positions.count))]))
+            let position = try context.position(count: resolved.positions.count, of: "the slice")
+            guard var item = try await api.store.storedItems(
+                datasetID: resolved.dataset.id, positions: [resolved.positions[position]]
+            ).first else {
+                throw APIError.notFound("position \(position) of the slice is gone")
             }
             item.position = position
             var out = JSONOutput(capacity: 4096)
@@ -76,16 +68,12 @@ struct SliceRoutes {
         registry.get("/slices/{token}/items") { request, context in
             let resolved = try await Self.resolve(api, context)
             let count = resolved.positions.count
-            let start = try request.integer("start", default: 0)
-            guard start >= 0 else { throw APIError.badParameter("start", "must not be negative") }
-            let end = try request.integer("end", default: start + api.configuration.defaultPageSize)
-            guard end >= start else { throw APIError.badParameter("end", "must not be less than start") }
-            let clippedEnd = max(start, min(end, count, start + api.configuration.maxPageSize))
-            let positions = start < clippedEnd ? Array(resolved.positions[start..<clippedEnd]) : []
-            var items = try await api.store.storedItems(datasetID: resolved.dataset.id, positions: positions)
+            let range = try request.pageRange(count: count, api.configuration)
+            var items = try await api.store.storedItems(
+                datasetID: resolved.dataset.id, positions: range.isEmpty ? [] : Array(resolved.positions[range]))
             // Items come back in dataset order, which is slice order; renumber to slice positions.
-            for index in items.indices { items[index].position = start + index }
-            return .json(bytes: DatasetRoutes.pageJSON(datasetID: resolved.dataset.id, start: start, count: count, items: items))
+            for index in items.indices { items[index].position = range.lowerBound + index }
+            return .json(bytes: DatasetRoutes.pageJSON(datasetID: resolved.dataset.id, start: range.lowerBound, count: count, items: items))
         }
     }
 
@@ -106,33 +94,47 @@ struct SliceRoutes {
         return try await resolve(api, dataset: dataset, query: token.query)
     }
 
-    /// Checks the query against the project's names, then materialises it (or takes the cache's).
+    /// The slice of `text` at the dataset's current version: from the cache, or checked
+    /// against the project's names and materialised. Parsing (no database) gives the cache
+    /// key, so reads of a cached slice touch the store only for their items.
     static func resolve(_ api: APIContext, dataset: Dataset, query text: String) async throws -> Resolved {
-        let checked: CheckedQuery
-        let normalized: String
-        do {
-            let query = try QueryParser.parse(text)
-            let schema = QuerySchema(
-                labels: try await api.store.labels(projectID: dataset.projectID),
-                attributeGroups: try await api.store.attributeGroups(projectID: dataset.projectID))
-            checked = try query.checked(against: schema)
-            normalized = query.normalized
-        } catch let error as QueryError {
-            throw APIError(
-                .badRequest, code: "bad_query", message: error.message,
-                detail: .object([
-                    "column": .number(Double(error.column)),
-                    "suggestions": .array(error.suggestions.map { .string($0) }),
-                    "excerpt": .string(error.description),
-                ]))
-        }
+        let query = try parse(text)
+        let normalized = query.normalized
         let key = SliceCache.Key(datasetID: dataset.id, version: dataset.version, query: normalized)
-        let store = api.store
         let positions = try await api.slices.positions(for: key) {
-            try await store.matchingPositions(datasetID: dataset.id, query: checked)
+            let checked = try await check(api, dataset: dataset, query)
+            return try await api.store.matchingPositions(datasetID: dataset.id, query: checked)
         }
-        return Resolved(
-            token: SliceToken(datasetID: dataset.id, query: normalized), dataset: dataset, positions: positions,
-            query: checked)
+        return Resolved(token: SliceToken(datasetID: dataset.id, query: normalized), dataset: dataset, positions: positions)
+    }
+
+    static func parse(_ text: String) throws -> Query {
+        do {
+            return try QueryParser.parse(text)
+        } catch {
+            throw badQuery(error)
+        }
+    }
+
+    /// The query checked against the project's labels and attribute groups.
+    static func check(_ api: APIContext, dataset: Dataset, _ query: Query) async throws -> CheckedQuery {
+        let schema = QuerySchema(
+            labels: try await api.store.labels(projectID: dataset.projectID),
+            attributeGroups: try await api.store.attributeGroups(projectID: dataset.projectID))
+        do {
+            return try query.checked(against: schema)
+        } catch {
+            throw badQuery(error)
+        }
+    }
+
+    static func badQuery(_ error: QueryError) -> APIError {
+        APIError(
+            .badRequest, code: "bad_query", message: error.message,
+            detail: .object([
+                "column": .number(Double(error.column)),
+                "suggestions": .array(error.suggestions.map { .string($0) }),
+                "excerpt": .string(error.description),
+            ]))
     }
 }

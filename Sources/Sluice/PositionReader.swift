@@ -1,0 +1,48 @@
+import NIOCore
+
+/// Reads items by position under one route: what a dataset (`/datasets/{id}`) and a slice
+/// (`/slices/{id}`) share, since the server answers both with the same `count`, `items/{i}`
+/// and `items?start&end` routes.
+struct PositionReader: Sendable {
+    let connection: Connection
+    /// `/api/v1/datasets/{id}` or `/api/v1/slices/{id}`.
+    let route: String
+
+    var count: Int {
+        get async throws {
+            let reply: CountResponse = try await connection.get("\(route)/count")
+            return reply.count
+        }
+    }
+
+    /// Throws `SluiceError.positionOutOfRange` at or past the end.
+    func item(at position: Int) async throws -> Item {
+        guard position >= 0 else { throw SluiceError.positionOutOfRange(position: position, count: nil) }
+        do {
+            let body = try await connection.getBytes("\(route)/items/\(position)")
+            return try Self.decode(body) { try WireDecoder.item(from: $0) }
+        } catch SluiceError.server(404, "position_out_of_range", _) {
+            throw SluiceError.positionOutOfRange(position: position, count: try? await count)
+        }
+    }
+
+    func page(_ range: Range<Int>) async throws -> ItemPage {
+        let body = try await connection.getBytes("\(route)/items?start=\(range.lowerBound)&end=\(range.upperBound)")
+        return try Self.decode(body) { try WireDecoder.itemPage(from: $0) }
+    }
+
+    func items(prefetch: Int, pageSize: Int, range: Range<Int>?) -> ItemStream {
+        ItemStream(
+            fetch: { [self] range in try await self.page(range) },
+            start: range?.lowerBound ?? 0, end: range?.upperBound, prefetch: max(1, prefetch),
+            pageSize: max(1, pageSize))
+    }
+
+    static func decode<T>(_ body: ByteBuffer, _ decoder: ([UInt8]) throws -> T) throws -> T {
+        do {
+            return try decoder(Array(body.readableBytesView))
+        } catch {
+            throw SluiceError.badResponse("\(error)")
+        }
+    }
+}
