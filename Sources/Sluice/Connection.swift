@@ -69,38 +69,76 @@ struct Connection: Sendable {
 
     /// One try; `TransientFailure` for what a retry may cure.
     private func send(_ request: HTTPClientRequest, path: String) async throws -> ByteBuffer {
+        var collected = ByteBuffer()
+        _ = try await stream(request, path: path) { chunk in
+            var chunk = chunk
+            collected.writeBuffer(&chunk)
+        }
+        return collected
+    }
+
+    /// GETs `path` once and hands the body to `onChunk` as it arrives; returns the response
+    /// headers after the whole body. Throws `TransientFailure` for what a retry may cure: a
+    /// connection error, also in the middle of the body, and 502/503/504.
+    func stream(_ path: String, onChunk: (ByteBuffer) throws -> Void) async throws -> HTTPHeaders {
+        try await stream(makeRequest(path), path: path, onChunk: onChunk)
+    }
+
+    private func stream(
+        _ request: HTTPClientRequest, path: String, onChunk: (ByteBuffer) throws -> Void
+    ) async throws -> HTTPHeaders {
         let response: HTTPClientResponse
-        let body: ByteBuffer
         do {
             response = try await client.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
-            body = try await response.body.collect(upTo: 1 << 30)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let error as HTTPClientError where error == .cancelled {
-            throw CancellationError()
         } catch {
-            if Task.isCancelled { throw CancellationError() }
-            throw TransientFailure(reason: "\(error)")
+            throw Self.classify(error)
         }
         let status = Int(response.status.code)
-        if (200..<300).contains(status) { return body }
-        if [502, 503, 504].contains(status) {
-            throw TransientFailure(reason: "HTTP \(status) from \(path)")
+        guard (200..<300).contains(status) else {
+            let body: ByteBuffer
+            do {
+                body = try await response.body.collect(upTo: 1 << 24)
+            } catch {
+                throw Self.classify(error)
+            }
+            throw Self.failure(status: status, reason: response.status.reasonPhrase, body: body, path: path)
         }
-        let reply = try? Self.decoder.decode(ErrorResponse.self, from: Data(buffer: body))
+        do {
+            for try await chunk in response.body { try onChunk(chunk) }
+        } catch let error as SluiceError {
+            throw error
+        } catch {
+            throw Self.classify(error)
+        }
+        return response.headers
+    }
+
+    /// Cancellation stays cancellation; every other transport error may be cured by a retry.
+    private static func classify(_ error: any Error) -> any Error {
+        if error is CancellationError { return CancellationError() }
+        if let error = error as? HTTPClientError, error == .cancelled { return CancellationError() }
+        if Task.isCancelled { return CancellationError() }
+        return TransientFailure(reason: "\(error)")
+    }
+
+    private static func failure(status: Int, reason: String, body: ByteBuffer, path: String) -> any Error {
+        if [502, 503, 504].contains(status) {
+            return TransientFailure(reason: "HTTP \(status) from \(path)")
+        }
+        let reply = try? decoder.decode(ErrorResponse.self, from: Data(buffer: body))
         let code = reply?.error.code ?? "http_\(status)"
-        let message = reply?.error.message ?? response.status.reasonPhrase
+        let message = reply?.error.message ?? reason
         if code == "bad_query", case .object(let detail)? = reply?.error.detail {
             let column = detail["column"]?.numberValue.map { Int($0) } ?? 0
             let suggestions: [String] =
                 if case .array(let list)? = detail["suggestions"] { list.compactMap(\.stringValue) } else { [] }
-            throw SluiceError.badQuery(message: message, column: column, suggestions: suggestions)
+            return SluiceError.badQuery(message: message, column: column, suggestions: suggestions)
         }
-        if status == 404, code != "position_out_of_range" { throw SluiceError.notFound(message) }
-        throw SluiceError.server(status: status, code: code, message: message)
+        if status == 404, code != "position_out_of_range" { return SluiceError.notFound(message) }
+        return SluiceError.server(status: status, code: code, message: message)
     }
 
-    private struct TransientFailure: Error {
+    struct TransientFailure: Error {
         let reason: String
     }
 }

@@ -32,9 +32,9 @@ public struct Dataset: Sendable {
     /// `pageSize` items in flight: memory holds at most `prefetch × pageSize` items.
     ///
     /// The stream ends at the count the server reported when it started; items appended
-    /// later are not included. A failed page request is retried from its first position,
-    /// so no item is lost or repeated.
+    /// later are not included. A broken transfer resumes at the first item not received,
+    /// so no item is lost or repeated. For shuffling, sharding and resuming, see `epoch()`.
     public func items(prefetch: Int = 4, pageSize: Int = 256, range: Range<Int>? = nil) -> ItemStream {
-        reader.items(prefetch: prefetch, pageSize: pageSize, range: range)
+        ItemStream.inOrder(prefetch: prefetch, rangeSize: pageSize, range: range) { try await self.epoch() }
     }
 }

@@ -31,13 +31,6 @@ struct PositionReader: Sendable {
         return try Self.decode(body) { try WireDecoder.itemPage(from: $0) }
     }
 
-    func items(prefetch: Int, pageSize: Int, range: Range<Int>?) -> ItemStream {
-        ItemStream(
-            fetch: { [self] range in try await self.page(range) },
-            start: range?.lowerBound ?? 0, end: range?.upperBound, prefetch: max(1, prefetch),
-            pageSize: max(1, pageSize))
-    }
-
     static func decode<T>(_ body: ByteBuffer, _ decoder: ([UInt8]) throws -> T) throws -> T {
         do {
             return try decoder(Array(body.readableBytesView))

@@ -29,7 +29,7 @@ public struct Slice: Sendable {
     /// Every item of the slice (or those in `range`) in order, with a bounded window of
     /// page requests in flight, as `Dataset.items(prefetch:pageSize:range:)`.
     public func items(prefetch: Int = 4, pageSize: Int = 256, range: Range<Int>? = nil) -> ItemStream {
-        reader.items(prefetch: prefetch, pageSize: pageSize, range: range)
+        ItemStream.inOrder(prefetch: prefetch, rangeSize: pageSize, range: range) { try await self.epoch() }
     }
 
     /// The items of this slice that `query` also selects.
@@ -46,10 +46,11 @@ public struct Slice: Sendable {
         var id: String
         var query: String
         var datasetID: Int64
+        var version: Int64
         var count: Int
 
         enum CodingKeys: String, CodingKey {
-            case id, query, count
+            case id, query, count, version
             case datasetID = "dataset_id"
         }
     }
@@ -63,7 +64,7 @@ public struct Slice: Sendable {
         // which knows the project's labels.
         do {
             _ = try QueryParser.parse(query)
-        } catch let error as QueryError {
+        } catch {
             throw SluiceError.badQuery(message: error.message, column: error.column, suggestions: error.suggestions)
         }
         let created: Created = try await connection.post(

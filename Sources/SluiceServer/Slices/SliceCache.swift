@@ -39,6 +39,15 @@ actor SliceCache {
         return positions
     }
 
+    /// The positions if they are still held: how a stream that started at an older version
+    /// goes on reading the slice it started with.
+    func cachedPositions(for key: Key) -> [Int]? {
+        guard let entry = entries[key] else { return nil }
+        clock += 1
+        entries[key] = (entry.positions, clock)
+        return entry.positions
+    }
+
     private func evict() {
         while held > capacity, entries.count > 1,
             let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })

@@ -1,0 +1,200 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceModel
+import SluiceStore
+import SluiceTensors
+import _NIOFileSystem
+
+/// `/datasets/{id}/stream` and `/slices/{token}/stream`: the items of a range of an epoch's
+/// order (see `StreamOrder`) as one chunked response, written as they are read.
+///
+/// Memory per stream is two batches: the one being written and the one being read. Writes
+/// wait for the socket (Hummingbird's writer applies the channel's backpressure), so a slow
+/// client slows the reads down instead of filling the server.
+struct StreamRoutes {
+    let api: APIContext
+
+    /// Items read from the store per batch: large enough that a batch is one query, small
+    /// enough that the first bytes leave quickly.
+    static let batchSize = 64
+
+    /// What a stream reads from: a dataset's positions, or a slice's list of them.
+    struct Source: Sendable {
+        var datasetID: Int64
+        var version: Int64
+        /// The slice's dataset positions; nil for a dataset stream.
+        var slicePositions: [Int]?
+        var count: Int
+    }
+
+    enum Format: String {
+        case ndjson
+        /// `u64` little-endian length + a safetensors record per item: `__metadata__.item`
+        /// holds the item's JSON and the `image` tensor (uint8) the media bytes, when stored.
+        case records
+    }
+
+    func addRoutes(to registry: inout RouteRegistry) {
+        let api = self.api
+        registry.get("/datasets/{id}/stream") { request, context in
+            let dataset = try await DatasetRoutes.dataset(api.store, context)
+            let source = Source(datasetID: dataset.id, version: dataset.version, slicePositions: nil, count: dataset.count)
+            return try await Self.stream(api, request, source)
+        }
+        registry.get("/slices/{token}/stream") { request, context in
+            let resolved = try await SliceRoutes.resolve(api, context)
+            var source = Source(
+                datasetID: resolved.dataset.id, version: resolved.dataset.version, slicePositions: resolved.positions,
+                count: resolved.positions.count)
+            let pinned = try request.integer("version", default: Int(resolved.dataset.version))
+            if pinned != resolved.dataset.version {
+                // A stream that began at an older version reads that version's list for as
+                // long as the cache holds it: positions must not move under a running epoch.
+                let key = SliceCache.Key(datasetID: resolved.dataset.id, version: Int64(pinned), query: resolved.token.query)
+                guard let positions = await api.slices.cachedPositions(for: key) else {
+                    throw APIError(
+                        .conflict, code: "version_changed",
+                        message: "the dataset changed (version \(pinned) → \(resolved.dataset.version)) and the slice "
+                            + "of version \(pinned) is no longer held; start the epoch again",
+                        detail: .object(["version": .number(Double(resolved.dataset.version))]))
+                }
+                source.version = Int64(pinned)
+                source.slicePositions = positions
+                source.count = positions.count
+            }
+            return try await Self.stream(api, request, source)
+        }
+    }
+
+    static func stream(_ api: APIContext, _ request: Request, _ source: Source) async throws -> Response {
+        var parameters: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { parameters[String(name)] = String(value) }
+        let order: StreamOrder
+        do {
+            order = try StreamOrder(parameters: parameters, defaultCount: source.count)
+        } catch {
+            throw APIError.badParameter(error.parameter, error.message)
+        }
+        guard order.count <= source.count else {
+            throw APIError.badParameter("count", "the epoch's \(order.count) items exceed the \(source.count) there are")
+        }
+        let formatText = parameters["format"] ?? Format.ndjson.rawValue
+        guard let format = Format(rawValue: formatText) else {
+            throw APIError.badParameter("format", "expected ndjson or records, got '\(formatText)'")
+        }
+        let length = order.length
+        let start = try request.integer("start", default: 0)
+        let end = try request.integer("end", default: max(start, length))
+        guard start >= 0 else { throw APIError.badParameter("start", "must not be negative") }
+        guard end >= start else { throw APIError.badParameter("end", "must not be less than start") }
+        let range = start..<max(start, min(end, length))
+        let headers: HTTPFields = [
+            .contentType: format == .ndjson ? "application/x-ndjson" : "application/vnd.sluice.records",
+            .sluiceStart: String(range.lowerBound),
+            .sluiceEnd: String(range.upperBound),
+            .sluiceLength: String(length),
+            .sluiceCount: String(order.count),
+            .sluiceVersion: String(source.version),
+        ]
+        let reader = BatchReader(store: api.store, source: source, order: order, format: format)
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                var batchStart = range.lowerBound
+                var batch = try await reader.encode(batchStart..<min(range.upperBound, batchStart + batchSize))
+                while true {
+                    batchStart += batchSize
+                    // The next batch is read while this one is written.
+                    let next = batchStart < range.upperBound ? batchStart..<min(range.upperBound, batchStart + batchSize) : nil
+                    async let following = reader.encode(next)
+                    try await writer.write(batch)
+                    guard let encoded = try await following else { break }
+                    batch = encoded
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// Reads a batch of the order from the store and encodes it.
+    struct BatchReader: Sendable {
+        let store: any Store
+        let source: Source
+        let order: StreamOrder
+        let format: Format
+
+        func encode(_ indices: Range<Int>?) async throws -> ByteBuffer? {
+            guard let indices else { return nil }
+            return try await encode(indices)
+        }
+
+        func encode(_ indices: Range<Int>) async throws -> ByteBuffer {
+            let positions = order.positions(indices)
+            let datasetPositions = source.slicePositions.map { list in positions.map { list[$0] } } ?? positions
+            let items = try await read(datasetPositions)
+            var buffer = ByteBuffer()
+            for (index, datasetPosition) in datasetPositions.enumerated() {
+                guard var item = items[datasetPosition] else {
+                    throw APIError.notFound("position \(positions[index]) is gone")
+                }
+                item.position = positions[index]
+                switch format {
+                case .ndjson:
+                    var out = JSONOutput(capacity: 2048)
+                    out.item(item)
+                    out.raw(UInt8(ascii: "\n"))
+                    buffer.writeBytes(out.bytes)
+                case .records:
+                    try await writeRecord(item, to: &buffer)
+                }
+            }
+            return buffer
+        }
+
+        /// The items at these dataset positions, by position. A run of consecutive positions
+        /// (an unshuffled stream, or a block of a block shuffle) is one range read.
+        private func read(_ positions: [Int]) async throws -> [Int: StoredItem] {
+            guard let first = positions.first else { return [:] }
+            let consecutive = positions.enumerated().allSatisfy { $0.element == first + $0.offset }
+            let items =
+                if consecutive {
+                    try await store.storedItems(datasetID: source.datasetID, range: first..<(first + positions.count))
+                } else {
+                    try await store.storedItems(datasetID: source.datasetID, positions: Array(Set(positions)).sorted())
+                }
+            return Dictionary(items.map { ($0.position, $0) }, uniquingKeysWith: { one, _ in one })
+        }
+
+        private func writeRecord(_ item: StoredItem, to buffer: inout ByteBuffer) async throws {
+            var out = JSONOutput(capacity: 2048)
+            out.item(item)
+            let json = String(decoding: out.bytes, as: UTF8.self)
+            var media: ByteBuffer?
+            if let sha = item.file.media.sha256 {
+                let path = store.media.path(for: sha)
+                media = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+                    try await handle.readToEnd(maximumSizeAllowed: .gibibytes(1))
+                }
+            }
+            let specs = media.map { [(name: "image", type: TensorType.uint8, shape: [$0.readableBytes])] } ?? []
+            let header = try TensorRecord.header(for: specs, metadata: ["item": json])
+            let length = header.count + (media?.readableBytes ?? 0)
+            buffer.writeInteger(UInt64(length), endianness: .little)
+            buffer.writeBytes(header)
+            if var media { buffer.writeBuffer(&media) }
+        }
+    }
+}
+
+extension HTTPField.Name {
+    /// The first index of the order the response holds.
+    static let sluiceStart = Self("Sluice-Start")!
+    /// One past the last index the response holds (the request's end, clipped).
+    static let sluiceEnd = Self("Sluice-End")!
+    /// The number of items of the order (this shard's, after what earlier runs consumed).
+    static let sluiceLength = Self("Sluice-Length")!
+    /// The positions the epoch covers.
+    static let sluiceCount = Self("Sluice-Count")!
+    /// The dataset version read.
+    static let sluiceVersion = Self("Sluice-Version")!
+}

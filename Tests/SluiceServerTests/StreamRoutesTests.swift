@@ -1,0 +1,172 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SluiceModel
+import SluiceStore
+import SluiceTensors
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceServer
+
+/// The stream endpoint over a real SQLite store: ranges of an epoch's order, as NDJSON and
+/// as safetensors records.
+@Suite struct StreamRoutesTests {
+    func withGeneratedApp(
+        files: Int = 300, _ body: @escaping @Sendable (any TestClientProtocol, SQLiteStore, Dataset) async throws -> Void
+    ) async throws {
+        try await withTemporaryStore { store, directory in
+            let dataset = try await store.importGenerated(files: files, instancesPerFile: 2, labels: 5, in: directory)
+            let (router, _) = SluiceAPI.buildRouter(store: store)
+            try await Application(router: router).test(.router) { client in
+                try await body(client, store, dataset)
+            }
+        }
+    }
+
+    static func lines(_ response: TestResponse) throws -> [Item] {
+        try String(buffer: response.body).split(separator: "\n").map { try WireDecoder.item(from: Array($0.utf8)) }
+    }
+
+    static func query(_ order: StreamOrder) -> String {
+        order.parameters.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+    }
+
+    @Test func aShuffledShardArrivesInTheOrderTheClientComputes() async throws {
+        try await withGeneratedApp { client, store, dataset in
+            let order = try StreamOrder(
+                count: 300, shuffle: Shuffle(seed: 77, epoch: 1), shard: Shard(rank: 2, worldSize: 3))
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/stream?start=10&end=90&\(Self.query(order))", method: .get) {
+                response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.sluiceLength] == "100")
+                #expect(response.headers[.sluiceEnd] == "90")
+                #expect(response.headers[.contentType] == "application/x-ndjson")
+                let items = try Self.lines(response)
+                #expect(items.map(\.position) == order.positions(10..<90))
+                // The items are the store's own, whole.
+                let expected = try await store.items(datasetID: dataset.id, range: items[0].position..<(items[0].position + 1))
+                #expect(items[0] == expected[0])
+            }
+        }
+    }
+
+    @Test func theWholeDatasetInOrderByDefaultAndClippedAtTheEnd() async throws {
+        try await withGeneratedApp { client, _, dataset in
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/stream", method: .get) { response in
+                let items = try Self.lines(response)
+                #expect(items.map(\.position) == Array(0..<300))
+            }
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/stream?start=290&end=5000", method: .get) { response in
+                let items = try Self.lines(response)
+                #expect(items.map(\.position) == Array(290..<300))
+                #expect(response.headers[.sluiceEnd] == "300")
+            }
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/stream?start=400", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.readableBytes == 0)
+            }
+        }
+    }
+
+    @Test func elasticHistoryIsHonouredByTheServer() async throws {
+        try await withGeneratedApp { client, _, dataset in
+            let order = try StreamOrder(
+                count: 300, shuffle: Shuffle(seed: 5), shard: Shard(rank: 0, worldSize: 2),
+                history: [ConsumedRun(worldSize: 4, counts: [20, 21, 19, 20])])
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/stream?\(Self.query(order))", method: .get) { response in
+                let items = try Self.lines(response)
+                #expect(items.map(\.position) == order.positions(0..<order.length))
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("rank=3&world_size=2", "rank"),
+        ("count=301", "count"),
+        ("seed=x", "seed"),
+        ("start=-1", "start"),
+        ("start=5&end=2", "end"),
+        ("format=xml", "format"),
+        ("consumed=2:1", "consumed"),
+    ])
+    func badParametersAre400NamingTheParameter(query: String, parameter: String) async throws {
+        try await withGeneratedApp(files: 20) { client, _, dataset in
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/stream?\(query)", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body)).error
+                #expect(error.code == "bad_parameter")
+                #expect(error.message.hasPrefix(parameter), "\(error.message)")
+            }
+        }
+    }
+
+    @Test func recordsCarryTheItemAndTheMediaBytes() async throws {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            let (router, _) = SluiceAPI.buildRouter(store: store)
+            try await Application(router: router).test(.router) { client in
+                try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/stream?format=records", method: .get) { response in
+                    #expect(response.headers[.contentType] == "application/vnd.sluice.records")
+                    var body = response.body
+                    var positions: [Int] = []
+                    while body.readableBytes > 0 {
+                        let prefix = body.readInteger(endianness: .little, as: UInt64.self)
+                        let length = try #require(prefix)
+                        let bytes = body.readBytes(length: Int(length))
+                        let record = try TensorRecord(decoding: try #require(bytes))
+                        let item = try WireDecoder.item(from: Array(try #require(record.metadata["item"]).utf8))
+                        positions.append(item.position)
+                        let image = try #require(record.tensors["image"])
+                        let sha = try #require(item.file.media.sha256)
+                        let onDisk = try Data(contentsOf: URL(fileURLWithPath: store.media.path(for: sha)))
+                        #expect(image.bytes == Array(onDisk))
+                        #expect(image.shape == [onDisk.count])
+                        #expect(image.bytes.prefix(2) == [0xFF, 0xD8], "a JPEG")
+                    }
+                    #expect(positions == Array(0..<9))
+                }
+            }
+        }
+    }
+
+    @Test func aSliceStreamsItsPositionsAndRefusesAVersionItNoLongerHolds() async throws {
+        try await withGeneratedApp { client, store, dataset in
+            let created = try await client.execute(
+                uri: "/api/v1/datasets/\(dataset.id)/slices", method: .post,
+                body: ByteBuffer(string: #"{"query": "labels.label0 > 0"}"#)
+            ) { try JSONDecoder().decode(SliceReply.self, from: Data(buffer: $0.body)) }
+            let all = try await store.items(datasetID: dataset.id, range: 0..<300)
+            let expected = all.filter { $0.instances.contains { $0.label == "label0" } }.map(\.file.id)
+            #expect(created.count == expected.count)
+            let uri = "/api/v1/slices/\(created.id)/stream?seed=3&version=\(created.version)"
+            let order = try StreamOrder(count: created.count, shuffle: Shuffle(seed: 3))
+            try await client.execute(uri: uri, method: .get) { response in
+                let items = try Self.lines(response)
+                #expect(items.map(\.position) == order.positions(0..<order.length))
+                #expect(Set(items.map(\.file.id)) == Set(expected))
+            }
+            // A write moves the dataset on; the running epoch still reads its version from the cache.
+            let file = try #require(all.first { !$0.instances.contains { $0.label == "label0" } })
+            let label0 = try await store.labels(projectID: "generated").first { $0.name == "label0" }!
+            _ = try await store.addInstance(Instance(fileID: file.file.id, labelID: label0.id, kind: .global, bbox: nil))
+            try await client.execute(uri: uri, method: .get) { response in
+                #expect(response.status == .ok)
+                let items = try Self.lines(response)
+                #expect(items.count == created.count)
+            }
+            try await client.execute(uri: "/api/v1/slices/\(created.id)/stream?version=\(created.version - 1)", method: .get) {
+                response in
+                #expect(response.status == .conflict)
+                let error = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body)).error
+                #expect(error.code == "version_changed")
+            }
+        }
+    }
+
+    struct SliceReply: Decodable {
+        var id: String
+        var version: Int64
+        var count: Int
+    }
+}
