@@ -5,25 +5,60 @@ import Sluice
 struct StreamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stream",
-        abstract: "Stream a dataset's items from a server.",
+        abstract: "Stream a dataset's or a slice's items from a server: one epoch, shuffled and sharded if asked.",
         discussion: """
-            Prints, on its last line (stderr), the items received, the rate and the time to the first item.
-            With --output ndjson each item is also written as one JSON line on stdout, in stream order.
+            Prints, on its last line (stderr), the items received, the rate, the time to the first item
+            and the bytes received. With --output ndjson each item is also written as one JSON line on
+            stdout, in stream order. --state-file writes the stream's token when the command ends (also
+            after --limit or an error), and --resume continues from tokens: one token to go on as the same
+            rank, or the tokens of every rank of a stopped run to continue it with another world size.
 
               sluice stream --project coco-dataset --dataset Default --output ndjson | jq .file.name
+              sluice stream --project p --dataset D --query 'labels.cat > 0' --seed 7 --epoch 2 --rank 0 --world-size 4
+              sluice stream --project p --dataset D --resume "$(cat rank0.token)" --resume "$(cat rank1.token)" --rank 0 --world-size 1
             """)
 
     @Option(help: "Project id.")
     var project: String
 
     @Option(help: "Dataset name.")
-    var dataset: String
+    var dataset: String?
 
-    @Option(help: "Page requests kept in flight.")
+    @Option(help: "Stream the slice this query selects.")
+    var query: String?
+
+    @Option(help: "Range requests kept in flight.")
     var prefetch: Int = 4
 
-    @Option(help: "Items per page request.")
-    var pageSize: Int = 256
+    @Option(name: [.customLong("range-size"), .customLong("page-size")], help: "Items per range request.")
+    var rangeSize: Int?
+
+    @Option(help: "Shuffle with this seed (the same seed and epoch give the same order everywhere).")
+    var seed: UInt64?
+
+    @Option(help: "Epoch number, for the shuffle.")
+    var epoch: Int = 0
+
+    @Option(help: "Shuffle blocks of this many neighbouring items (0: every item on its own).")
+    var blockSize: Int = 0
+
+    @Option(help: "This consumer's rank.")
+    var rank: Int = 0
+
+    @Option(help: "Number of ranks sharing the epoch.")
+    var worldSize: Int = 1
+
+    @Option(help: "Items left over when the count does not divide by the world size: keep, drop or pad.")
+    var tail: String = "keep"
+
+    @Option(help: "Continue from a stream token (repeat for the tokens of every rank of a stopped run).")
+    var resume: [String] = []
+
+    @Option(help: "Write the stream's token to this file when the command ends.")
+    var stateFile: String?
+
+    @Flag(help: "Also receive each item's media bytes.")
+    var media = false
 
     @Option(help: "Stop after this many items.")
     var limit: Int?
@@ -35,37 +70,92 @@ struct StreamCommand: AsyncParsableCommand {
 
     enum OutputFormat: String, ExpressibleByArgument { case ndjson }
 
+    func validate() throws {
+        guard resume.isEmpty || (dataset == nil && query == nil && seed == nil) else {
+            throw ValidationError("--resume takes the dataset, query and shuffle from the token; leave those out")
+        }
+        guard !resume.isEmpty || dataset != nil else { throw ValidationError("--dataset is required") }
+        guard ShardTail(rawValue: tail) != nil else { throw ValidationError("--tail must be keep, drop or pad") }
+    }
+
     func run() async throws {
         let started = ContinuousClock.now
         let handle = try await Project(id: project, host: server.host, apiKey: server.apiKey)
-        let ds = try await handle.datasets.get(name: dataset)
+        let shard = Shard(rank: rank, worldSize: worldSize, tail: ShardTail(rawValue: tail)!)
+        let epoch = try await makeEpoch(handle, shard: shard)
         let streamStart = ContinuousClock.now
         var firstItem: Duration?
         var count = 0
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let range = limit.map { 0..<$0 }
         var out = Data()
-        for try await item in ds.items(prefetch: prefetch, pageSize: pageSize, range: range) {
+        let remaining = limit ?? Int.max
+
+        func deliver(_ item: Item) throws {
             if firstItem == nil { firstItem = ContinuousClock.now - streamStart }
             count += 1
             if output == .ndjson {
-                out.append(try encoder.encode(item))
+                let line = try Self.encoder.encode(item)
+                out.append(line)
                 out.append(0x0A)
                 if out.count >= 1 << 16 {
-                    FileHandle.standardOutput.write(out)
+                    try FileHandle.standardOutput.write(contentsOf: out)
                     out.removeAll(keepingCapacity: true)
                 }
             }
         }
-        if !out.isEmpty { FileHandle.standardOutput.write(out) }
+
+        do {
+            defer { try? saveState(epoch) }
+            if remaining > 0 {
+                if media {
+                    for try await streamed in epoch.itemsWithMedia(prefetch: prefetch, rangeSize: rangeSize ?? 64) {
+                        try deliver(streamed.item)
+                        if count == remaining { break }
+                    }
+                } else {
+                    for try await item in epoch.items(prefetch: prefetch, rangeSize: rangeSize ?? 256) {
+                        try deliver(item)
+                        if count == remaining { break }
+                    }
+                }
+            }
+            if !out.isEmpty { try FileHandle.standardOutput.write(contentsOf: out) }
+        } catch let error as CocoaError where (error.underlying as? POSIXError)?.code == .EPIPE {
+            // The reader of stdout has gone (`| head`): stop as other Unix tools do, quietly.
+            return
+        }
         let seconds = (ContinuousClock.now - streamStart).seconds
         let total = (ContinuousClock.now - started).seconds
+        let megabytes = Double(epoch.receivedBytes) / 1e6
         printError(
             String(
-                format: "received %d items in %.3f s · %.0f items/s · first item after %.1f ms (%.3f s with connect)",
-                count, seconds, seconds > 0 ? Double(count) / seconds : 0, (firstItem ?? .zero).seconds * 1000, total))
+                format: "received %d items in %.3f s · %.0f items/s · first item after %.1f ms (%.3f s with connect)"
+                    + " · %.1f MB · %.1f MB/s",
+                count, seconds, seconds > 0 ? Double(count) / seconds : 0, (firstItem ?? .zero).seconds * 1000, total,
+                megabytes, seconds > 0 ? megabytes / seconds : 0))
     }
+
+    private func makeEpoch(_ handle: Project, shard: Shard) async throws -> Epoch {
+        if !resume.isEmpty {
+            let sameShard = resume.count == 1 && (rank == 0 && worldSize == 1)
+            return try await handle.resume(resume, as: sameShard ? nil : shard)
+        }
+        let ds = try await handle.datasets.get(name: dataset!)
+        var epoch = try await (query == nil ? ds.epoch() : ds.slice(query!).epoch())
+        if let seed { epoch = try epoch.shuffled(seed: seed, epoch: self.epoch, blockSize: blockSize) }
+        if shard != .whole { epoch = try epoch.sharded(rank: shard.rank, worldSize: shard.worldSize, tail: shard.tail) }
+        return epoch
+    }
+
+    private func saveState(_ epoch: Epoch) throws {
+        guard let stateFile else { return }
+        try Data((epoch.state.token + "\n").utf8).write(to: URL(fileURLWithPath: absolutePath(stateFile)))
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 }
 
 extension Duration {

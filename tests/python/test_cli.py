@@ -55,6 +55,48 @@ def test_stream_ndjson_is_in_order(server: str) -> None:
     assert "received 9 items" in result.stderr.splitlines()[-1]
 
 
+def stream(server: str, *args: str) -> list[dict]:
+    result = run(server, "stream", "--project", "coco-dataset", "--output", "ndjson", *args)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_stream_shards_of_a_shuffled_epoch_cover_the_dataset_once(server: str) -> None:
+    shards = [stream(server, "--dataset", "Default", "--seed", "11", "--epoch", "2", "--rank", str(rank),
+                     "--world-size", "2", "--range-size", "2") for rank in range(2)]
+    positions = [item["position"] for shard in shards for item in shard]
+    assert sorted(positions) == list(range(9))
+    assert abs(len(shards[0]) - len(shards[1])) <= 1
+    again = stream(server, "--dataset", "Default", "--seed", "11", "--epoch", "2", "--rank", "0", "--world-size", "2")
+    assert again == shards[0]
+
+
+def test_stream_resumes_from_state_files_with_another_world_size(server: str, tmp_path: Path) -> None:
+    delivered = []
+    tokens = []
+    for rank, limit in [(0, 2), (1, 1), (2, 0)]:
+        state = tmp_path / f"rank{rank}.token"
+        delivered += stream(server, "--dataset", "Default", "--seed", "5", "--rank", str(rank), "--world-size", "3",
+                            "--limit", str(limit), "--state-file", str(state))
+        tokens.append(state.read_text().strip())
+    resume = [arg for token in tokens for arg in ("--resume", token)]
+    for rank in range(2):
+        delivered += stream(server, *resume, "--rank", str(rank), "--world-size", "2")
+    assert sorted(item["position"] for item in delivered) == list(range(9))
+
+
+def test_stream_of_a_slice_and_a_closed_pipe(server: str) -> None:
+    crowded = sum(1 for n, _ in people_per_image() if n >= 3)
+    items = stream(server, "--dataset", "Default", "--query", "labels.person >= 3", "--seed", "1")
+    assert len(items) == crowded
+    assert all(sum(1 for i in item["instances"] if i["label"] == "person") >= 3 for item in items)
+    # A reader that leaves early (`| head -1`) ends the command quietly.
+    command = f"'{sluice_bin()}' stream --project coco-dataset --dataset Default --output ndjson --host {server} | head -c 10"
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Fatal error" not in result.stderr
+
+
 def test_quickstart_walks_through_the_sample() -> None:
     """The README's main job: its count, 8th element and slice agree with the annotation files."""
     result = subprocess.run([sluice_bin(), "quickstart", "--port", "0"], capture_output=True, text=True, timeout=120)

@@ -26,6 +26,8 @@ public struct Epoch: Sendable {
     public var length: Int { order.length }
     /// Items delivered so far.
     public var delivered: Int { progress.value }
+    /// Bytes received by this epoch's streams in this process (wire bytes, media included).
+    public var receivedBytes: Int { progress.receivedBytes }
 
     /// Where the epoch stands, to save as `state.token` and resume from.
     public var state: StreamState {
@@ -97,7 +99,8 @@ public struct Epoch: Sendable {
 
     func fetcher(media: Bool) -> RangeFetcher {
         RangeFetcher(
-            connection: connection, route: route, order: order, version: sliceID == nil ? nil : version, media: media)
+            connection: connection, route: route, order: order, version: sliceID == nil ? nil : version, media: media,
+            progress: progress)
     }
 }
 

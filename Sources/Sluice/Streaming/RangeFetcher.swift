@@ -17,6 +17,8 @@ struct RangeFetcher: Sendable {
     /// The dataset version a slice stream reads; nil for datasets (positions never move).
     let version: Int64?
     let media: Bool
+    /// Counts the bytes received, when set.
+    var progress: StreamProgress?
 
     func items(_ range: Range<Int>) async throws -> [Item] {
         try await fetch(range).map(\.item)
@@ -32,6 +34,7 @@ struct RangeFetcher: Sendable {
             var parser = StreamParser(media: media)
             do {
                 _ = try await connection.stream(path(start..<range.upperBound)) { chunk in
+                    progress?.received(chunk.readableBytes)
                     try parser.consume(chunk) { received.append($0) }
                 }
                 guard received.count == range.count else {

@@ -100,15 +100,19 @@ public struct StreamState: Sendable, Hashable, Codable {
     }
 }
 
-/// The number of items an epoch has delivered, shared by the epoch and its streams.
+/// The number of items an epoch has delivered and the bytes its streams received, shared
+/// by the epoch and its streams.
 final class StreamProgress: Sendable {
     private let delivered: Mutex<Int>
+    private let bytes = Mutex(0)
 
     init(delivered: Int) {
         self.delivered = Mutex(delivered)
     }
 
     var value: Int { delivered.withLock { $0 } }
+    var receivedBytes: Int { bytes.withLock { $0 } }
 
     func advance() { delivered.withLock { $0 += 1 } }
+    func received(_ count: Int) { bytes.withLock { $0 += count } }
 }

@@ -82,6 +82,16 @@ enum OpenAPIDocument {
             "parameters": [{"$ref": "#/components/parameters/sliceToken"}, {"name": "position", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
             "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
+        "/api/v1/datasets/{id}/stream": {
+          "get": {"operationId": "streamDataset", "summary": "A range [start, end) of an epoch's order of the dataset (shuffled, sharded, after earlier runs), as a chunked stream",
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"$ref": "#/components/parameters/streamStart"}, {"$ref": "#/components/parameters/streamEnd"}, {"$ref": "#/components/parameters/streamCount"}, {"$ref": "#/components/parameters/seed"}, {"$ref": "#/components/parameters/epoch"}, {"$ref": "#/components/parameters/blockSize"}, {"$ref": "#/components/parameters/rank"}, {"$ref": "#/components/parameters/worldSize"}, {"$ref": "#/components/parameters/tail"}, {"$ref": "#/components/parameters/consumed"}, {"$ref": "#/components/parameters/streamFormat"}],
+            "responses": {"200": {"description": "The items of the range in order: one JSON item per line (ndjson), or per item a u64 little-endian length and a safetensors record whose __metadata__.item is the item JSON and whose image tensor (U8) holds the media bytes (records). Headers Sluice-Start, Sluice-End, Sluice-Length, Sluice-Count, Sluice-Version describe the range.", "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/Item"}}, "application/vnd.sluice.records": {"schema": {"type": "string", "format": "binary"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/slices/{token}/stream": {
+          "get": {"operationId": "streamSlice", "summary": "A range [start, end) of an epoch's order of the slice, as a chunked stream; version pins the slice an epoch started with",
+            "parameters": [{"$ref": "#/components/parameters/sliceToken"}, {"$ref": "#/components/parameters/streamStart"}, {"$ref": "#/components/parameters/streamEnd"}, {"$ref": "#/components/parameters/streamCount"}, {"$ref": "#/components/parameters/seed"}, {"$ref": "#/components/parameters/epoch"}, {"$ref": "#/components/parameters/blockSize"}, {"$ref": "#/components/parameters/rank"}, {"$ref": "#/components/parameters/worldSize"}, {"$ref": "#/components/parameters/tail"}, {"$ref": "#/components/parameters/consumed"}, {"$ref": "#/components/parameters/streamFormat"}, {"name": "version", "in": "query", "schema": {"type": "integer"}, "description": "The dataset version the epoch started at (default: now); 409 version_changed when that slice is no longer held"}],
+            "responses": {"200": {"description": "The items of the range in order: one JSON item per line (ndjson), or per item a u64 little-endian length and a safetensors record whose __metadata__.item is the item JSON and whose image tensor (U8) holds the media bytes (records). Headers Sluice-Start, Sluice-End, Sluice-Length, Sluice-Count, Sluice-Version describe the range.", "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/Item"}}, "application/vnd.sluice.records": {"schema": {"type": "string", "format": "binary"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+        },
         "/api/v1/slices/{token}/explain": {
           "get": {"operationId": "explainSlice", "summary": "The SQL of a slice and the database's plan for it", "parameters": [{"$ref": "#/components/parameters/sliceToken"}],
             "responses": {"200": {"description": "SQL and plan", "content": {"application/json": {"schema": {"type": "object", "required": ["sql", "plan"], "properties": {"sql": {"type": "string"}, "plan": {"type": "array", "items": {"type": "string"}}}}}}}, "404": {"$ref": "#/components/responses/Error"}}}
@@ -104,7 +114,18 @@ enum OpenAPIDocument {
           "project": {"name": "project", "in": "path", "required": true, "schema": {"type": "string"}},
           "datasetID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
           "fileID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
-          "sliceToken": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The id a slice was created with"}
+          "sliceToken": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The id a slice was created with"},
+          "streamStart": {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "First index of the order"},
+          "streamEnd": {"name": "end", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "One past the last index (default and upper bound: the order's length)"},
+          "streamCount": {"name": "count", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Positions the epoch covers (default: the count now)"},
+          "seed": {"name": "seed", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Shuffle seed (unsigned 64-bit); absent: position order"},
+          "epoch": {"name": "epoch", "in": "query", "schema": {"type": "integer", "default": 0}},
+          "blockSize": {"name": "block_size", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "Shuffle blocks of this many neighbours (0: every item on its own)"},
+          "rank": {"name": "rank", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+          "worldSize": {"name": "world_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+          "tail": {"name": "tail", "in": "query", "schema": {"type": "string", "enum": ["keep", "drop", "pad"], "default": "keep"}},
+          "consumed": {"name": "consumed", "in": "query", "schema": {"type": "string", "pattern": "^\\d+:\\d+(,\\d+)*(;\\d+:\\d+(,\\d+)*)*$"}, "description": "Earlier runs of the epoch, oldest first: 'world size:count of rank 0,count of rank 1,…' separated by ';'"},
+          "streamFormat": {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["ndjson", "records"], "default": "ndjson"}}
         },
         "responses": {
           "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
