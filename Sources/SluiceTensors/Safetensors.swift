@@ -82,9 +82,29 @@ public struct TensorRecord: Sendable, Hashable {
             throw .malformed("header length \(headerLength) exceeds the \(bytes.count - 8) bytes after it")
         }
         let dataStart = 8 + Int(headerLength)
+        let layout = try Self.layout(header: bytes[8..<dataStart], dataBytes: bytes.count - dataStart)
+        self.init(
+            tensors: layout.tensors.mapValues { entry in
+                Tensor(
+                    type: entry.type, shape: entry.shape,
+                    bytes: Array(bytes[(dataStart + entry.range.lowerBound)..<(dataStart + entry.range.upperBound)]))
+            },
+            metadata: layout.metadata)
+    }
+
+    /// What a header says: each tensor's type, shape and byte range within the data, and the
+    /// metadata. Lets a reader that holds the data elsewhere take the tensors without copies.
+    public struct Layout: Sendable {
+        public var tensors: [String: (type: TensorType, shape: [Int], range: Range<Int>)]
+        public var metadata: [String: String]
+    }
+
+    /// Reads a header (the JSON after the length prefix), checking every tensor against the
+    /// `dataBytes` that follow it.
+    public static func layout(header: some Collection<UInt8>, dataBytes: Int) throws(TensorRecordError) -> Layout {
         let object: [String: Any]
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])) as? [String: Any] else {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(header)) as? [String: Any] else {
                 throw TensorRecordError.malformed("the header is not a JSON object")
             }
             object = parsed
@@ -93,28 +113,27 @@ public struct TensorRecord: Sendable, Hashable {
         } catch {
             throw .malformed("the header is not valid JSON: \(error)")
         }
-        var tensors: [String: Tensor] = [:]
-        var metadata: [String: String] = [:]
+        var layout = Layout(tensors: [:], metadata: [:])
         for (name, value) in object {
             if name == "__metadata__" {
                 guard let members = value as? [String: String] else { throw .malformed("__metadata__ must map strings to strings") }
-                metadata = members
+                layout.metadata = members
                 continue
             }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                 let type = TensorType(rawValue: dtype), let shape = entry["shape"] as? [Int],
                 let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
             else { throw .malformed("tensor '\(name)': needs a known dtype, a shape and two data_offsets") }
-            let start = dataStart + offsets[0], end = dataStart + offsets[1]
-            guard offsets[0] >= 0, start <= end, end <= bytes.count else {
-                throw .malformed("tensor '\(name)': data_offsets \(offsets) outside the \(bytes.count - dataStart) data bytes")
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
+                throw .malformed("tensor '\(name)': data_offsets \(offsets) outside the \(dataBytes) data bytes")
             }
-            guard shape.reduce(1, *) * type.byteWidth == end - start else {
-                throw .malformed("tensor '\(name)': shape \(shape) of \(dtype) needs \(shape.reduce(1, *) * type.byteWidth) bytes, has \(end - start)")
+            let needed = shape.reduce(1, *) * type.byteWidth
+            guard needed == offsets[1] - offsets[0] else {
+                throw .malformed("tensor '\(name)': shape \(shape) of \(dtype) needs \(needed) bytes, has \(offsets[1] - offsets[0])")
             }
-            tensors[name] = Tensor(type: type, shape: shape, bytes: Array(bytes[start..<end]))
+            layout.tensors[name] = (type, shape, offsets[0]..<offsets[1])
         }
-        self.init(tensors: tensors, metadata: metadata)
+        return layout
     }
 
     struct HeaderEntry: Encodable {

@@ -28,6 +28,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(help: "Also write a tiny PNG per image.")
     var images = false
 
+    @Option(help: "Pad each image to about this many bytes (implies --images), e.g. 100000 for media benchmarks.")
+    var imageBytes: Int = 0
+
     @Option(help: "Random seed.")
     var seed: UInt64 = 42
 
@@ -41,7 +44,7 @@ struct GenerateCommand: AsyncParsableCommand {
         let line = ProgressLine()
         let started = Date()
         let generator = SyntheticCOCO(
-            files: files, instancesPerFile: instancesPerFile, labels: labels, seed: seed, writeImages: images)
+            files: files, instancesPerFile: instancesPerFile, labels: labels, seed: seed, writeImages: images, imageBytes: imageBytes)
         let summary = try generator.write(to: absolutePath(out)) { done, total in
             let elapsed = Date().timeIntervalSince(started)
             let rate = elapsed > 0 ? Double(done) / elapsed : 0

@@ -74,33 +74,53 @@ struct StreamParser {
     }
 
     mutating func consume(_ chunk: ByteBuffer, _ emit: (StreamedItem) -> Void) throws {
-        var chunk = chunk
-        pending.writeBuffer(&chunk)
+        if pending.readableBytes == 0 {
+            pending = chunk
+        } else {
+            var chunk = chunk
+            pending.writeBuffer(&chunk)
+        }
         while let element = try nextElement() { emit(element) }
-        pending.discardReadBytes()
+        if pending.readableBytes == 0 { pending.clear() }
     }
 
     private mutating func nextElement() throws -> StreamedItem? {
-        if media {
-            guard let length = pending.getInteger(at: pending.readerIndex, endianness: .little, as: UInt64.self),
-                pending.readableBytes >= 8 + Int(length)
-            else { return nil }
-            pending.moveReaderIndex(forwardBy: 8)
-            let bytes = pending.readBytes(length: Int(length))!
-            do {
-                let record = try TensorRecord(decoding: bytes)
-                guard let json = record.metadata["item"] else { throw SluiceError.badResponse("a record without its item") }
-                return StreamedItem(item: try WireDecoder.item(from: Array(json.utf8)), media: record.tensors["image"]?.bytes)
-            } catch let error as SluiceError {
-                throw error
-            } catch {
-                throw SluiceError.badResponse("\(error)")
-            }
-        }
+        media ? try nextRecord() : try nextLine()
+    }
+
+    private mutating func nextLine() throws -> StreamedItem? {
         guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
         let line = pending.readBytes(length: newline - pending.readerIndex + 1)!.dropLast()
         do {
             return StreamedItem(item: try WireDecoder.item(from: Array(line)), media: nil)
+        } catch {
+            throw SluiceError.badResponse("\(error)")
+        }
+    }
+
+    /// A u64 length, then a safetensors record: its header names the item and where the
+    /// image bytes are; those are copied once, out of the receive buffer.
+    private mutating func nextRecord() throws -> StreamedItem? {
+        guard let length = pending.getInteger(at: pending.readerIndex, endianness: .little, as: UInt64.self),
+            pending.readableBytes >= 8 + Int(length)
+        else { return nil }
+        pending.moveReaderIndex(forwardBy: 8)
+        var record = pending.readSlice(length: Int(length))!
+        do {
+            guard let headerLength = record.readInteger(endianness: .little, as: UInt64.self),
+                headerLength <= record.readableBytes
+            else { throw TensorRecordError.malformed("a header longer than its record") }
+            let header = record.readSlice(length: Int(headerLength))!
+            let layout = try TensorRecord.layout(header: header.readableBytesView, dataBytes: record.readableBytes)
+            guard let json = layout.metadata["item"] else { throw SluiceError.badResponse("a record without its item") }
+            let item = try WireDecoder.item(from: Array(json.utf8))
+            var media: [UInt8]?
+            if let image = layout.tensors["image"] {
+                media = record.getBytes(at: record.readerIndex + image.range.lowerBound, length: image.range.count)
+            }
+            return StreamedItem(item: item, media: media)
+        } catch let error as SluiceError {
+            throw error
         } catch {
             throw SluiceError.badResponse("\(error)")
         }

@@ -13,13 +13,18 @@ public struct SyntheticCOCO: Sendable {
     public var seed: UInt64
     /// Also write a tiny PNG per file under `images/`.
     public var writeImages: Bool
+    /// Pads each PNG to about this many bytes (0: no padding), for benchmarks of media streams.
+    public var imageBytes: Int
 
-    public init(files: Int, instancesPerFile: Int, labels: Int, seed: UInt64 = 42, writeImages: Bool = false) {
+    public init(
+        files: Int, instancesPerFile: Int, labels: Int, seed: UInt64 = 42, writeImages: Bool = false, imageBytes: Int = 0
+    ) {
         self.files = files
         self.instancesPerFile = instancesPerFile
         self.labels = max(1, labels)
         self.seed = seed
-        self.writeImages = writeImages
+        self.writeImages = writeImages || imageBytes > 0
+        self.imageBytes = imageBytes
     }
 
     /// What was written.
@@ -67,7 +72,8 @@ public struct SyntheticCOCO: Sendable {
             out.write("{\"id\":\(i + 1),\"file_name\":\"\(name)\",\"width\":\(w),\"height\":\(h)}")
             if writeImages {
                 try TinyPNG.write(
-                    to: (imagesDirectory as NSString).appendingPathComponent(name), seed: UInt64(i + 1))
+                    to: (imagesDirectory as NSString).appendingPathComponent(name), seed: UInt64(i + 1),
+                    paddedTo: imageBytes)
             }
             if i & 0xFFFF == 0 { progress?(i, files * 2) }
         }
@@ -136,9 +142,10 @@ final class BufferedFileWriter {
     }
 }
 
-/// An 8×8 single-colour PNG with stored (uncompressed) deflate blocks: valid, tiny, no zlib needed.
+/// An 8×8 single-colour PNG with stored (uncompressed) deflate blocks: valid, tiny, no zlib
+/// needed. Padding goes into a private ancillary chunk (`sbPd`), which decoders skip.
 enum TinyPNG {
-    static func write(to path: String, seed: UInt64) throws {
+    static func write(to path: String, seed: UInt64, paddedTo size: Int = 0) throws {
         var rng = SplitMix64(seed: seed)
         let rgb = [UInt8(truncatingIfNeeded: rng.next()), UInt8(truncatingIfNeeded: rng.next()),
                    UInt8(truncatingIfNeeded: rng.next())]
@@ -162,6 +169,17 @@ enum TinyPNG {
         var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         png += chunk("IHDR", bigEndian(UInt32(side)) + bigEndian(UInt32(side)) + [8, 2, 0, 0, 0])
         png += chunk("IDAT", zlib)
+        let padding = size - png.count - 12 - 12
+        if padding > 0 {
+            // Random bytes, so that nothing on the way compresses them.
+            var bytes = [UInt8](repeating: 0, count: padding)
+            for index in stride(from: 0, to: padding, by: 8) {
+                withUnsafeBytes(of: rng.next()) { word in
+                    for offset in 0..<min(8, padding - index) { bytes[index + offset] = word[offset] }
+                }
+            }
+            png += chunk("sbPd", bytes)
+        }
         png += chunk("IEND", [])
         guard FileManager.default.createFile(atPath: path, contents: Data(png)) else {
             throw ImportError.unreadable(path: path)
@@ -179,10 +197,14 @@ enum TinyPNG {
 
     static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
-        }
+        for byte in bytes { crc = (crc >> 8) ^ crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] }
         return ~crc
+    }
+
+    /// The CRC-32 of each byte value (ISO 3309, as PNG uses it).
+    static let crcTable: [UInt32] = (0..<256).map { value in
+        var crc = UInt32(value)
+        for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
+        return crc
     }
 }
