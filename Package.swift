@@ -92,6 +92,9 @@ let package = Package(
             dependencies: [
                 "SluiceModel", "SluiceStore", "SluiceImport", "SluiceServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -128,7 +131,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceTests",
-            dependencies: ["Sluice", "SluiceQuery", "SluiceTestSupport", "SluiceImport", "SluiceStore", "SluiceServer"],
+            dependencies: [
+                "Sluice", "SluiceQuery", "SluiceTestSupport", "SluiceImport", "SluiceStore", "SluiceServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

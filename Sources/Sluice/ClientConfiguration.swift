@@ -6,14 +6,17 @@ public struct ClientConfiguration: Sendable {
     public var host: String
     /// Sent as `Authorization: Bearer …` when set.
     public var apiKey: String?
-    /// Deadline of one request, retries excluded.
+    /// Deadline of one request until its response head arrives, retries excluded.
     public var requestTimeout: Duration
+    /// The longest silence allowed in the middle of a response before the transfer counts
+    /// as broken (and resumes).
+    public var readTimeout: Duration
     public var retry: RetryPolicy
 
     /// Defaults from the environment: `SLUICE_HOST` (else `http://127.0.0.1:8085`) and `SLUICE_API_KEY`.
     public init(
         host: String? = nil, apiKey: String? = nil, requestTimeout: Duration = .seconds(30),
-        retry: RetryPolicy = RetryPolicy()
+        readTimeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy()
     ) {
         let environment = ProcessInfo.processInfo.environment
         var base = host ?? environment["SLUICE_HOST"] ?? "http://127.0.0.1:8085"
@@ -21,6 +24,7 @@ public struct ClientConfiguration: Sendable {
         self.host = base
         self.apiKey = apiKey ?? environment["SLUICE_API_KEY"]
         self.requestTimeout = requestTimeout
+        self.readTimeout = readTimeout
         self.retry = retry
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import Synchronization
 
 /// One server's HTTP access: JSON GETs with retries on transient failures.
 ///
@@ -12,10 +13,28 @@ struct Connection: Sendable {
     let configuration: ClientConfiguration
     let client: HTTPClient
 
-    init(configuration: ClientConfiguration, client: HTTPClient = .shared) {
+    init(configuration: ClientConfiguration) {
         self.configuration = configuration
-        self.client = client
+        self.client = Self.client(readTimeout: configuration.readTimeout)
     }
+
+    /// One client per read timeout in the process, like `HTTPClient.shared` (which has 90 s):
+    /// handles share connection pools, and the clients live as long as the process, so
+    /// nothing has to shut them down. The read timeout is what notices a server that stops
+    /// sending in the middle of a response; the request deadline covers only its head.
+    static func client(readTimeout: Duration) -> HTTPClient {
+        clients.withLock { clients in
+            if let client = clients[readTimeout] { return client }
+            var configuration = HTTPClient.Configuration.singletonConfiguration
+            configuration.timeout = .init(connect: .seconds(10), read: .nanoseconds(readTimeout.nanoseconds))
+            configuration.decompression = .disabled
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[readTimeout] = client
+            return client
+        }
+    }
+
+    private static let clients = Mutex<[Duration: HTTPClient]>([:])
 
     private static let decoder = JSONDecoder()
 

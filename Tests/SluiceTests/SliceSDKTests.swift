@@ -59,7 +59,7 @@ import Testing
             _ = try QueryParser.parse(query).checked(
                 against: QuerySchema(labels: [Label(id: 1, name: "person", color: "#000000")], attributeGroups: []))
             return ""
-        } catch let error as QueryError {
+        } catch {
             return error.message
         }
     }

@@ -4,10 +4,12 @@ import SluiceImport
 import SluiceModel
 import SluiceQuery
 import SluiceStore
+import SluiceTensors
 
 /// Hot paths of the foundation: JSON tokenising, COCO import into SQLite, reading items
 /// from the store, decoding a page of items on the client (ours against JSONDecoder), and
-/// slice queries: parse, check and compile, and materialising a slice in the store.
+/// slice queries: parse, check and compile, and materialising a slice in the store; epoch
+/// orders (shuffled positions, an elastic resume) and media records.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
@@ -119,6 +121,41 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             blackHole(try await readStore.matchingPositions(datasetID: dataset.id, query: rare))
             blackHole(try await readStore.matchingPositions(datasetID: dataset.id, query: broad))
+        }
+    }
+
+    Benchmark("Epoch order: 1,000,000 shuffled positions of one rank of 4 (block size 0 and 64)") { benchmark in
+        let full = try StreamOrder(count: 4_000_000, shuffle: Shuffle(seed: 1), shard: Shard(rank: 1, worldSize: 4))
+        let blocks = try StreamOrder(
+            count: 4_000_000, shuffle: Shuffle(seed: 1, blockSize: 64), shard: Shard(rank: 1, worldSize: 4))
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            var sum = 0
+            for index in 0..<full.length { sum &+= full.position(at: index) &+ blocks.position(at: index) }
+            blackHole(sum)
+        }
+    }
+
+    Benchmark("Epoch order: resume 3 ranks after 4 stopped unevenly (1,000,000 positions)") { benchmark in
+        let history = [ConsumedRun(worldSize: 4, counts: [120_000, 90_000, 131_000, 5_000])]
+        for _ in benchmark.scaledIterations {
+            let order = try StreamOrder(
+                count: 1_000_000, shuffle: Shuffle(seed: 2), shard: Shard(rank: 0, worldSize: 3), history: history)
+            blackHole(order.positions(0..<1000))
+        }
+    }
+
+    let image = [UInt8](repeating: 7, count: 100_000)
+    let itemJSON = String(repeating: "{\"position\":1,\"file\":{}}", count: 60)
+    Benchmark("Media record: encode and decode 1,000 records of 100 KB") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for _ in 0..<1000 {
+                let bytes = try TensorRecord(
+                    tensors: ["image": Tensor(type: .uint8, shape: [image.count], bytes: image)],
+                    metadata: ["item": itemJSON]
+                ).encoded()
+                blackHole(try TensorRecord(decoding: bytes))
+            }
         }
     }
 }
