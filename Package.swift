@@ -107,6 +107,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SluiceTensorsTests",
+            dependencies: ["SluiceTensors"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SluiceQueryTests",
             dependencies: ["SluiceQuery", "SluiceModel"],
             swiftSettings: swiftSettings

@@ -29,6 +29,11 @@ from collections import defaultdict  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Iterator  # noqa: E402
 
+# bench/streaming.py would shadow MosaicML's `streaming` package: this directory is not a source
+# of imports here.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
 
 class Progress:
     """A progress line on stderr every few seconds: count, rate, ETA."""

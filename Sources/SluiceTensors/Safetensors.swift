@@ -1,4 +1,4 @@
-import Foundation
+import SluiceModel
 
 /// Element types of the safetensors format that Sluice records use.
 public enum TensorType: String, Sendable, Hashable, Codable {
@@ -32,6 +32,10 @@ public struct Tensor: Sendable, Hashable {
 /// (https://github.com/huggingface/safetensors): a little-endian u64 header length, the
 /// JSON header (`__metadata__` and, per tensor, dtype, shape and data offsets), then the
 /// data, so the Python library loads it into numpy, torch or TensorFlow without a copy of ours.
+///
+/// The header is written and read with Sluice's own JSON writer and pull parser: records
+/// are made and read once per streamed item, where Foundation's JSON costs more than the
+/// rest of the item together.
 public struct TensorRecord: Sendable, Hashable {
     public var tensors: [String: Tensor]
     public var metadata: [String: String]
@@ -42,9 +46,9 @@ public struct TensorRecord: Sendable, Hashable {
     }
 
     /// The record's bytes. Tensors are laid out in name order.
-    public func encoded() throws -> [UInt8] {
+    public func encoded() -> [UInt8] {
         let names = tensors.keys.sorted()
-        var bytes = try Self.header(
+        var bytes = Self.header(
             for: names.map { (name: $0, type: tensors[$0]!.type, shape: tensors[$0]!.shape) }, metadata: metadata)
         for name in names { bytes.append(contentsOf: tensors[name]!.bytes) }
         return bytes
@@ -56,20 +60,48 @@ public struct TensorRecord: Sendable, Hashable {
     /// to a multiple of 8 bytes so the data starts aligned, as the reference writer does.
     public static func header(
         for specs: [(name: String, type: TensorType, shape: [Int])], metadata: [String: String]
-    ) throws -> [UInt8] {
-        var entries: [String: HeaderEntry] = [:]
+    ) -> [UInt8] {
+        var json = JSONOutput(capacity: 128 + specs.count * 96)
+        json.raw(UInt8(ascii: "{"))
+        var first = true
+        if !metadata.isEmpty {
+            json.raw("\"__metadata__\":{")
+            for (index, key) in metadata.keys.sorted().enumerated() {
+                if index > 0 { json.raw(UInt8(ascii: ",")) }
+                json.string(key)
+                json.raw(UInt8(ascii: ":"))
+                json.string(metadata[key]!)
+            }
+            json.raw(UInt8(ascii: "}"))
+            first = false
+        }
         var offset = 0
         for spec in specs {
             let size = spec.shape.reduce(1, *) * spec.type.byteWidth
-            entries[spec.name] = HeaderEntry(dtype: spec.type.rawValue, shape: spec.shape, dataOffsets: [offset, offset + size])
+            if !first { json.raw(UInt8(ascii: ",")) }
+            first = false
+            json.string(spec.name)
+            json.raw(":{\"dtype\":\"")
+            json.raw(spec.type.rawValue)
+            json.raw("\",\"shape\":[")
+            for (index, dimension) in spec.shape.enumerated() {
+                if index > 0 { json.raw(UInt8(ascii: ",")) }
+                json.integer(dimension)
+            }
+            json.raw("],\"data_offsets\":[")
+            json.integer(offset)
+            json.raw(UInt8(ascii: ","))
+            json.integer(offset + size)
+            json.raw("]}")
             offset += size
         }
-        var json = try headerJSON(entries, metadata: metadata)
-        while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
+        json.raw(UInt8(ascii: "}"))
+        let padded = (json.bytes.count + 7) / 8 * 8
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(8 + json.count)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: json)
+        bytes.reserveCapacity(8 + padded)
+        withUnsafeBytes(of: UInt64(padded).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: json.bytes)
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padded - json.bytes.count))
         return bytes
     }
 
@@ -82,7 +114,7 @@ public struct TensorRecord: Sendable, Hashable {
             throw .malformed("header length \(headerLength) exceeds the \(bytes.count - 8) bytes after it")
         }
         let dataStart = 8 + Int(headerLength)
-        let layout = try Self.layout(header: bytes[8..<dataStart], dataBytes: bytes.count - dataStart)
+        let layout = try Self.layout(header: Array(bytes[8..<dataStart]), dataBytes: bytes.count - dataStart)
         self.init(
             tensors: layout.tensors.mapValues { entry in
                 Tensor(
@@ -101,74 +133,55 @@ public struct TensorRecord: Sendable, Hashable {
 
     /// Reads a header (the JSON after the length prefix), checking every tensor against the
     /// `dataBytes` that follow it.
-    public static func layout(header: some Collection<UInt8>, dataBytes: Int) throws(TensorRecordError) -> Layout {
-        let object: [String: Any]
+    public static func layout(header: [UInt8], dataBytes: Int) throws(TensorRecordError) -> Layout {
+        var reader = JSONReader(bytes: header)
+        var layout = Layout(tensors: [:], metadata: [:])
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(header)) as? [String: Any] else {
-                throw TensorRecordError.malformed("the header is not a JSON object")
+            guard try reader.next() == .beginObject else { throw TensorRecordError.malformed("the header is not a JSON object") }
+            while case .key(let name) = try reader.next() {
+                let value = try reader.readValue()
+                if name == "__metadata__" {
+                    guard case .object(let members) = value else {
+                        throw TensorRecordError.malformed("__metadata__ must map strings to strings")
+                    }
+                    for (key, member) in members {
+                        guard case .string(let text) = member else {
+                            throw TensorRecordError.malformed("__metadata__ must map strings to strings")
+                        }
+                        layout.metadata[key] = text
+                    }
+                    continue
+                }
+                layout.tensors[name] = try tensorEntry(name, value, dataBytes: dataBytes)
             }
-            object = parsed
         } catch let error as TensorRecordError {
             throw error
         } catch {
             throw .malformed("the header is not valid JSON: \(error)")
         }
-        var layout = Layout(tensors: [:], metadata: [:])
-        for (name, value) in object {
-            if name == "__metadata__" {
-                guard let members = value as? [String: String] else { throw .malformed("__metadata__ must map strings to strings") }
-                layout.metadata = members
-                continue
-            }
-            guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                let type = TensorType(rawValue: dtype), let shape = entry["shape"] as? [Int],
-                let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
-            else { throw .malformed("tensor '\(name)': needs a known dtype, a shape and two data_offsets") }
-            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
-                throw .malformed("tensor '\(name)': data_offsets \(offsets) outside the \(dataBytes) data bytes")
-            }
-            let needed = shape.reduce(1, *) * type.byteWidth
-            guard needed == offsets[1] - offsets[0] else {
-                throw .malformed("tensor '\(name)': shape \(shape) of \(dtype) needs \(needed) bytes, has \(offsets[1] - offsets[0])")
-            }
-            layout.tensors[name] = (type, shape, offsets[0]..<offsets[1])
-        }
         return layout
     }
 
-    struct HeaderEntry: Encodable {
-        var dtype: String
-        var shape: [Int]
-        var dataOffsets: [Int]
-
-        enum CodingKeys: String, CodingKey {
-            case dtype, shape
-            case dataOffsets = "data_offsets"
+    private static func tensorEntry(_ name: String, _ value: JSONValue, dataBytes: Int) throws(TensorRecordError)
+        -> (type: TensorType, shape: [Int], range: Range<Int>)
+    {
+        guard case .object(let entry) = value, case .string(let dtype)? = entry["dtype"],
+            let type = TensorType(rawValue: dtype), case .array(let shapeValues)? = entry["shape"],
+            case .array(let offsetValues)? = entry["data_offsets"]
+        else { throw .malformed("tensor '\(name)': needs a known dtype, a shape and two data_offsets") }
+        let shape = shapeValues.compactMap { $0.numberValue.map { Int($0) } }
+        let offsets = offsetValues.compactMap { $0.numberValue.map { Int($0) } }
+        guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }), offsets.count == 2 else {
+            throw .malformed("tensor '\(name)': shape and data_offsets must be non-negative integers, two offsets")
         }
-    }
-
-    static func headerJSON(_ entries: [String: HeaderEntry], metadata: [String: String]) throws -> [UInt8] {
-        struct Header: Encodable {
-            var entries: [String: HeaderEntry]
-            var metadata: [String: String]
-
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: Name.self)
-                if !metadata.isEmpty { try container.encode(metadata, forKey: Name("__metadata__")) }
-                for (name, entry) in entries { try container.encode(entry, forKey: Name(name)) }
-            }
+        guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
+            throw .malformed("tensor '\(name)': data_offsets \(offsets) outside the \(dataBytes) data bytes")
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(Header(entries: entries, metadata: metadata)))
-    }
-
-    struct Name: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
+        let needed = shape.reduce(1, *) * type.byteWidth
+        guard needed == offsets[1] - offsets[0] else {
+            throw .malformed("tensor '\(name)': shape \(shape) of \(dtype) needs \(needed) bytes, has \(offsets[1] - offsets[0])")
+        }
+        return (type, shape, offsets[0]..<offsets[1])
     }
 }
 

@@ -150,9 +150,12 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Media record: encode and decode 1,000 records of 100 KB") { benchmark in
         for _ in benchmark.scaledIterations {
             for _ in 0..<1000 {
-                let bytes = try TensorRecord(
-                    tensors: ["image": Tensor(type: .uint8, shape: [image.count], bytes: image)],
-                    metadata: ["item": itemJSON]
+                let bytes = TensorRecord(
+                    tensors: [
+                        "image": Tensor(type: .uint8, shape: [image.count], bytes: image),
+                        "item": Tensor(type: .uint8, shape: [itemJSON.utf8.count], bytes: Array(itemJSON.utf8)),
+                    ],
+                    metadata: ["file_id": "1"]
                 ).encoded()
                 blackHole(try TensorRecord(decoding: bytes))
             }

@@ -98,8 +98,8 @@ struct StreamParser {
         }
     }
 
-    /// A u64 length, then a safetensors record: its header names the item and where the
-    /// image bytes are; those are copied once, out of the receive buffer.
+    /// A u64 length, then a safetensors record: its header says where the item's JSON and the
+    /// image bytes are; the JSON is parsed in place and the image copied once.
     private mutating func nextRecord() throws -> StreamedItem? {
         guard let length = pending.getInteger(at: pending.readerIndex, endianness: .little, as: UInt64.self),
             pending.readableBytes >= 8 + Int(length)
@@ -110,10 +110,11 @@ struct StreamParser {
             guard let headerLength = record.readInteger(endianness: .little, as: UInt64.self),
                 headerLength <= record.readableBytes
             else { throw TensorRecordError.malformed("a header longer than its record") }
-            let header = record.readSlice(length: Int(headerLength))!
-            let layout = try TensorRecord.layout(header: header.readableBytesView, dataBytes: record.readableBytes)
-            guard let json = layout.metadata["item"] else { throw SluiceError.badResponse("a record without its item") }
-            let item = try WireDecoder.item(from: Array(json.utf8))
+            let header = record.readBytes(length: Int(headerLength))!
+            let layout = try TensorRecord.layout(header: header, dataBytes: record.readableBytes)
+            guard let json = layout.tensors["item"] else { throw SluiceError.badResponse("a record without its item") }
+            let item = try WireDecoder.item(
+                from: record.getBytes(at: record.readerIndex + json.range.lowerBound, length: json.range.count)!)
             var media: [UInt8]?
             if let image = layout.tensors["image"] {
                 media = record.getBytes(at: record.readerIndex + image.range.lowerBound, length: image.range.count)

@@ -31,8 +31,9 @@ struct StreamRoutes {
 
     enum Format: String {
         case ndjson
-        /// `u64` little-endian length + a safetensors record per item: `__metadata__.item`
-        /// holds the item's JSON and the `image` tensor (uint8) the media bytes, when stored.
+        /// `u64` little-endian length + a safetensors record per item: the `item` tensor (U8)
+        /// holds the item's JSON, the `image` tensor (U8) the media bytes when stored, and
+        /// `__metadata__` the file id and the position.
         case records
     }
 
@@ -158,7 +159,7 @@ struct StreamRoutes {
                 var buffers: [ByteBuffer] = []
                 buffers.reserveCapacity(items.count * 2)
                 for (item, bytes) in zip(items, media) {
-                    buffers.append(try recordHeader(item, mediaBytes: bytes?.readableBytes))
+                    buffers.append(recordHeader(item, mediaBytes: bytes?.readableBytes))
                     if let bytes { buffers.append(bytes) }
                 }
                 return buffers
@@ -199,16 +200,20 @@ struct StreamRoutes {
             return Dictionary(items.map { ($0.position, $0) }, uniquingKeysWith: { one, _ in one })
         }
 
-        /// The record's length prefix and safetensors header; the media bytes follow it.
-        private func recordHeader(_ item: StoredItem, mediaBytes: Int?) throws -> ByteBuffer {
+        /// The record up to its media bytes: the length prefix, the safetensors header and the
+        /// item's JSON (the `item` tensor); the media bytes (the `image` tensor) follow it.
+        private func recordHeader(_ item: StoredItem, mediaBytes: Int?) -> ByteBuffer {
             var out = JSONOutput(capacity: 2048)
             out.item(item)
-            let specs = mediaBytes.map { [(name: "image", type: TensorType.uint8, shape: [$0])] } ?? []
-            let header = try TensorRecord.header(for: specs, metadata: ["item": String(decoding: out.bytes, as: UTF8.self)])
+            var specs = [(name: "item", type: TensorType.uint8, shape: [out.bytes.count])]
+            if let mediaBytes { specs.append((name: "image", type: .uint8, shape: [mediaBytes])) }
+            let header = TensorRecord.header(
+                for: specs, metadata: ["file_id": String(item.file.id), "position": String(item.position)])
             var buffer = ByteBuffer()
-            buffer.reserveCapacity(8 + header.count)
-            buffer.writeInteger(UInt64(header.count + (mediaBytes ?? 0)), endianness: .little)
+            buffer.reserveCapacity(8 + header.count + out.bytes.count)
+            buffer.writeInteger(UInt64(header.count + out.bytes.count + (mediaBytes ?? 0)), endianness: .little)
             buffer.writeBytes(header)
+            buffer.writeBytes(out.bytes)
             return buffer
         }
     }
