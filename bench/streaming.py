@@ -55,7 +55,7 @@ PEERS = Path(__file__).resolve().parent / "peers.py"
 SYSTEMS = ("static", "wds", "mds", "hf", "curl")
 STREAM_LINE = re.compile(
     r"received (\d+) items in ([\d.]+) s · (\d+) items/s · first item after ([\d.]+) ms "
-    r"\(([\d.]+) s with connect\) · ([\d.]+) MB · ([\d.]+) MB/s")
+    r"\(([\d.]+) s in all\) · ([\d.]+) MB · ([\d.]+) MB/s")
 
 
 def detach_stderr(process: subprocess.Popen) -> None:
@@ -176,7 +176,7 @@ class Bench:
         assert m, err
         items, seconds, first_ms, total, mb = (int(m.group(1)), float(m.group(2)), float(m.group(4)),
                                                float(m.group(5)), float(m.group(6)))
-        # "(T s with connect)" is the whole command's time, connecting included; the stream's own
+        # "(T s in all)" is the whole command's time, connecting included; the stream's own
         # clock starts after the dataset look-up and the epoch, so those come before its first item.
         opening = max(total - seconds, 0)
         return {"items": items, "items_per_s": items / seconds if seconds else 0,

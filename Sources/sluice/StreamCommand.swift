@@ -128,7 +128,7 @@ struct StreamCommand: AsyncParsableCommand {
         let megabytes = Double(epoch.receivedBytes) / 1e6
         printError(
             String(
-                format: "received %d items in %.3f s · %.0f items/s · first item after %.1f ms (%.3f s with connect)"
+                format: "received %d items in %.3f s · %.0f items/s · first item after %.1f ms (%.3f s in all)"
                     + " · %.1f MB · %.1f MB/s",
                 count, seconds, seconds > 0 ? Double(count) / seconds : 0, (firstItem ?? .zero).seconds * 1000, total,
                 megabytes, seconds > 0 ? megabytes / seconds : 0))
