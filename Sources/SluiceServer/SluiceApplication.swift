@@ -64,6 +64,7 @@ public enum SluiceAPI {
         DatasetRoutes(api: api).addRoutes(to: &registry)
         FileRoutes(api: api).addRoutes(to: &registry)
         SliceRoutes(api: api).addRoutes(to: &registry)
+        ChangeRoutes(api: api).addRoutes(to: &registry)
         registry.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
