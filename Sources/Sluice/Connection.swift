@@ -19,9 +19,10 @@ struct Connection: Sendable {
 
     private static let decoder = JSONDecoder()
 
-    /// GETs `path` (below the host) and decodes the JSON reply.
-    func get<T: Decodable & Sendable>(_ path: String, as type: T.Type = T.self) async throws -> T {
-        let body = try await getBytes(path)
+    /// GETs `path` (below the host) and decodes the JSON reply. `timeout`, when given,
+    /// replaces the configured request timeout: a long poll is meant to take long.
+    func get<T: Decodable & Sendable>(_ path: String, as type: T.Type = T.self, timeout: Duration? = nil) async throws -> T {
+        let body = try await getBytes(path, timeout: timeout)
         do {
             return try Self.decoder.decode(T.self, from: Data(buffer: body, byteTransferStrategy: .noCopy))
         } catch {
@@ -44,11 +45,11 @@ struct Connection: Sendable {
     }
 
     /// GETs `path` and returns the body bytes, retrying connection errors and 502/503/504.
-    func getBytes(_ path: String) async throws -> ByteBuffer {
+    func getBytes(_ path: String, timeout: Duration? = nil) async throws -> ByteBuffer {
         var attempt = 1
         while true {
             do {
-                return try await send(makeRequest(path), path: path)
+                return try await send(makeRequest(path), path: path, timeout: timeout)
             } catch let error as TransientFailure {
                 guard attempt < configuration.retry.maxAttempts else {
                     throw SluiceError.unreachable(host: configuration.host, reason: error.reason)
@@ -68,11 +69,12 @@ struct Connection: Sendable {
     }
 
     /// One try; `TransientFailure` for what a retry may cure.
-    private func send(_ request: HTTPClientRequest, path: String) async throws -> ByteBuffer {
+    private func send(_ request: HTTPClientRequest, path: String, timeout: Duration? = nil) async throws -> ByteBuffer {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await client.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
+            let timeout = timeout ?? configuration.requestTimeout
+            response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             body = try await response.body.collect(upTo: 1 << 30)
         } catch is CancellationError {
             throw CancellationError()
