@@ -38,9 +38,10 @@ struct Connection: Sendable {
 
     private static let decoder = JSONDecoder()
 
-    /// GETs `path` (below the host) and decodes the JSON reply.
-    func get<T: Decodable & Sendable>(_ path: String, as type: T.Type = T.self) async throws -> T {
-        let body = try await getBytes(path)
+    /// GETs `path` (below the host) and decodes the JSON reply. `timeout`, when given,
+    /// replaces the configured request timeout: a long poll is meant to take long.
+    func get<T: Decodable & Sendable>(_ path: String, as type: T.Type = T.self, timeout: Duration? = nil) async throws -> T {
+        let body = try await getBytes(path, timeout: timeout)
         do {
             return try Self.decoder.decode(T.self, from: Data(buffer: body, byteTransferStrategy: .noCopy))
         } catch {
@@ -63,11 +64,11 @@ struct Connection: Sendable {
     }
 
     /// GETs `path` and returns the body bytes, retrying connection errors and 502/503/504.
-    func getBytes(_ path: String) async throws -> ByteBuffer {
+    func getBytes(_ path: String, timeout: Duration? = nil) async throws -> ByteBuffer {
         var attempt = 1
         while true {
             do {
-                return try await send(makeRequest(path), path: path)
+                return try await send(makeRequest(path), path: path, timeout: timeout)
             } catch let error as TransientFailure {
                 guard attempt < configuration.retry.maxAttempts else {
                     throw SluiceError.unreachable(host: configuration.host, reason: error.reason)
@@ -87,9 +88,9 @@ struct Connection: Sendable {
     }
 
     /// One try; `TransientFailure` for what a retry may cure.
-    private func send(_ request: HTTPClientRequest, path: String) async throws -> ByteBuffer {
+    private func send(_ request: HTTPClientRequest, path: String, timeout: Duration? = nil) async throws -> ByteBuffer {
         var collected = ByteBuffer()
-        _ = try await stream(request, path: path) { chunk in
+        _ = try await stream(request, path: path, timeout: timeout) { chunk in
             var chunk = chunk
             collected.writeBuffer(&chunk)
         }
@@ -104,11 +105,12 @@ struct Connection: Sendable {
     }
 
     private func stream(
-        _ request: HTTPClientRequest, path: String, onChunk: (ByteBuffer) throws -> Void
+        _ request: HTTPClientRequest, path: String, timeout: Duration? = nil, onChunk: (ByteBuffer) throws -> Void
     ) async throws -> HTTPHeaders {
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
+            let timeout = timeout ?? configuration.requestTimeout
+            response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         } catch {
             throw Self.classify(error)
         }

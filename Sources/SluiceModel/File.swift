@@ -20,11 +20,15 @@ public struct File: Sendable, Hashable, Codable {
     public var status: AnnotationStatus
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// The sequence number of the last change to this file's item (its fields or its
+    /// instances); 0 when it has not changed since change tracking began. A cache keyed on
+    /// (file id, revision) never serves a stale item.
+    public var revision: Int64
 
     public init(
         id: Int64, projectID: String, type: FileType, name: String, media: Media,
         metadata: [String: JSONValue] = [:], status: AnnotationStatus = .pending,
-        createdAt: Timestamp, updatedAt: Timestamp
+        createdAt: Timestamp, updatedAt: Timestamp, revision: Int64 = 0
     ) {
         self.id = id
         self.projectID = projectID
@@ -35,13 +39,29 @@ public struct File: Sendable, Hashable, Codable {
         self.status = status
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.revision = revision
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, type, name, media, metadata, status
+        case id, type, name, media, metadata, status, revision
         case projectID = "project_id"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+    }
+
+    // Written by hand only so that a file from a server older than `revision` still decodes (as 0).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(Int64.self, forKey: .id)
+        projectID = try container.decode(String.self, forKey: .projectID)
+        type = try container.decode(FileType.self, forKey: .type)
+        name = try container.decode(String.self, forKey: .name)
+        media = try container.decode(Media.self, forKey: .media)
+        metadata = try container.decode([String: JSONValue].self, forKey: .metadata)
+        status = try container.decode(AnnotationStatus.self, forKey: .status)
+        createdAt = try container.decode(Timestamp.self, forKey: .createdAt)
+        updatedAt = try container.decode(Timestamp.self, forKey: .updatedAt)
+        revision = try container.decodeIfPresent(Int64.self, forKey: .revision) ?? 0
     }
 }
 

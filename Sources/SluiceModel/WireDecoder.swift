@@ -54,6 +54,7 @@ public enum WireDecoder {
         var status = AnnotationStatus.pending
         var createdAt = Timestamp(milliseconds: 0)
         var updatedAt = Timestamp(milliseconds: 0)
+        var revision: Int64 = 0
         try object(&reader, "file") { reader, key in
             switch key {
             case "id": id = try int64(&reader, key)
@@ -68,13 +69,14 @@ public enum WireDecoder {
             case "status": status = AnnotationStatus(rawValue: try string(&reader, key)) ?? .pending
             case "created_at": createdAt = try timestamp(&reader, key)
             case "updated_at": updatedAt = try timestamp(&reader, key)
+            case "revision": revision = try int64(&reader, key)
             default: try reader.skipValue()
             }
         }
         guard let id else { throw WireError.missing("file.id") }
         return File(
             id: id, projectID: projectID, type: type, name: name, media: media, metadata: metadata, status: status,
-            createdAt: createdAt, updatedAt: updatedAt)
+            createdAt: createdAt, updatedAt: updatedAt, revision: revision)
     }
 
     static func media(_ reader: inout JSONReader) throws -> Media {

@@ -8,11 +8,18 @@ public struct ServerConfiguration: Sendable {
     public var maxPageSize: Int
     /// Page size used when a request gives no `end`.
     public var defaultPageSize: Int
+    /// How often a long poll of a change feed reads the store while it waits. Writes through
+    /// this process wake it at once; this bounds how late it sees another process's writes.
+    public var changePollInterval: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8085, maxPageSize: Int = 10_000, defaultPageSize: Int = 100) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8085, maxPageSize: Int = 10_000, defaultPageSize: Int = 100,
+        changePollInterval: Duration = .milliseconds(500)
+    ) {
         self.host = host
         self.port = port
         self.maxPageSize = maxPageSize
         self.defaultPageSize = defaultPageSize
+        self.changePollInterval = changePollInterval
     }
 }

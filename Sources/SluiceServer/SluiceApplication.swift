@@ -65,6 +65,7 @@ public enum SluiceAPI {
         FileRoutes(api: api).addRoutes(to: &registry)
         SliceRoutes(api: api).addRoutes(to: &registry)
         StreamRoutes(api: api).addRoutes(to: &registry)
+        ChangeRoutes(api: api).addRoutes(to: &registry)
         registry.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],

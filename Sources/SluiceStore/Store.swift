@@ -48,6 +48,17 @@ public protocol Store: Sendable {
     func addInstance(_ instance: Instance) async throws -> Instance
     /// Soft-deletes an instance; label counts and dataset versions follow.
     func deleteInstance(id: Int64) async throws
+
+    /// The dataset's changes with a sequence number above `cursor`, oldest first, at most
+    /// `limit` of them. Every write records its changes in its own transaction, so a page
+    /// never shows half of a write.
+    func changes(datasetID: Int64, after cursor: Int64, limit: Int) async throws -> ChangePage
+    /// The cursor at the end of the dataset's change feed now: reading after it returns only
+    /// changes made later.
+    func changeCursor(datasetID: Int64) async throws -> Int64
+    /// Wakes the tasks of this process that wait for a dataset's changes, after each commit
+    /// that recorded some. Writes by other processes on the same database are not seen here.
+    var changeNotifier: ChangeNotifier { get }
 }
 
 extension Store {

@@ -31,12 +31,14 @@ public struct StoredFile: Sendable {
     public var status: AnnotationStatus
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// The sequence number of the last change to the file's item (`File.revision`).
+    public var revision: Int64
 
     public func decoded() throws -> File {
         File(
             id: id, projectID: projectID, type: type, name: name, media: media,
             metadata: try JSONColumn.decode([String: JSONValue].self, from: metadataJSON),
-            status: status, createdAt: createdAt, updatedAt: updatedAt)
+            status: status, createdAt: createdAt, updatedAt: updatedAt, revision: revision)
     }
 }
 

@@ -36,6 +36,8 @@ extension JSONOutput {
         timestamp(f.createdAt)
         raw(",\"updated_at\":")
         timestamp(f.updatedAt)
+        raw(",\"revision\":")
+        integer(f.revision)
         raw(UInt8(ascii: "}"))
     }
 

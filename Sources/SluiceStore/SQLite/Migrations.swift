@@ -131,6 +131,25 @@ enum Migrations {
             // Triggers keep label_counts right for every write path.
             try db.execute(sql: labelCountTriggers)
         }
+        migrator.registerMigration("v2-changes") { db in
+            try db.execute(sql: """
+                -- The change feed. AUTOINCREMENT: a seq is never reused, even after the newest rows
+                -- are deleted, so a client's cursor can never point at a different change later.
+                -- One writer at a time makes seq order the commit order: a reader that has seen
+                -- seq n will never see a smaller one commit after it.
+                CREATE TABLE changes (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+                    kind TEXT NOT NULL CHECK (kind IN ('added', 'changed')),
+                    first_position INTEGER NOT NULL,
+                    end_position INTEGER NOT NULL,
+                    at INTEGER NOT NULL
+                );
+                CREATE INDEX changes_by_dataset ON changes(dataset_id, seq);
+                -- The seq of the last change to the file's item; 0 for files unchanged since this migration.
+                ALTER TABLE files ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -4,9 +4,9 @@ import SluiceModel
 extension SQLiteStore {
     static let fileColumns = """
         f.id, f.project_id, f.type, f.name, f.sha256, f.mime_type, f.byte_size, f.width, f.height, \
-        f.frame_count, f.frame_rate, f.metadata, f.status, f.created_at, f.updated_at
+        f.frame_count, f.frame_rate, f.metadata, f.status, f.created_at, f.updated_at, f.revision
         """
-    static let fileColumnCount = 15
+    static let fileColumnCount = 16
 
     static let instanceColumns = """
         i.id, i.file_id, i.label_id, l.name, i.kind, i.x_min, i.y_min, i.x_max, i.y_max, i.area, i.iscrowd, \
@@ -81,7 +81,8 @@ extension SQLiteStore {
                 sha256: row[o + 4], mimeType: row[o + 5], byteSize: row[o + 6], width: row[o + 7],
                 height: row[o + 8], frameCount: row[o + 9], frameRate: row[o + 10]),
             metadataJSON: row[o + 11], status: AnnotationStatus(rawValue: row[o + 12]) ?? .pending,
-            createdAt: Timestamp(milliseconds: row[o + 13]), updatedAt: Timestamp(milliseconds: row[o + 14]))
+            createdAt: Timestamp(milliseconds: row[o + 13]), updatedAt: Timestamp(milliseconds: row[o + 14]),
+            revision: row[o + 15])
     }
 
     static func storedInstance(_ row: Row) throws -> StoredInstance {

@@ -7,18 +7,25 @@ extension SQLiteStore {
         projectID: String, datasetName: String, _ body: @escaping @Sendable (any ImportWriter) throws -> T
     ) async throws -> T {
         let media = self.media
-        return try await pool.write { db in
+        let (result, changedDatasets) = try await pool.write { db in
             let dataset = try Self.ensureDataset(db, projectID: projectID, name: datasetName)
             // Rowids of INTEGER PRIMARY KEY tables grow from the largest: this import's
-            // instances are exactly those from here on.
+            // instances, files and labels are exactly those from here on.
             let firstInstance = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM instances") ?? 1
+            let firstFile = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM files") ?? 1
+            let firstLabel = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM labels") ?? 1
+            // The import's own seq: the revision of every file it creates, and the seq of its
+            // `added` row. Files are written with it, so no second pass over them is needed.
+            let seq = try Self.drawChangeSeq(db)
             // One aggregate beats a counted upsert per row. The DDL is part of this write
             // transaction: no other writer runs meanwhile, WAL readers see the old schema,
             // and a rollback restores the triggers with everything else.
             try db.execute(sql: "DROP TRIGGER instances_count_insert; DROP TRIGGER instances_count_update")
             try db.execute(sql: "PRAGMA cache_size = -262144")
             defer { try? db.execute(sql: "PRAGMA cache_size = -65536") }
-            let writer = try SQLiteImportWriter(db: db, projectID: projectID, dataset: dataset, media: media)
+            let writer = try SQLiteImportWriter(
+                db: db, projectID: projectID, dataset: dataset, media: media, firstNewFile: firstFile,
+                firstNewLabel: firstLabel, revision: seq)
             let result = try body(writer)
             try db.execute(
                 sql: """
@@ -33,12 +40,29 @@ extension SQLiteStore {
             try db.execute(
                 sql: "UPDATE datasets SET file_count = ?, version = version + 1 WHERE id = ?",
                 arguments: [writer.nextPosition, dataset.id])
-            return result
+            // One row for everything appended, however many files: positions are dense, so
+            // the appended ones are one range.
+            let appended = dataset.count..<writer.nextPosition
+            if !appended.isEmpty {
+                try Self.recordChange(
+                    db, seq: seq, datasetID: dataset.id, kind: .added, positions: appended, at: writer.time)
+            }
+            var changed = try Self.recordChanges(
+                db, ofFiles: writer.touchedFiles, skipping: (dataset.id, appended), fallbackRevision: seq,
+                at: writer.time)
+            // Files of other datasets that this import changed change what those stream too.
+            for other in changed where other != dataset.id {
+                try db.execute(sql: "UPDATE datasets SET version = version + 1 WHERE id = ?", arguments: [other])
+            }
+            if !appended.isEmpty { changed.insert(dataset.id) }
+            return (result, changed)
         }
+        changeNotifier.notify(datasetIDs: changedDatasets)
+        return result
     }
 
     public func addInstance(_ instance: Instance) async throws -> Instance {
-        try await pool.write { db in
+        let (added, changedDatasets) = try await pool.write { db in
             guard let projectID = try String.fetchOne(
                 db, sql: "SELECT project_id FROM files WHERE id = ?", arguments: [instance.fileID])
             else { throw StoreError.fileNotFound(instance.fileID) }
@@ -51,26 +75,33 @@ extension SQLiteStore {
                 geometry: instance.geometry, area: instance.area, isCrowd: instance.isCrowd, score: instance.score,
                 frame: instance.frame, track: instance.track, attributes: instance.attributes,
                 metadata: instance.metadata, creator: instance.creator)
-            let id = try Self.insertInstance(db, row, at: Timestamp.now())
+            let now = Timestamp.now()
+            let id = try Self.insertInstance(db, row, at: now)
             try Self.advanceVersions(db, ofDatasetsHolding: instance.fileID)
+            let changed = try Self.recordChanges(db, ofFiles: [instance.fileID], at: now)
             let stored = try Row.fetchOne(
                 db,
                 sql: "SELECT \(Self.instanceColumns) FROM instances i LEFT JOIN labels l ON l.id = i.label_id WHERE i.id = ?",
                 arguments: [id])!
-            return try Self.storedInstance(stored).decoded()
+            return (try Self.storedInstance(stored).decoded(), changed)
         }
+        changeNotifier.notify(datasetIDs: changedDatasets)
+        return added
     }
 
     public func deleteInstance(id: Int64) async throws {
-        try await pool.write { db in
+        let changedDatasets = try await pool.write { db in
             guard let fileID = try Int64.fetchOne(
                 db, sql: "SELECT file_id FROM instances WHERE id = ? AND deleted = 0", arguments: [id])
             else { throw StoreError.instanceNotFound(id) }
+            let now = Timestamp.now()
             try db.execute(
                 sql: "UPDATE instances SET deleted = 1, updated_at = ? WHERE id = ?",
-                arguments: [Timestamp.now().milliseconds, id])
+                arguments: [now.milliseconds, id])
             try Self.advanceVersions(db, ofDatasetsHolding: fileID)
+            return try Self.recordChanges(db, ofFiles: [fileID], at: now)
         }
+        changeNotifier.notify(datasetIDs: changedDatasets)
     }
 
     static func advanceVersions(_ db: GRDB.Database, ofDatasetsHolding fileID: Int64) throws {
@@ -127,13 +158,28 @@ final class SQLiteImportWriter: ImportWriter {
     private(set) var nextPosition: Int
     /// One timestamp for the whole import: its rows were all created in one transaction.
     let time = Timestamp.now()
+    /// Files and labels with smaller ids existed before the import.
+    let firstNewFile: Int64
+    let firstNewLabel: Int64
+    /// The import's seq: the revision of the files it creates.
+    let revision: Int64
+    /// Files that existed before the import and whose item it changed: their change rows
+    /// and revisions are written at the end. One comparison per row keeps the new files,
+    /// nearly always all of them, out of it.
+    private(set) var touchedFiles: Set<Int64> = []
 
-    init(db: GRDB.Database, projectID: String, dataset: Dataset, media: MediaStore) throws {
+    init(
+        db: GRDB.Database, projectID: String, dataset: Dataset, media: MediaStore, firstNewFile: Int64,
+        firstNewLabel: Int64, revision: Int64
+    ) throws {
         self.db = db
         self.projectID = projectID
         self.datasetID = dataset.id
         self.media = media
         self.nextPosition = dataset.count
+        self.firstNewFile = firstNewFile
+        self.firstNewLabel = firstNewLabel
+        self.revision = revision
     }
 
     func upsertLabel(_ label: NewLabel) throws -> Int64 {
@@ -156,6 +202,13 @@ final class SQLiteImportWriter: ImportWriter {
     }
 
     func updateLabel(id: Int64, with label: NewLabel) throws {
+        if id < firstNewLabel,
+            let name = try String.fetchOne(db, sql: "SELECT name FROM labels WHERE id = ?", arguments: [id]),
+            name != label.name
+        {
+            // Instances carry their label's name on the wire: renaming changes their items.
+            try touchFiles(withInstancesOf: id)
+        }
         try db.execute(
             sql: """
                 UPDATE labels SET name = ?, color = coalesce(?, color), supercategory = coalesce(?, supercategory),
@@ -170,18 +223,26 @@ final class SQLiteImportWriter: ImportWriter {
 
     func mergeLabel(_ source: Int64, into target: Int64) throws {
         guard source != target else { return }
+        if source < firstNewLabel { try touchFiles(withInstancesOf: source) }
         // Through UPDATE, so the label-count trigger moves the counts too.
         try db.execute(sql: "UPDATE instances SET label_id = ? WHERE label_id = ?", arguments: [target, source])
         try db.execute(sql: "DELETE FROM labels WHERE id = ? AND project_id = ?", arguments: [source, projectID])
     }
 
+    /// The files with live instances of a label that existed before the import (whose
+    /// label counts are therefore up to date) join `touchedFiles`.
+    private func touchFiles(withInstancesOf labelID: Int64) throws {
+        let files = try Int64.fetchAll(db, sql: "SELECT file_id FROM label_counts WHERE label_id = ?", arguments: [labelID])
+        touchedFiles.formUnion(files.filter { $0 < firstNewFile })
+    }
+
     func insertFile(_ file: NewFile) throws -> Int64 {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO files (project_id, type, name, sha256, mime_type, byte_size, width, height, frame_count,
-                frame_rate, metadata, status, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                frame_rate, metadata, status, created_at, updated_at, revision)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        statement.setUncheckedArguments(try fileArguments(file) + [time.milliseconds, time.milliseconds])
+        statement.setUncheckedArguments(try fileArguments(file) + [time.milliseconds, time.milliseconds, revision])
         try statement.execute()
         return db.lastInsertedRowID
     }
@@ -194,6 +255,7 @@ final class SQLiteImportWriter: ImportWriter {
             """)
         statement.setUncheckedArguments(try fileArguments(file) + [time.milliseconds, id])
         try statement.execute()
+        if id < firstNewFile { touchedFiles.insert(id) }
     }
 
     private func fileArguments(_ file: NewFile) throws -> StatementArguments {
@@ -218,7 +280,8 @@ final class SQLiteImportWriter: ImportWriter {
     }
 
     func insertInstance(_ instance: NewInstance) throws -> Int64 {
-        try SQLiteStore.insertInstance(db, instance, at: time)
+        if instance.fileID < firstNewFile { touchedFiles.insert(instance.fileID) }
+        return try SQLiteStore.insertInstance(db, instance, at: time)
     }
 
     func storeMedia(at path: String) throws -> StoredMedia {

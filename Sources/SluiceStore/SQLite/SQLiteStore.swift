@@ -10,6 +10,8 @@ public final class SQLiteStore: Store {
     public let media: MediaStore
     /// The SQLite database file.
     public let databasePath: String
+    /// Wakes this process's waiters on the change feed after each write that recorded changes.
+    public let changeNotifier = ChangeNotifier()
 
     /// Opens (creating and migrating if needed) the store in `directory`:
     /// `directory/sluice.sqlite` and `directory/media/`.
