@@ -28,6 +28,9 @@ struct Connection: Sendable {
             var configuration = HTTPClient.Configuration.singletonConfiguration
             configuration.timeout = .init(connect: .seconds(10), read: .nanoseconds(readTimeout.nanoseconds))
             configuration.decompression = .disabled
+            // `RetryPolicy` retries refused connections with backoff, so the pool need not
+            // keep trying until the connect timeout: nobody listening fails in milliseconds.
+            configuration.connectionPool.retryConnectionEstablishment = false
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
             clients[readTimeout] = client
             return client
