@@ -90,9 +90,10 @@ struct StreamParser {
 
     private mutating func nextLine() throws -> StreamedItem? {
         guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-        let line = pending.readBytes(length: newline - pending.readerIndex + 1)!.dropLast()
+        let line = pending.readBytes(length: newline - pending.readerIndex)!
+        pending.moveReaderIndex(forwardBy: 1)
         do {
-            return StreamedItem(item: try WireDecoder.item(from: Array(line)), media: nil)
+            return StreamedItem(item: try WireDecoder.item(from: line), media: nil)
         } catch {
             throw SluiceError.badResponse("\(error)")
         }
