@@ -81,7 +81,12 @@ struct StreamParser {
             pending.writeBuffer(&chunk)
         }
         while let element = try nextElement() { emit(element) }
-        if pending.readableBytes == 0 { pending.clear() }
+        if pending.readableBytes == 0 {
+            pending.clear()
+        } else if pending.readerIndex >= 1 << 16 {
+            // Keep only the partial item: appending must not drag consumed bytes along.
+            pending.discardReadBytes()
+        }
     }
 
     private mutating func nextElement() throws -> StreamedItem? {
