@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -42,13 +43,21 @@ def run(cmd: list[str], *, capture: bool = True) -> tuple[str, str, float, float
 
 def start_server(sluice: str, store: Path) -> tuple[subprocess.Popen, str]:
     """`sluice serve` on a free port; returns the process and its base URL."""
-    server = subprocess.Popen([sluice, "serve", "--data", str(store), "--port", "0"], stderr=subprocess.PIPE, text=True)
+    return start_listening([sluice, "serve", "--data", str(store), "--port", "0"])
+
+
+def start_listening(cmd: list[str]) -> tuple[subprocess.Popen, str]:
+    """Starts a server that reports `on http://127.0.0.1:PORT` on stderr; returns the process
+    and that URL. Its stderr is drained afterwards, so its log never fills the pipe and stalls it."""
+    server = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     assert server.stderr is not None
     for line in server.stderr:
         match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
         if match:
+            threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
             return server, match.group(1)
-    raise SystemExit("server did not start")
+    server.kill()
+    raise SystemExit(f"{cmd[0]} did not start")
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:

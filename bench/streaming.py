@@ -43,26 +43,18 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from foundation import ROOT, add_dataset_arguments, run, start_server, step  # noqa: E402
+from foundation import ROOT, add_dataset_arguments, run, start_listening, start_server, step  # noqa: E402
 
 PEERS = Path(__file__).resolve().parent / "peers.py"
 SYSTEMS = ("static", "wds", "mds", "hf", "curl")
 STREAM_LINE = re.compile(
     r"received (\d+) items in ([\d.]+) s · (\d+) items/s · first item after ([\d.]+) ms "
     r"\(([\d.]+) s in all\) · ([\d.]+) MB · ([\d.]+) MB/s")
-
-
-def detach_stderr(process: subprocess.Popen) -> None:
-    """Keeps reading a server's stderr after its start line, so that its log never fills the
-    pipe and stalls it."""
-    assert process.stderr is not None
-    threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -320,7 +312,6 @@ def main() -> None:
 
     next_step("sluice serve; sluice stream: annotations, then with media; in order, then shuffled")
     server, host = start_server(bench.sluice, bench.store)
-    detach_stderr(server)
     try:
         # Unmeasured: a fresh server's first request pays one-time costs (a running server's would not).
         print("    warm-up: sluice stream --limit 1", file=sys.stderr, flush=True)
@@ -343,19 +334,8 @@ def main() -> None:
     finally:
         stop(server)
     if big is not None:
-        static = subprocess.Popen([args.python, str(PEERS), "serve-static", "--dir", str(big / "images")],
-                                  stderr=subprocess.PIPE, text=True)
+        static, url = start_listening([args.python, str(PEERS), "serve-static", "--dir", str(big / "images")])
         try:
-            assert static.stderr is not None
-            url = None
-            for line in static.stderr:
-                match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
-                if match:
-                    url = match.group(1)
-                    break
-            if url is None:
-                raise SystemExit("static file server did not start")
-            detach_stderr(static)
             name = json.loads((big / "annotations.json").read_text())["images"][0]["file_name"]
             curl["static file server (aiohttp, sendfile)"] = bench.curl(f"{url}/{name}")
         finally:

@@ -38,21 +38,8 @@ public struct Slice: Sendable {
     }
 
     /// The SQL the server runs for this slice and the database's plan for it.
-    public func explain() async throws -> SlicePlan {
+    public func explain() async throws -> QueryPlan {
         try await connection.get("/api/v1/slices/\(id)/explain")
-    }
-
-    struct Created: Decodable, Sendable {
-        var id: String
-        var query: String
-        var datasetID: Int64
-        var version: Int64
-        var count: Int
-
-        enum CodingKeys: String, CodingKey {
-            case id, query, count, version
-            case datasetID = "dataset_id"
-        }
     }
 
     struct Body: Encodable {
@@ -67,16 +54,10 @@ public struct Slice: Sendable {
         } catch {
             throw SluiceError.badQuery(message: error.message, column: error.column, suggestions: error.suggestions)
         }
-        let created: Created = try await connection.post(
+        let created: SliceInfo = try await connection.post(
             "/api/v1/datasets/\(datasetID)/slices", json: Body(query: query))
         return Slice(id: created.id, query: created.query, datasetID: created.datasetID, connection: connection)
     }
-}
-
-/// The SQL behind a slice and the database's plan for it.
-public struct SlicePlan: Sendable, Hashable, Decodable {
-    public var sql: String
-    public var plan: [String]
 }
 
 extension Dataset {

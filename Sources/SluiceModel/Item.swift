@@ -80,3 +80,37 @@ public struct CountResponse: Sendable, Hashable, Codable {
     public var count: Int
     public init(count: Int) { self.count = count }
 }
+
+/// A slice as the API returns it: its id, the dataset it selects from, the normalised query,
+/// and the dataset version and count it was materialised at.
+public struct SliceInfo: Sendable, Hashable, Codable {
+    public var id: String
+    public var datasetID: Int64
+    public var query: String
+    public var version: Int64
+    public var count: Int
+
+    public init(id: String, datasetID: Int64, query: String, version: Int64, count: Int) {
+        self.id = id
+        self.datasetID = datasetID
+        self.query = query
+        self.version = version
+        self.count = count
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, query, version, count
+        case datasetID = "dataset_id"
+    }
+}
+
+/// A slice's SQL and the engine's plan for it (`GET /slices/{id}/explain`).
+public struct QueryPlan: Sendable, Hashable, Codable {
+    public var sql: String
+    public var plan: [String]
+
+    public init(sql: String, plan: [String]) {
+        self.sql = sql
+        self.plan = plan
+    }
+}

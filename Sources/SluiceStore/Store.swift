@@ -73,17 +73,6 @@ extension Store {
     }
 }
 
-/// A slice's SQL and the engine's plan for it.
-public struct QueryPlan: Sendable, Hashable, Codable {
-    public var sql: String
-    public var plan: [String]
-
-    public init(sql: String, plan: [String]) {
-        self.sql = sql
-        self.plan = plan
-    }
-}
-
 /// How many live instances of one label a file has.
 public struct LabelCount: Sendable, Hashable, Codable {
     public var fileID: Int64

@@ -90,7 +90,8 @@ import Testing
                 #expect(first + rest == expected)
                 // Resuming at the end of a change goes on with the next one.
                 var next: String?
-                for try await followed in dataset.follow(from: try #require(afterTheImport), wait: .seconds(5)) {
+                let resumeAt: ChangeCursor = try #require(afterTheImport)
+                for try await followed in dataset.follow(from: resumeAt, wait: .seconds(5)) {
                     next = Self.summary(followed)
                     break
                 }
@@ -116,7 +117,8 @@ import Testing
                     }
                 }
                 var last: FollowedItem?
-                for try await followed in dataset.follow(from: try #require(saved), wait: .seconds(10)) {
+                let savedCursor: ChangeCursor = try #require(saved)
+                for try await followed in dataset.follow(from: savedCursor, wait: .seconds(10)) {
                     if followed.kind == .existing {
                         existing.append(followed.item)
                         // Every existing item is delivered: now a change, to be followed. To the

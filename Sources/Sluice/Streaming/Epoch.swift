@@ -133,7 +133,7 @@ extension Dataset {
 extension Slice {
     /// An epoch over the slice's items at the dataset's current version.
     public func epoch() async throws -> Epoch {
-        let info: Slice.Created = try await connection.get("/api/v1/slices/\(id)")
+        let info: SliceInfo = try await connection.get("/api/v1/slices/\(id)")
         return Epoch(
             connection: connection, datasetID: datasetID, sliceID: id, version: info.version,
             order: try StreamOrder(count: info.count))

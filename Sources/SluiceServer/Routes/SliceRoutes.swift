@@ -12,20 +12,6 @@ struct SliceRoutes {
         var query: String
     }
 
-    /// A slice as the API returns it.
-    struct SliceInfo: Encodable {
-        var id: String
-        var datasetID: Int64
-        var query: String
-        var version: Int64
-        var count: Int
-
-        enum CodingKeys: String, CodingKey {
-            case id, query, version, count
-            case datasetID = "dataset_id"
-        }
-    }
-
     /// A slice resolved to its current materialisation.
     struct Resolved {
         var token: SliceToken
@@ -84,6 +70,14 @@ struct SliceRoutes {
     }
 
     static func resolve(_ api: APIContext, _ context: SluiceRequestContext) async throws -> Resolved {
+        let (token, dataset) = try await tokenAndDataset(api, context)
+        return try await resolve(api, dataset: dataset, query: token.query)
+    }
+
+    /// The `{token}` path parameter and the dataset it names, with nothing materialised.
+    static func tokenAndDataset(_ api: APIContext, _ context: SluiceRequestContext) async throws
+        -> (SliceToken, Dataset)
+    {
         let text = try context.parameters.require("token")
         guard let token = SliceToken(encoded: text) else {
             throw APIError.badParameter("token", "not a slice id")
@@ -91,7 +85,7 @@ struct SliceRoutes {
         guard let dataset = try await api.store.dataset(id: token.datasetID) else {
             throw APIError.notFound("no dataset with id \(token.datasetID)")
         }
-        return try await resolve(api, dataset: dataset, query: token.query)
+        return (token, dataset)
     }
 
     /// The slice of `text` at the dataset's current version: from the cache, or checked

@@ -45,26 +45,27 @@ struct StreamRoutes {
             return try await Self.stream(api, request, source)
         }
         registry.get("/slices/{token}/stream") { request, context in
-            let resolved = try await SliceRoutes.resolve(api, context)
-            var source = Source(
-                datasetID: resolved.dataset.id, version: resolved.dataset.version, slicePositions: resolved.positions,
-                count: resolved.positions.count)
-            let pinned = try request.integer("version", default: Int(resolved.dataset.version))
-            if pinned != resolved.dataset.version {
+            let (token, dataset) = try await SliceRoutes.tokenAndDataset(api, context)
+            let pinned = Int64(try request.integer("version", default: Int(dataset.version)))
+            let positions: [Int]
+            if pinned == dataset.version {
+                positions = try await SliceRoutes.resolve(api, dataset: dataset, query: token.query).positions
+            } else {
                 // A stream that began at an older version reads that version's list for as
                 // long as the cache holds it: positions must not move under a running epoch.
-                let key = SliceCache.Key(datasetID: resolved.dataset.id, version: Int64(pinned), query: resolved.token.query)
-                guard let positions = await api.slices.cachedPositions(for: key) else {
+                // The current version's slice is not materialised for it.
+                let query = try SliceRoutes.parse(token.query).normalized
+                let key = SliceCache.Key(datasetID: dataset.id, version: pinned, query: query)
+                guard let cached = await api.slices.cachedPositions(for: key) else {
                     throw APIError(
                         .conflict, code: "version_changed",
-                        message: "the dataset changed (version \(pinned) → \(resolved.dataset.version)) and the slice "
+                        message: "the dataset changed (version \(pinned) → \(dataset.version)) and the slice "
                             + "of version \(pinned) is no longer held; start the epoch again",
-                        detail: .object(["version": .number(Double(resolved.dataset.version))]))
+                        detail: .object(["version": .number(Double(dataset.version))]))
                 }
-                source.version = Int64(pinned)
-                source.slicePositions = positions
-                source.count = positions.count
+                positions = cached
             }
+            let source = Source(datasetID: dataset.id, version: pinned, slicePositions: positions, count: positions.count)
             return try await Self.stream(api, request, source)
         }
     }
