@@ -37,4 +37,11 @@ public struct Dataset: Sendable {
     public func items(prefetch: Int = 4, pageSize: Int = 256, range: Range<Int>? = nil) -> ItemStream {
         ItemStream.inOrder(prefetch: prefetch, rangeSize: pageSize, range: range) { try await self.epoch() }
     }
+
+    /// The dataset's items (or those in `range`) in order as tensor records: the standard keys
+    /// of `ItemTensors` (read them with `ItemTensors(record:)`) and the media bytes as `image`.
+    /// For shuffling and sharding, see `epoch()`.
+    public func tensors(prefetch: Int = 4, rangeSize: Int = 64, range: Range<Int>? = nil) -> TensorStream {
+        TensorStream.inOrder(prefetch: prefetch, rangeSize: rangeSize, range: range) { try await self.epoch() }
+    }
 }

@@ -32,6 +32,13 @@ public struct Slice: Sendable {
         ItemStream.inOrder(prefetch: prefetch, rangeSize: pageSize, range: range) { try await self.epoch() }
     }
 
+    /// The slice's items (or those in `range`) in order as tensor records: the standard keys
+    /// of `ItemTensors` (read them with `ItemTensors(record:)`) and the media bytes as `image`.
+    /// For shuffling and sharding, see `epoch()`.
+    public func tensors(prefetch: Int = 4, rangeSize: Int = 64, range: Range<Int>? = nil) -> TensorStream {
+        TensorStream.inOrder(prefetch: prefetch, rangeSize: rangeSize, range: range) { try await self.epoch() }
+    }
+
     /// The items of this slice that `query` also selects.
     public func slice(_ query: String) async throws -> Slice {
         try await Slice.create(datasetID: datasetID, query: "(\(self.query)) and (\(query))", connection: connection)

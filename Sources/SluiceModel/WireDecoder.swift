@@ -27,6 +27,18 @@ public enum WireDecoder {
         return try item(&reader)
     }
 
+    /// A `Geometry` from its stored JSON text.
+    public static func geometry(fromJSON text: String) throws -> Geometry {
+        var reader = JSONReader(bytes: Array(text.utf8))
+        return try geometry(&reader)
+    }
+
+    /// A JSON object (metadata, attributes) from its stored text.
+    public static func object(fromJSON text: String) throws -> [String: JSONValue] {
+        var reader = JSONReader(bytes: Array(text.utf8))
+        return try jsonObject(&reader, "object")
+    }
+
     static func item(_ reader: inout JSONReader) throws -> Item {
         var position = 0
         var file: File?

@@ -26,6 +26,36 @@ public struct Tensor: Sendable, Hashable {
         self.shape = shape
         self.bytes = bytes
     }
+
+    /// A float32 tensor of `values`, stored little-endian.
+    public init(shape: [Int], float32 values: [Float]) {
+        self.init(type: .float32, shape: shape, bytes: Self.littleEndianBytes(of: values.map(\.bitPattern)))
+    }
+
+    /// An int64 tensor of `values`, stored little-endian.
+    public init(shape: [Int], int64 values: [Int64]) {
+        self.init(type: .int64, shape: shape, bytes: Self.littleEndianBytes(of: values))
+    }
+
+    /// The values of a float32 tensor, in row-major order.
+    public var float32s: [Float] { Self.integers(UInt32.self, from: bytes).map(Float.init(bitPattern:)) }
+
+    /// The values of an int64 tensor, in row-major order.
+    public var int64s: [Int64] { Self.integers(Int64.self, from: bytes) }
+
+    static func littleEndianBytes<T: FixedWidthInteger>(of values: [T]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(values.count * MemoryLayout<T>.size)
+        for value in values { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        return bytes
+    }
+
+    static func integers<T: FixedWidthInteger>(_: T.Type, from bytes: [UInt8]) -> [T] {
+        let width = MemoryLayout<T>.size
+        return (0..<(bytes.count / width)).map { index in
+            bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: index * width, as: T.self)) }
+        }
+    }
 }
 
 /// A set of named tensors with string metadata, in the safetensors layout

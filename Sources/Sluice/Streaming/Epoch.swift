@@ -83,39 +83,48 @@ public struct Epoch: Sendable {
     /// The items not yet delivered, in order, with `prefetch` range requests of `rangeSize`
     /// items in flight. A broken transfer resumes at the first item not received.
     public func items(prefetch: Int = 4, rangeSize: Int = 256) -> ItemStream {
-        let fetcher = self.fetcher(media: false)
+        let fetcher = self.fetcher()
         return ItemStream(
-            fetch: { try await fetcher.items($0) }, indices: delivered..<length, prefetch: prefetch,
+            fetch: { try await fetcher.fetch($0) }, indices: delivered..<length, prefetch: prefetch,
             rangeSize: rangeSize, progress: progress)
     }
 
     /// The items not yet delivered with their media bytes, as `items(prefetch:rangeSize:)`.
     public func itemsWithMedia(prefetch: Int = 4, rangeSize: Int = 64) -> MediaStream {
-        let fetcher = self.fetcher(media: true)
+        let fetcher = self.fetcher()
         return MediaStream(
             fetch: { try await fetcher.fetch($0) }, indices: delivered..<length, prefetch: prefetch,
             rangeSize: rangeSize, progress: progress)
     }
 
-    func fetcher(media: Bool) -> RangeFetcher {
+    /// The items not yet delivered as tensor records (`ItemTensors` reads the standard keys
+    /// of one; `image` holds the media bytes), as `items(prefetch:rangeSize:)`.
+    public func tensors(prefetch: Int = 4, rangeSize: Int = 64) -> TensorStream {
+        let fetcher = self.fetcher()
+        return TensorStream(
+            fetch: { try await fetcher.fetch($0) }, indices: delivered..<length, prefetch: prefetch,
+            rangeSize: rangeSize, progress: progress)
+    }
+
+    func fetcher() -> RangeFetcher {
         RangeFetcher(
-            connection: connection, route: route, order: order, version: sliceID == nil ? nil : version, media: media,
+            connection: connection, route: route, order: order, version: sliceID == nil ? nil : version,
             progress: progress)
     }
 }
 
-extension ItemStream {
-    /// The items of `range` (clipped to the count), or all, of the epoch `start` makes when
-    /// iteration begins, in order.
+extension EpochStream where Element: StreamElement {
+    /// The elements of `range` (clipped to the count), or all, of the epoch `start` makes
+    /// when iteration begins, in order.
     static func inOrder(
         prefetch: Int, rangeSize: Int, range: Range<Int>?, start: @escaping @Sendable () async throws -> Epoch
-    ) -> ItemStream {
-        ItemStream(
+    ) -> EpochStream {
+        EpochStream(
             plan: {
                 let epoch = try await start()
-                let fetcher = epoch.fetcher(media: false)
+                let fetcher = epoch.fetcher()
                 let all = 0..<epoch.length
-                return ({ try await fetcher.items($0) }, range?.clamped(to: all) ?? all)
+                return ({ try await fetcher.fetch($0) }, range?.clamped(to: all) ?? all)
             }, prefetch: prefetch, rangeSize: rangeSize, progress: nil)
     }
 }

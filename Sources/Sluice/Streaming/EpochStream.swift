@@ -49,6 +49,9 @@ public typealias ItemStream = EpochStream<Item>
 /// The items with their media bytes.
 public typealias MediaStream = EpochStream<StreamedItem>
 
+/// Tensor records of the items (see `ItemTensors`).
+public typealias TensorStream = EpochStream<TensorRecord>
+
 /// The range requests in flight and the range being consumed.
 ///
 /// A class because the iterator's copies must share one window, and `deinit` is where

@@ -16,24 +16,19 @@ struct RangeFetcher: Sendable {
     let order: StreamOrder
     /// The dataset version a slice stream reads; nil for datasets (positions never move).
     let version: Int64?
-    let media: Bool
     /// Counts the bytes received, when set.
     var progress: StreamProgress?
 
-    func items(_ range: Range<Int>) async throws -> [Item] {
-        try await fetch(range).map(\.item)
-    }
-
-    func fetch(_ range: Range<Int>) async throws -> [StreamedItem] {
-        var received: [StreamedItem] = []
+    func fetch<Element: StreamElement>(_ range: Range<Int>, as _: Element.Type = Element.self) async throws -> [Element] {
+        var received: [Element] = []
         received.reserveCapacity(range.count)
         var failures = 0
         while received.count < range.count {
             let start = range.lowerBound + received.count
             let before = received.count
-            var parser = StreamParser(media: media)
+            var parser = StreamParser<Element>()
             do {
-                _ = try await connection.stream(path(start..<range.upperBound)) { chunk in
+                _ = try await connection.stream(path(start..<range.upperBound, format: Element.format)) { chunk in
                     progress?.received(chunk.readableBytes)
                     try parser.consume(chunk) { received.append($0) }
                 }
@@ -54,82 +49,100 @@ struct RangeFetcher: Sendable {
         return received
     }
 
-    func path(_ range: Range<Int>) -> String {
+    func path(_ range: Range<Int>, format: String) -> String {
         var query = "start=\(range.lowerBound)&end=\(range.upperBound)"
         for (name, value) in order.parameters { query += "&\(name)=\(value)" }
         if let version { query += "&version=\(version)" }
-        if media { query += "&format=records" }
+        query += "&format=\(format)"
         return "\(route)/stream?\(query)"
     }
 }
 
-/// Cuts a stream body into items: NDJSON lines, or length-prefixed safetensors records
-/// when the stream carries media. Holds at most one partial item between chunks.
-struct StreamParser {
-    let media: Bool
+/// What a stream can carry, with how to cut one element off the front of a stream body.
+protocol StreamElement: Sendable {
+    /// The stream endpoint's `format` parameter.
+    static var format: String { get }
+    /// The first element of `pending`, consumed from it; nil while it is not all there yet.
+    static func next(from pending: inout ByteBuffer) throws -> Self?
+}
+
+/// Cuts a stream body into elements. Holds at most one partial element between chunks.
+struct StreamParser<Element: StreamElement> {
     private var pending = ByteBuffer()
 
-    init(media: Bool) {
-        self.media = media
-    }
-
-    mutating func consume(_ chunk: ByteBuffer, _ emit: (StreamedItem) -> Void) throws {
+    mutating func consume(_ chunk: ByteBuffer, _ emit: (Element) -> Void) throws {
         if pending.readableBytes == 0 {
             pending = chunk
         } else {
             var chunk = chunk
             pending.writeBuffer(&chunk)
         }
-        while let element = try nextElement() { emit(element) }
-        if pending.readableBytes == 0 {
-            pending.clear()
-        } else if pending.readerIndex >= 1 << 16 {
-            // Keep only the partial item: appending must not drag consumed bytes along.
-            pending.discardReadBytes()
-        }
-    }
-
-    private mutating func nextElement() throws -> StreamedItem? {
-        media ? try nextRecord() : try nextLine()
-    }
-
-    private mutating func nextLine() throws -> StreamedItem? {
-        guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-        let line = pending.readBytes(length: newline - pending.readerIndex)!
-        pending.moveReaderIndex(forwardBy: 1)
         do {
-            return StreamedItem(item: try WireDecoder.item(from: line), media: nil)
-        } catch {
-            throw SluiceError.badResponse("\(error)")
-        }
-    }
-
-    /// A u64 length, then a safetensors record: its header says where the item's JSON and the
-    /// image bytes are; the JSON is parsed in place and the image copied once.
-    private mutating func nextRecord() throws -> StreamedItem? {
-        guard let length = pending.getInteger(at: pending.readerIndex, endianness: .little, as: UInt64.self),
-            pending.readableBytes >= 8 + Int(length)
-        else { return nil }
-        pending.moveReaderIndex(forwardBy: 8)
-        var record = pending.readSlice(length: Int(length))!
-        do {
-            guard let headerLength = record.readInteger(endianness: .little, as: UInt64.self),
-                headerLength <= record.readableBytes
-            else { throw TensorRecordError.malformed("a header longer than its record") }
-            let header = record.readBytes(length: Int(headerLength))!
-            let layout = try TensorRecord.layout(header: header, dataBytes: record.readableBytes)
-            guard let json = layout.tensors["item"] else { throw SluiceError.badResponse("a record without its item") }
-            let item = try WireDecoder.item(
-                from: record.getBytes(at: record.readerIndex + json.range.lowerBound, length: json.range.count)!)
-            var media: [UInt8]?
-            if let image = layout.tensors["image"] {
-                media = record.getBytes(at: record.readerIndex + image.range.lowerBound, length: image.range.count)
-            }
-            return StreamedItem(item: item, media: media)
+            while let element = try Element.next(from: &pending) { emit(element) }
         } catch let error as SluiceError {
             throw error
         } catch {
             throw SluiceError.badResponse("\(error)")
         }
+        if pending.readableBytes == 0 {
+            pending.clear()
+        } else if pending.readerIndex >= 1 << 16 {
+            // Keep only the partial element: appending must not drag consumed bytes along.
+            pending.discardReadBytes()
+        }
+    }
+
+    /// The next length-prefixed record of `pending`: a u64 little-endian length, then that many bytes.
+    static func nextRecord(from pending: inout ByteBuffer) -> ByteBuffer? {
+        guard let length = pending.getInteger(at: pending.readerIndex, endianness: .little, as: UInt64.self),
+            pending.readableBytes >= 8 + Int(length)
+        else { return nil }
+        pending.moveReaderIndex(forwardBy: 8)
+        return pending.readSlice(length: Int(length))!
+    }
+}
+
+/// NDJSON: one item per line.
+extension Item: StreamElement {
+    static var format: String { "ndjson" }
+
+    static func next(from pending: inout ByteBuffer) throws -> Item? {
+        guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let line = pending.readBytes(length: newline - pending.readerIndex)!
+        pending.moveReaderIndex(forwardBy: 1)
+        return try WireDecoder.item(from: line)
+    }
+}
+
+/// `records`: a safetensors record whose header says where the item's JSON and the image
+/// bytes are; the JSON is parsed in place and the image copied once.
+extension StreamedItem: StreamElement {
+    static var format: String { "records" }
+
+    static func next(from pending: inout ByteBuffer) throws -> StreamedItem? {
+        guard var record = StreamParser<Self>.nextRecord(from: &pending) else { return nil }
+        guard let headerLength = record.readInteger(endianness: .little, as: UInt64.self),
+            headerLength <= record.readableBytes
+        else { throw TensorRecordError.malformed("a header longer than its record") }
+        let header = record.readBytes(length: Int(headerLength))!
+        let layout = try TensorRecord.layout(header: header, dataBytes: record.readableBytes)
+        guard let json = layout.tensors["item"] else { throw SluiceError.badResponse("a record without its item") }
+        let item = try WireDecoder.item(
+            from: record.getBytes(at: record.readerIndex + json.range.lowerBound, length: json.range.count)!)
+        var media: [UInt8]?
+        if let image = layout.tensors["image"] {
+            media = record.getBytes(at: record.readerIndex + image.range.lowerBound, length: image.range.count)
+        }
+        return StreamedItem(item: item, media: media)
+    }
+}
+
+/// `tensors`: a record of the standard tensor keys (`ItemTensors`) and the image bytes.
+extension TensorRecord: StreamElement {
+    static var format: String { "tensors" }
+
+    static func next(from pending: inout ByteBuffer) throws -> TensorRecord? {
+        guard let record = StreamParser<Self>.nextRecord(from: &pending) else { return nil }
+        return try TensorRecord(decoding: record.readableBytesView)
     }
 }

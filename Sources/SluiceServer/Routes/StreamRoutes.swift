@@ -18,11 +18,12 @@ struct StreamRoutes {
     /// Items read from the store per batch: large enough that a batch is one query, small
     /// enough that the first bytes leave quickly (and, with media, that a batch's files stay
     /// a few megabytes).
-    static func batchSize(_ format: Format) -> Int { format == .records ? 16 : 64 }
+    static func batchSize(_ format: Format) -> Int { format == .ndjson ? 64 : 16 }
 
     /// What a stream reads from: a dataset's positions, or a slice's list of them.
     struct Source: Sendable {
         var datasetID: Int64
+        var projectID: String
         var version: Int64
         /// The slice's dataset positions; nil for a dataset stream.
         var slicePositions: [Int]?
@@ -35,13 +36,18 @@ struct StreamRoutes {
         /// holds the item's JSON, the `image` tensor (U8) the media bytes when stored, and
         /// `__metadata__` the file id and the position.
         case records
+        /// `u64` little-endian length + a safetensors record per item with the standard
+        /// tensor keys of `ItemTensors` and the media bytes as `image`: what training reads.
+        case tensors
     }
 
     func addRoutes(to registry: inout RouteRegistry) {
         let api = self.api
         registry.get("/datasets/{id}/stream") { request, context in
             let dataset = try await DatasetRoutes.dataset(api.store, context)
-            let source = Source(datasetID: dataset.id, version: dataset.version, slicePositions: nil, count: dataset.count)
+            let source = Source(
+                datasetID: dataset.id, projectID: dataset.projectID, version: dataset.version, slicePositions: nil,
+                count: dataset.count)
             return try await Self.stream(api, request, source)
         }
         registry.get("/slices/{token}/stream") { request, context in
@@ -65,7 +71,9 @@ struct StreamRoutes {
                 }
                 positions = cached
             }
-            let source = Source(datasetID: dataset.id, version: pinned, slicePositions: positions, count: positions.count)
+            let source = Source(
+                datasetID: dataset.id, projectID: dataset.projectID, version: pinned, slicePositions: positions,
+                count: positions.count)
             return try await Self.stream(api, request, source)
         }
     }
@@ -84,7 +92,7 @@ struct StreamRoutes {
         }
         let formatText = parameters["format"] ?? Format.ndjson.rawValue
         guard let format = Format(rawValue: formatText) else {
-            throw APIError.badParameter("format", "expected ndjson or records, got '\(formatText)'")
+            throw APIError.badParameter("format", "expected ndjson, records or tensors, got '\(formatText)'")
         }
         let length = order.length
         let start = try request.integer("start", default: 0)
@@ -100,7 +108,13 @@ struct StreamRoutes {
             .sluiceCount: String(order.count),
             .sluiceVersion: String(source.version),
         ]
-        let reader = BatchReader(store: api.store, source: source, order: order, format: format)
+        // Label indices are positions in the project's label list, ordered by id: read once
+        // per stream, they stay valid for it (new labels only append).
+        let labelIndex =
+            format == .tensors
+            ? Dictionary(uniqueKeysWithValues: try await api.store.labels(projectID: source.projectID).enumerated().map { ($1.id, $0) })
+            : [:]
+        let reader = BatchReader(store: api.store, source: source, order: order, format: format, labelIndex: labelIndex)
         let batchSize = Self.batchSize(format)
         return Response(
             status: .ok, headers: headers,
@@ -126,6 +140,7 @@ struct StreamRoutes {
         let source: Source
         let order: StreamOrder
         let format: Format
+        let labelIndex: [Int64: Int]
 
         func encode(_ indices: Range<Int>?) async throws -> [ByteBuffer]? {
             guard let indices else { return nil }
@@ -155,12 +170,15 @@ struct StreamRoutes {
                     out.raw(UInt8(ascii: "\n"))
                 }
                 return [ByteBuffer(bytes: out.bytes)]
-            case .records:
+            case .records, .tensors:
                 let media = try await readMedia(of: items)
                 var buffers: [ByteBuffer] = []
                 buffers.reserveCapacity(items.count * 2)
                 for (item, bytes) in zip(items, media) {
-                    buffers.append(recordHeader(item, mediaBytes: bytes?.readableBytes))
+                    buffers.append(
+                        format == .records
+                            ? recordHeader(item, mediaBytes: bytes?.readableBytes)
+                            : try TensorEncoding.recordPrefix(item, labelIndex: labelIndex, mediaBytes: bytes?.readableBytes))
                     if let bytes { buffers.append(bytes) }
                 }
                 return buffers

@@ -1,0 +1,188 @@
+"""Projects, datasets and slices: the positional API over HTTP."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterator, List, Optional
+from urllib.parse import quote
+
+from ._connection import Connection
+from .errors import SluiceError
+from .records import OrderReader, Prefetcher, Record
+from .sample import make_sample
+
+
+class Project:
+    """A project on a Sluice server: `Project("coco-dataset", host="http://127.0.0.1:8085")`.
+
+    `host` defaults to `$SLUICE_HOST`, `api_key` to `$SLUICE_API_KEY`.
+    """
+
+    def __init__(self, id: str, host: Optional[str] = None, api_key: Optional[str] = None, timeout: float = 30.0):
+        self.connection = Connection(host, api_key, timeout=timeout)
+        self.id = id
+        self.info = self.connection.get_json(f"/api/v1/projects/{quote(id, safe='')}")
+        self.directory = Directory(self)
+        #: The name Sluice's Swift SDK uses; `directory` is the Diffgram SDK's.
+        self.datasets = self.directory
+
+    @property
+    def name(self) -> str:
+        return self.info["name"]
+
+    def labels(self) -> List[Dict[str, Any]]:
+        """The project's labels, ordered by id: the `labels` tensor indexes this list."""
+        return self.connection.get_json(f"/api/v1/projects/{quote(self.id, safe='')}/labels")
+
+
+class Directory:
+    """The datasets of a project, looked up by name."""
+
+    def __init__(self, project: Project):
+        self.project = project
+
+    def get(self, name: str) -> "Dataset":
+        matches = self.project.connection.get_json(
+            f"/api/v1/projects/{quote(self.project.id, safe='')}/datasets", params={"name": name})
+        if not matches:
+            raise SluiceError("not_found", f"project '{self.project.id}' has no dataset named '{name}'", 404)
+        return Dataset(self.project, matches[0])
+
+    def list(self) -> List["Dataset"]:
+        listed = self.project.connection.get_json(f"/api/v1/projects/{quote(self.project.id, safe='')}/datasets")
+        return [Dataset(self.project, info) for info in listed]
+
+
+class Dataset:
+    """A dataset, or a slice of one: an ordered, positional collection of items.
+
+    `len(ds)` is the count when the handle was made (a slice is pinned to the version it was
+    made at; a dataset handle is refreshed with `refresh()`). `ds[i]` fetches one item as its
+    JSON; iteration streams them. `to_pytorch()` and `to_tensorflow()` read tensor records.
+    """
+
+    def __init__(self, project: Project, info: Dict[str, Any], query: Optional[str] = None):
+        self.project = project
+        self.info = info
+        self.query = query
+        self.connection = project.connection
+        if query is None:
+            self.route = f"/api/v1/datasets/{info['id']}"
+            self.dataset_id = info["id"]
+            self._pin: Dict[str, Any] = {}
+        else:
+            self.route = f"/api/v1/slices/{quote(info['id'], safe='')}"
+            self.dataset_id = info["dataset_id"]
+            # A slice's epoch reads the version it was made at, even if the dataset moves on.
+            self._pin = {"version": info["version"]}
+        self._count = int(info["count"])
+
+    @property
+    def name(self) -> str:
+        return self.info.get("name", self.query or "")
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __repr__(self) -> str:
+        what = f"slice {self.query!r}" if self.query else f"dataset {self.name!r}"
+        return f"<sluice {what} of {self.project.id!r}: {self._count} items>"
+
+    def refresh(self) -> "Dataset":
+        """Re-reads the count (a dataset grows as files are added)."""
+        self._count = int(self.connection.get_json(f"{self.route}/count")["count"])
+        return self
+
+    def __getitem__(self, position: int) -> Dict[str, Any]:
+        if not isinstance(position, int):
+            raise TypeError(f"positions are integers, not {type(position).__name__}")
+        if position < 0:
+            position += self._count
+        if not 0 <= position < self._count:
+            raise IndexError(f"position {position} outside 0..<{self._count}")
+        return self.connection.get_json(f"{self.route}/items/{position}")
+
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
+        """The items in order, as JSON objects, streamed."""
+        for line in self._ndjson_lines():
+            yield json.loads(line)
+
+    def _ndjson_lines(self) -> Iterator[bytes]:
+        response = self.connection.open_stream(f"{self.route}/stream", {**self._pin, "format": "ndjson"})
+        with response:
+            yield from response.iter_lines()
+
+    def slice(self, query: str) -> "Dataset":
+        """The items matching `query` (the slice language); on a slice, both queries must hold."""
+        if self.query is not None:
+            query = f"({self.query}) and ({query})"
+        info = self.connection.post_json(f"/api/v1/datasets/{self.dataset_id}/slices", {"query": query})
+        return Dataset(self.project, info, query=query)
+
+    # MARK: Tensor records
+
+    def record(self, position: int) -> Record:
+        """The tensor record of one position."""
+        if position < 0:
+            position += self._count
+        if not 0 <= position < self._count:
+            raise IndexError(f"position {position} outside 0..<{self._count}")
+        return next(iter(self.records(start=position, end=position + 1, prefetch=0)))
+
+    def records(self, shuffle_seed: Optional[int] = None, epoch: int = 0, block_size: Optional[int] = None,
+                rank: int = 0, world_size: int = 1, tail: str = "keep", start: int = 0,
+                end: Optional[int] = None, prefetch: int = 64, range_size: int = 256) -> Iterator[Record]:
+        """The tensor records of an epoch's order (or of one shard of it), streamed.
+
+        `shuffle_seed` and `epoch` pick a deterministic permutation (the same on any machine);
+        `rank`/`world_size` a disjoint, near-equal strided shard, `tail` how shards of
+        unequal length end (`keep`, `drop` or `pad`). Records are fetched `range_size` at a
+        time, up to `prefetch` ahead of the consumer; a dropped connection resumes at the
+        first record not yet delivered.
+        """
+        params: Dict[str, Any] = {**self._pin, "rank": rank, "world_size": world_size, "tail": tail}
+        if shuffle_seed is not None:
+            params.update(seed=shuffle_seed, epoch=epoch, block_size=block_size)
+        reader = OrderReader(self.connection, self.route, params)
+
+        def ranges() -> Iterator[Record]:
+            index = start
+            while True:
+                stop = index + range_size if end is None else min(end, index + range_size)
+                got = 0
+                for record in reader.read(index, stop):
+                    got += 1
+                    yield record
+                index += got
+                length = reader.length if reader.length is not None else 0
+                if got == 0 or index >= (length if end is None else min(end, length)):
+                    return
+
+        if prefetch <= 0:
+            return ranges()
+        return Prefetcher(ranges, window=prefetch)
+
+    def samples(self, **options: Any) -> Iterator[Dict[str, Any]]:
+        """The samples (`make_sample`) of `records(**options)`, with numpy arrays."""
+        for record in self.records(**options):
+            yield make_sample(record)
+
+    def to_pytorch(self, transform: Any = None, streaming: bool = False, **options: Any) -> Any:
+        """A `torch.utils.data.Dataset` of samples (map-style: random access by position), or
+        with `streaming=True` an `IterableDataset` that splits the epoch across DataLoader
+        workers and distributed ranks (options: `shuffle_seed`, `epoch`, `block_size`,
+        `tail`, `prefetch`, `range_size`, `rank`, `world_size`)."""
+        from .pytorch import SluiceIterableDataset, SluiceMapDataset
+
+        if streaming:
+            return SluiceIterableDataset(self, transform=transform, **options)
+        if options:
+            raise TypeError(f"map-style datasets take only transform=, not {sorted(options)}")
+        return SluiceMapDataset(self, transform=transform)
+
+    def to_tensorflow(self, **options: Any) -> Any:
+        """A `tf.data.Dataset` of the records' tensors with a declared `output_signature` (the
+        instance dimension is None); see `sluice.tensorflow.to_tensorflow`."""
+        from .tensorflow import to_tensorflow
+
+        return to_tensorflow(self, **options)

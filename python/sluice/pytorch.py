@@ -1,0 +1,126 @@
+"""PyTorch datasets over a Sluice dataset or slice."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import numpy as np
+import torch
+import torch.distributed
+from torch.utils.data import Dataset as TorchDataset
+from torch.utils.data import IterableDataset, get_worker_info
+
+from .sample import make_sample
+
+
+def _to_tensor(array: np.ndarray) -> torch.Tensor:
+    # safetensors hands out read-only views of the record; torch wants memory it may write.
+    return torch.from_numpy(array if array.flags.writeable else array.copy())
+
+
+class SluiceMapDataset(TorchDataset):
+    """Map-style: `len()` and `[i]`, any sampler (shuffling DataLoaders included).
+
+    Each `[i]` is one small request; `__getitems__` (what a DataLoader asks for a batch)
+    reads runs of consecutive positions as one stream request each.
+    """
+
+    def __init__(self, dataset: Any, transform: Optional[Callable[[Dict[str, Any]], Any]] = None):
+        self.dataset = dataset
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: Any) -> Any:
+        if torch.is_tensor(index):
+            index = index.tolist()
+        return self._finish(self.dataset.record(int(index)))
+
+    def __getitems__(self, indices: List[int]) -> List[Any]:
+        out: List[Any] = [None] * len(indices)
+        order = sorted(range(len(indices)), key=lambda i: indices[i])
+        run: List[int] = []
+
+        def flush() -> None:
+            if not run:
+                return
+            first = indices[run[0]]
+            records = self.dataset.records(start=first, end=indices[run[-1]] + 1, prefetch=0)
+            by_position = {record.position: record for record in records}
+            for slot in run:
+                out[slot] = self._finish(by_position[indices[slot]])
+            run.clear()
+
+        for slot in order:
+            if run and indices[slot] > indices[run[-1]] + 1:
+                flush()
+            run.append(slot)
+        flush()
+        return out
+
+    def _finish(self, record: Any) -> Any:
+        sample = make_sample(record, to_tensor=_to_tensor)
+        return self.transform(sample) if self.transform else sample
+
+
+def distributed_rank() -> tuple:
+    """(rank, world size) of `torch.distributed` when initialised, else of the environment
+    variables torchrun sets, else (0, 1)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+class SluiceIterableDataset(IterableDataset):
+    """Streaming: each DataLoader worker of each rank reads its own disjoint part of the epoch.
+
+    The world the epoch is split over is ranks × workers: worker `w` of rank `r` reads shard
+    `r * workers + w` of `world_size * workers`, so the union over every rank and worker is the
+    epoch, each item exactly once (with `tail="keep"`; `drop`/`pad` give equal lengths).
+    Call `set_epoch(e)` before each epoch for a new shuffle.
+    """
+
+    def __init__(self, dataset: Any, transform: Optional[Callable[[Dict[str, Any]], Any]] = None,
+                 shuffle_seed: Optional[int] = None, epoch: int = 0, block_size: Optional[int] = None,
+                 tail: str = "keep", prefetch: int = 64, range_size: int = 256,
+                 rank: Optional[int] = None, world_size: Optional[int] = None):
+        self.dataset = dataset
+        self.transform = transform
+        self.shuffle_seed = shuffle_seed
+        self.epoch = epoch
+        self.block_size = block_size
+        self.tail = tail
+        self.prefetch = prefetch
+        self.range_size = range_size
+        self.rank = rank
+        self.world_size = world_size
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def shard(self) -> tuple:
+        """(shard, shards) this process reads: its rank and worker in the flattened world."""
+        rank, world_size = distributed_rank()
+        if self.rank is not None:
+            rank = self.rank
+        if self.world_size is not None:
+            world_size = self.world_size
+        worker = get_worker_info()
+        workers, worker_id = (worker.num_workers, worker.id) if worker else (1, 0)
+        return rank * workers + worker_id, world_size * workers
+
+    def __iter__(self) -> Iterator[Any]:
+        shard, shards = self.shard()
+        records = self.dataset.records(
+            shuffle_seed=self.shuffle_seed, epoch=self.epoch, block_size=self.block_size,
+            rank=shard, world_size=shards, tail=self.tail, prefetch=self.prefetch, range_size=self.range_size)
+        try:
+            for record in records:
+                sample = make_sample(record, to_tensor=_to_tensor)
+                yield self.transform(sample) if self.transform else sample
+        finally:
+            close = getattr(records, "close", None)
+            if close:
+                close()

@@ -1,0 +1,169 @@
+"""Tensor records: the server's length-prefixed safetensors stream, read with resume."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional
+
+import numpy as np
+import requests
+import safetensors.numpy
+
+from ._connection import Connection
+from .errors import SluiceError
+
+
+@dataclass
+class Record:
+    """One item as tensors: the standard keys (DESIGN.md "Tensors") and the header metadata."""
+
+    metadata: Dict[str, str]
+    tensors: Dict[str, np.ndarray]
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Record":
+        header_length = int.from_bytes(data[:8], "little")
+        header = json.loads(data[8:8 + header_length])
+        # The safetensors library reads the tensors (and checks the layout); the metadata,
+        # which its numpy loader drops, comes from the header itself.
+        return cls(metadata=header.get("__metadata__", {}), tensors=safetensors.numpy.load(data))
+
+    @property
+    def position(self) -> int:
+        return int(self.metadata["position"])
+
+    @property
+    def image_bytes(self) -> Optional[bytes]:
+        image = self.tensors.get("image")
+        return None if image is None else image.tobytes()
+
+    @property
+    def label_names(self) -> list:
+        return json.loads(self.metadata.get("label_names", "[]"))
+
+
+def split_records(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The records of a byte stream of `u64 little-endian length + record` frames."""
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        offset = 0
+        while len(buffer) - offset >= 8:
+            length = int.from_bytes(buffer[offset:offset + 8], "little")
+            if len(buffer) - offset - 8 < length:
+                break
+            yield bytes(buffer[offset + 8:offset + 8 + length])
+            offset += 8 + length
+        if offset:
+            del buffer[:offset]
+    if buffer:
+        raise _ShortBody(f"{len(buffer)} bytes of an unfinished record")
+
+
+class _ShortBody(Exception):
+    pass
+
+
+_DROPS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, _ShortBody)
+
+
+class OrderReader:
+    """Reads indices `[start, end)` of an epoch's order as records, resuming after a drop.
+
+    A dropped connection, a short body or a server restart costs a new request from the first
+    index not yet delivered: no record is lost or repeated. Up to `retries` failures in a row
+    are tolerated; any progress resets the count.
+    """
+
+    def __init__(self, connection: Connection, route: str, params: Mapping[str, Any], retries: int = 8):
+        self.connection = connection
+        self.route = route
+        self.params = {k: v for k, v in params.items() if v is not None}
+        self.retries = retries
+        self.length: Optional[int] = None
+
+    def read(self, start: int, end: Optional[int]) -> Iterator[Record]:
+        index, failures, delay = start, 0, 0.05
+        while end is None or index < end:
+            params = {**self.params, "format": "tensors", "start": index}
+            if end is not None:
+                params["end"] = end
+            try:
+                with self.connection.open_stream(f"{self.route}/stream", params) as response:
+                    self.length = int(response.headers["Sluice-Length"])
+                    stop = self.length if end is None else min(end, self.length)
+                    if index >= stop:
+                        return
+                    for data in split_records(response.iter_content(chunk_size=1 << 18)):
+                        yield Record.decode(data)
+                        index += 1
+                        failures, delay = 0, 0.05
+                    if index >= stop:
+                        return
+                    raise _ShortBody(f"the response ended at index {index} of {stop}")
+            except _DROPS as error:
+                failures += 1
+                if failures > self.retries:
+                    raise SluiceError("stream_failed", f"{self.route}/stream at index {index}: {error}") from error
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+
+class Prefetcher:
+    """Runs an iterator on a background thread, at most `window` elements ahead.
+
+    Network reads and record decoding overlap with the consumer's work; memory is bounded by
+    the window. Closing (or dropping) the prefetcher stops the thread at its next element.
+    """
+
+    _END = object()
+
+    def __init__(self, source: Callable[[], Iterator[Any]], window: int):
+        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=max(1, window))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(source,), daemon=True)
+        self._thread.start()
+
+    def _run(self, source: Callable[[], Iterator[Any]]) -> None:
+        try:
+            for element in source():
+                while not self._put(element):
+                    if self._stop.is_set():
+                        return
+                if self._stop.is_set():
+                    return
+            self._put_final(self._END)
+        except BaseException as error:  # handed to the consumer, raised there
+            self._put_final(error)
+
+    def _put(self, element: Any) -> bool:
+        try:
+            self._queue.put(element, timeout=0.1)
+            return True
+        except queue.Full:
+            return False
+
+    def _put_final(self, element: Any) -> None:
+        while not self._stop.is_set() and not self._put(element):
+            pass
+
+    def __iter__(self) -> "Prefetcher":
+        return self
+
+    def __next__(self) -> Any:
+        element = self._queue.get()
+        if element is self._END:
+            raise StopIteration
+        if isinstance(element, BaseException):
+            raise element
+        return element
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def __del__(self) -> None:
+        self.close()

@@ -1,0 +1,78 @@
+"""Samples: a record in the shape of the Diffgram SDK's `to_pytorch()` samples."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+from .records import Record
+
+#: The standard tensor keys of a record (DESIGN.md "Tensors"), as they appear in a sample.
+TENSOR_KEYS = (
+    "boxes", "labels", "label_ids", "area", "iscrowd", "image_id",
+    "polygon_xy", "polygon_ring_offsets", "polygon_offsets", "keypoints",
+)
+
+
+@dataclass
+class FileInfo:
+    """What the Diffgram SDK's samples call `diffgram_file`: the file behind a sample."""
+
+    id: int
+    name: str
+    type: str
+    width: Optional[int]
+    height: Optional[int]
+    position: int
+    mime_type: Optional[str] = None
+    image: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_record(cls, record: Record) -> "FileInfo":
+        m = record.metadata
+        width = int(m["width"]) if "width" in m else None
+        height = int(m["height"]) if "height" in m else None
+        return cls(
+            id=int(m["file_id"]), name=m.get("name", ""), type=m.get("type", "image"), width=width,
+            height=height, position=int(m["position"]), mime_type=m.get("mime_type"),
+            # Diffgram's file objects keep the image's size and name under `image`.
+            image={"width": width, "height": height, "original_filename": m.get("name", "")},
+        )
+
+
+def open_image(data: Optional[bytes]) -> Any:
+    """A PIL image over the encoded bytes: PIL reads only the header until pixels are asked for."""
+    if data is None:
+        return None
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data))
+
+
+def make_sample(record: Record, to_tensor: Optional[Any] = None) -> Dict[str, Any]:
+    """The sample of a record.
+
+    Keys: `image` (a lazily decoded PIL image), `diffgram_file` (`FileInfo`), `type`,
+    `x_min_list`, `y_min_list`, `x_max_list`, `y_max_list`, `label_id_list`,
+    `label_name_list`, and the standard tensor keys. `to_tensor` maps numpy arrays to the
+    framework's tensors (`torch.from_numpy`); numpy arrays are kept without it.
+    """
+    convert = to_tensor or (lambda array: array)
+    tensors = record.tensors
+    boxes = tensors["boxes"]
+    info = FileInfo.from_record(record)
+    sample: Dict[str, Any] = {
+        "image": open_image(record.image_bytes),
+        "diffgram_file": info,
+        "type": info.type,
+        "x_min_list": convert(boxes[:, 0].copy()),
+        "y_min_list": convert(boxes[:, 1].copy()),
+        "x_max_list": convert(boxes[:, 2].copy()),
+        "y_max_list": convert(boxes[:, 3].copy()),
+        "label_id_list": tensors["label_ids"].tolist(),
+        "label_name_list": record.label_names,
+    }
+    for key in TENSOR_KEYS:
+        sample[key] = convert(tensors[key])
+    return sample
