@@ -14,7 +14,9 @@ swift test --skip-build
 
 echo "== python tests" >&2
 python3 -m venv .venv
-.venv/bin/pip install -q -r tests/python/requirements.txt
+# torch==2.13.0+cpu is a local wheel; everything else comes from PyPI at the pinned versions.
+.venv/bin/pip install -q --find-links /opt/wheels -c tests/python/constraints.txt \
+    -r tests/python/requirements.txt ./python
 SLUICE_BIN="$(swift build --show-bin-path)/sluice" .venv/bin/python -m pytest -q tests/python
 
 echo "all suites passed in $(( $(date +%s) - started )) s" >&2

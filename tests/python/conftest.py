@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import tempfile
+import threading
+import types
+import sys
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+# The torchvision wheel on PyPI is linked against CUDA torch: with the CPU torch of
+# /opt/wheels its C ops (nms, roi_align) do not load, and registering their fake kernels
+# fails at import. The tests use only its pure-Python parts (CocoDetection, transforms), so
+# that registration module is left out.
+sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "Tests" / "Fixtures" / "coco"
@@ -39,11 +49,11 @@ def data_dir() -> Iterator[Path]:
         yield data
 
 
-@pytest.fixture(scope="session")
-def server(data_dir: Path) -> Iterator[str]:
-    """Base URL of a live server on a free port."""
+@contextlib.contextmanager
+def serving(data: Path) -> Iterator[str]:
+    """Base URL of a live `sluice serve` on a free port over `data`, stopped on exit."""
     process = subprocess.Popen(
-        [sluice_bin(), "serve", "--data", str(data_dir), "--port", "0"],
+        [sluice_bin(), "serve", "--data", str(data), "--port", "0"],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )
     assert process.stderr is not None
@@ -56,6 +66,54 @@ def server(data_dir: Path) -> Iterator[str]:
     if url is None:
         process.kill()
         pytest.fail("sluice serve did not report its address")
-    yield url
-    process.terminate()
-    assert process.wait(timeout=20) == 0, "graceful shutdown on SIGTERM exits 0"
+    # Keep reading the log so a chatty server never blocks on a full pipe.
+    threading.Thread(target=lambda: process.stderr.read(), daemon=True).start()
+    try:
+        yield url
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0, "graceful shutdown on SIGTERM exits 0"
+
+
+@pytest.fixture(scope="session")
+def server(data_dir: Path) -> Iterator[str]:
+    """Base URL of a live server on a free port, with the sample in coco-dataset/Default."""
+    with serving(data_dir) as url:
+        yield url
+
+
+#: Every shared COCO fixture: (annotations, images), relative to Tests/Fixtures/coco.
+COCO_SETS = [
+    ("val2017-persons/person_keypoints_val2017.json", "val2017-persons/images"),
+    ("crowdpose/test_crowdpose.json", "crowdpose"),
+    ("ochuman/test_ochuman.json", "ochuman"),
+    ("datumaro-instances/annotations/instances_train.json", "datumaro-instances/images/train"),
+    ("datumaro-instances/annotations/instances_val.json", "datumaro-instances/images/val"),
+    ("datumaro-keypoints/annotations/person_keypoints_train.json", "datumaro-keypoints/images/train"),
+    ("datumaro-keypoints/annotations/person_keypoints_val.json", "datumaro-keypoints/images/val"),
+    ("datumaro-labels/annotations/labels_train.json", "datumaro-labels/images/train"),
+    ("datumaro-labels/annotations/labels_val.json", "datumaro-labels/images/val"),
+    ("datumaro-captions/annotations/captions_train.json", "datumaro-captions/images/train"),
+    ("datumaro-captions/annotations/captions_val.json", "datumaro-captions/images/val"),
+    ("datumaro-roboflow/train/_annotations.coco.json", "datumaro-roboflow/train"),
+    ("datumaro-roboflow/val/_annotations.coco.json", "datumaro-roboflow/val"),
+]
+
+
+@pytest.fixture(scope="session")
+def fixtures_server() -> Iterator[tuple]:
+    """(base URL, [(project id, annotations path, images dir)]): each COCO fixture imported into
+    a project of its own (`fixture-0`, `fixture-1`, …), dataset `Default`."""
+    with tempfile.TemporaryDirectory(prefix="sluice-pytest-fixtures-") as tmp:
+        data = Path(tmp) / "data"
+        sets = []
+        for index, (annotations, images) in enumerate(COCO_SETS):
+            project = f"fixture-{index}"
+            subprocess.run(
+                [sluice_bin(), "import", "coco", str(FIXTURES / annotations), "--project", project,
+                 "--dataset", "Default", "--images", str(FIXTURES / images), "--data", str(data)],
+                check=True, capture_output=True, text=True,
+            )
+            sets.append((project, FIXTURES / annotations, FIXTURES / images))
+        with serving(data) as url:
+            yield url, sets
