@@ -9,9 +9,10 @@ train = ds.slice("labels.person > 0").to_pytorch(transform=my_transform)
 """
 
 from .dataset import Dataset, Directory, Project
+from .epoch import Epoch, EpochState
 from .errors import SluiceError
 from .records import Record
 from .sample import FileInfo, make_sample
 
-__all__ = ["Project", "Directory", "Dataset", "Record", "FileInfo", "make_sample", "SluiceError"]
+__all__ = ["Project", "Directory", "Dataset", "Record", "Epoch", "EpochState", "FileInfo", "make_sample", "SluiceError"]
 __version__ = "0.1.0"

@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 from ._connection import Connection
 from .errors import SluiceError
-from .records import OrderReader, Prefetcher, Record
+from .epoch import Epoch, EpochState, resume
+from .records import OrderReader, Record
 from .sample import make_sample
 
 
@@ -29,6 +30,12 @@ class Project:
     @property
     def name(self) -> str:
         return self.info["name"]
+
+    def resume(self, tokens: Any, rank: Optional[int] = None, world_size: Optional[int] = None) -> Epoch:
+        """The epoch a state token left off (from this package or the Swift SDK), or, from the
+        tokens of every rank of a stopped run, this rank's part of what they had not delivered
+        (`rank`, `world_size`: the new run's, which may differ from the stopped one's)."""
+        return resume(self.connection, tokens, rank=rank, world_size=world_size)
 
     def labels(self) -> List[Dict[str, Any]]:
         """The project's labels, ordered by id: the `labels` tensor indexes this list."""
@@ -127,40 +134,37 @@ class Dataset:
             position += self._count
         if not 0 <= position < self._count:
             raise IndexError(f"position {position} outside 0..<{self._count}")
-        return next(iter(self.records(start=position, end=position + 1, prefetch=0)))
+        return next(self.records_in(position, position + 1))
+
+    def records_in(self, start: int, end: int) -> Iterator[Record]:
+        """The tensor records of positions `[start, end)`, in one request (resumed if it drops)."""
+        return OrderReader(self.connection, self.route, self._pin).read(start, end)
+
+    def epoch(self) -> Epoch:
+        """An epoch over the items now (a dataset's current count and version; a slice's own),
+        in position order until shuffled or sharded."""
+        if self.query is None:
+            info = self.connection.get_json(self.route)
+            return Epoch(self.connection, EpochState(self.dataset_id, None, info["version"], info["count"]))
+        return Epoch(self.connection, EpochState(self.dataset_id, self.info["id"], self.info["version"], self._count))
 
     def records(self, shuffle_seed: Optional[int] = None, epoch: int = 0, block_size: Optional[int] = None,
-                rank: int = 0, world_size: int = 1, tail: str = "keep", start: int = 0,
-                end: Optional[int] = None, prefetch: int = 64, range_size: int = 256) -> Iterator[Record]:
+                rank: int = 0, world_size: int = 1, tail: str = "keep", prefetch: int = 64,
+                range_size: int = 256) -> Iterator[Record]:
         """The tensor records of an epoch's order (or of one shard of it), streamed.
 
         `shuffle_seed` and `epoch` pick a deterministic permutation (the same on any machine);
         `rank`/`world_size` a disjoint, near-equal strided shard, `tail` how shards of
         unequal length end (`keep`, `drop` or `pad`). Records are fetched `range_size` at a
         time, up to `prefetch` ahead of the consumer; a dropped connection resumes at the
-        first record not yet delivered.
+        first record not yet delivered. For a resumable state token, use `epoch()`.
         """
-        params: Dict[str, Any] = {**self._pin, "rank": rank, "world_size": world_size, "tail": tail}
+        order = self.epoch()
         if shuffle_seed is not None:
-            params.update(seed=shuffle_seed, epoch=epoch, block_size=block_size)
-        reader = OrderReader(self.connection, self.route, params)
-
-        def ranges() -> Iterator[Record]:
-            index = start
-            while True:
-                stop = index + range_size if end is None else min(end, index + range_size)
-                got = 0
-                for record in reader.read(index, stop):
-                    got += 1
-                    yield record
-                index += got
-                length = reader.length if reader.length is not None else 0
-                if got == 0 or index >= (length if end is None else min(end, length)):
-                    return
-
-        if prefetch <= 0:
-            return ranges()
-        return Prefetcher(ranges, window=prefetch)
+            order = order.shuffled(shuffle_seed, epoch, block_size or 0)
+        if world_size != 1 or rank != 0 or tail != "keep":
+            order = order.sharded(rank, world_size, tail)
+        return order.records(prefetch=prefetch, range_size=range_size)
 
     def samples(self, **options: Any) -> Iterator[Dict[str, Any]]:
         """The samples (`make_sample`) of `records(**options)`, with numpy arrays."""

@@ -47,7 +47,7 @@ class SluiceMapDataset(TorchDataset):
             if not run:
                 return
             first = indices[run[0]]
-            records = self.dataset.records(start=first, end=indices[run[-1]] + 1, prefetch=0)
+            records = self.dataset.records_in(first, indices[run[-1]] + 1)
             by_position = {record.position: record for record in records}
             for slot in run:
                 out[slot] = self._finish(by_position[indices[slot]])
