@@ -12,11 +12,13 @@ public struct ClientConfiguration: Sendable {
     /// as broken (and resumes).
     public var readTimeout: Duration
     public var retry: RetryPolicy
+    /// Where streamed items are kept for later epochs and offline runs, if anywhere.
+    public var cache: LocalCache?
 
     /// Defaults from the environment: `SLUICE_HOST` (else `http://127.0.0.1:8085`) and `SLUICE_API_KEY`.
     public init(
         host: String? = nil, apiKey: String? = nil, requestTimeout: Duration = .seconds(30),
-        readTimeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy()
+        readTimeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(), cache: LocalCache? = nil
     ) {
         let environment = ProcessInfo.processInfo.environment
         var base = host ?? environment["SLUICE_HOST"] ?? "http://127.0.0.1:8085"
@@ -26,6 +28,7 @@ public struct ClientConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.readTimeout = readTimeout
         self.retry = retry
+        self.cache = cache
     }
 }
 

@@ -44,7 +44,7 @@ struct Connection: Sendable {
     /// GETs `path` (below the host) and decodes the JSON reply. `timeout`, when given,
     /// replaces the configured request timeout: a long poll is meant to take long.
     func get<T: Decodable & Sendable>(_ path: String, as type: T.Type = T.self, timeout: Duration? = nil) async throws -> T {
-        let body = try await getBytes(path, timeout: timeout)
+        let body = try await reply(key: path) { try await getBytes(path, timeout: timeout) }
         do {
             return try Self.decoder.decode(T.self, from: Data(buffer: body, byteTransferStrategy: .noCopy))
         } catch {
@@ -57,13 +57,29 @@ struct Connection: Sendable {
         var request = makeRequest(path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(json)))
-        let body = try await send(request, path: path)
+        let encoded = try JSONEncoder().encode(json)
+        request.body = .bytes(ByteBuffer(bytes: encoded))
+        let body = try await reply(key: "POST \(path) \(String(decoding: encoded, as: UTF8.self))") {
+            try await send(request, path: path)
+        }
         do {
             return try Self.decoder.decode(T.self, from: Data(buffer: body, byteTransferStrategy: .noCopy))
         } catch {
             throw SluiceError.badResponse("\(path): \(error)")
         }
+    }
+
+    /// The reply `fetch` gets, kept in the local cache (when there is one) for offline runs,
+    /// which answer from it without a request. Change feeds are live by nature: never kept.
+    private func reply(key: String, _ fetch: () async throws -> ByteBuffer) async throws -> ByteBuffer {
+        guard let cache = configuration.cache, !key.contains("/changes") else { return try await fetch() }
+        if cache.offline {
+            guard let bytes = cache.reply(key) else { throw SluiceError.notCached(key) }
+            return ByteBuffer(bytes: bytes)
+        }
+        let body = try await fetch()
+        cache.storeReply(key, Array(body.readableBytesView))
+        return body
     }
 
     /// GETs `path` and returns the body bytes, retrying connection errors and 502/503/504.

@@ -13,6 +13,8 @@ public enum SluiceError: Error, CustomStringConvertible, Equatable {
     case invalidArgument(String)
     /// A slice query the parser or the server rejected, at a 1-based column.
     case badQuery(message: String, column: Int, suggestions: [String])
+    /// An offline `LocalCache` does not hold what was asked for.
+    case notCached(String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,7 @@ public enum SluiceError: Error, CustomStringConvertible, Equatable {
         case .unreachable(let host, let reason): "cannot reach \(host): \(reason)"
         case .badResponse(let message): "unexpected response: \(message)"
         case .invalidArgument(let message): message
+        case .notCached(let what): "offline, and the local cache does not hold \(what)"
         case .badQuery(let message, let column, let suggestions):
             "bad query at column \(column): \(message)"
                 + (suggestions.isEmpty ? "" : " (did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?)")

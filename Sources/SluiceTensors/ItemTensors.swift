@@ -140,7 +140,7 @@ public struct ItemTensors: Sendable, Hashable {
         return bytes
     }
 
-    /// The header metadata of an item's record: the file id, its position in the stream,
+    /// The header metadata of an item's record: the file id and revision, its position in the stream,
     /// name, type, size and the instances' label names (a JSON array, parallel to `labels`).
     public func metadata(file: File, position: Int) -> [String: String] {
         var out = JSONOutput(capacity: 16 * labelNames.count + 2)
@@ -151,7 +151,8 @@ public struct ItemTensors: Sendable, Hashable {
         }
         out.raw(UInt8(ascii: "]"))
         var metadata = [
-            "file_id": String(file.id), "position": String(position), "name": file.name,
+            "file_id": String(file.id), "revision": String(file.revision), "position": String(position),
+            "name": file.name,
             "type": file.type.rawValue, "label_names": String(decoding: out.bytes, as: UTF8.self),
         ]
         if let width = file.media.width { metadata["width"] = String(width) }

@@ -78,8 +78,9 @@ import Testing
         let image: [UInt8] = Array(repeating: 7, count: 1000)
         let file = File(
             id: 9, projectID: "p", type: .image, name: "a \"b\".jpg", media: Media(mimeType: "image/jpeg", width: 4, height: 3),
-            createdAt: .now(), updatedAt: .now())
+            createdAt: .now(), updatedAt: .now(), revision: 31)
         let metadata = Self.tensors.metadata(file: file, position: 5)
+        #expect(metadata["file_id"] == "9" && metadata["revision"] == "31" && metadata["position"] == "5")
         #expect(metadata["label_names"] == #"["label20","label30","label20"]"#)
         #expect(metadata["width"] == "4" && metadata["height"] == "3" && metadata["name"] == "a \"b\".jpg")
         let streamed = try TensorRecord(decoding: Self.tensors.encodedPrefix(imageBytes: image.count, metadata: metadata) + image)

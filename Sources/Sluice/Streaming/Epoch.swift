@@ -83,27 +83,37 @@ public struct Epoch: Sendable {
     /// The items not yet delivered, in order, with `prefetch` range requests of `rangeSize`
     /// items in flight. A broken transfer resumes at the first item not received.
     public func items(prefetch: Int = 4, rangeSize: Int = 256) -> ItemStream {
-        let fetcher = self.fetcher()
+        let (epoch, indices) = (self, delivered..<length)
         return ItemStream(
-            fetch: { try await fetcher.fetch($0) }, indices: delivered..<length, prefetch: prefetch,
-            rangeSize: rangeSize, progress: progress)
+            plan: { (try await epoch.fetch(Item.self), indices) }, prefetch: prefetch, rangeSize: rangeSize,
+            progress: progress)
     }
 
     /// The items not yet delivered with their media bytes, as `items(prefetch:rangeSize:)`.
     public func itemsWithMedia(prefetch: Int = 4, rangeSize: Int = 64) -> MediaStream {
-        let fetcher = self.fetcher()
+        let (epoch, indices) = (self, delivered..<length)
         return MediaStream(
-            fetch: { try await fetcher.fetch($0) }, indices: delivered..<length, prefetch: prefetch,
-            rangeSize: rangeSize, progress: progress)
+            plan: { (try await epoch.fetch(StreamedItem.self), indices) }, prefetch: prefetch, rangeSize: rangeSize,
+            progress: progress)
     }
 
     /// The items not yet delivered as tensor records (`ItemTensors` reads the standard keys
     /// of one; `image` holds the media bytes), as `items(prefetch:rangeSize:)`.
     public func tensors(prefetch: Int = 4, rangeSize: Int = 64) -> TensorStream {
-        let fetcher = self.fetcher()
+        let (epoch, indices) = (self, delivered..<length)
         return TensorStream(
-            fetch: { try await fetcher.fetch($0) }, indices: delivered..<length, prefetch: prefetch,
-            rangeSize: rangeSize, progress: progress)
+            plan: { (try await epoch.fetch(TensorRecord.self), indices) }, prefetch: prefetch, rangeSize: rangeSize,
+            progress: progress)
+    }
+
+    /// How the stream gets ranges of elements: through the local cache when the client has one.
+    func fetch<Element: StreamElement>(_: Element.Type) async throws -> EpochStream<Element>.Fetch {
+        if let cache = connection.configuration.cache {
+            let cached = try await CachedFetcher.open(self, cache: cache)
+            return { try await cached.fetch($0) }
+        }
+        let fetcher = self.fetcher()
+        return { try await fetcher.fetch($0) }
     }
 
     func fetcher() -> RangeFetcher {
@@ -122,9 +132,8 @@ extension EpochStream where Element: StreamElement {
         EpochStream(
             plan: {
                 let epoch = try await start()
-                let fetcher = epoch.fetcher()
                 let all = 0..<epoch.length
-                return ({ try await fetcher.fetch($0) }, range?.clamped(to: all) ?? all)
+                return (try await epoch.fetch(Element.self), range?.clamped(to: all) ?? all)
             }, prefetch: prefetch, rangeSize: rangeSize, progress: nil)
     }
 }

@@ -22,31 +22,49 @@ struct RangeFetcher: Sendable {
     func fetch<Element: StreamElement>(_ range: Range<Int>, as _: Element.Type = Element.self) async throws -> [Element] {
         var received: [Element] = []
         received.reserveCapacity(range.count)
+        try await fetch(range, keepingBytes: false) { (element: Element, _) in received.append(element) }
+        return received
+    }
+
+    /// The elements of `range` with the bytes each came as (for the local cache).
+    func fetchWithBytes<Element: StreamElement>(_ range: Range<Int>) async throws -> [(Element, ByteBuffer)] {
+        var received: [(Element, ByteBuffer)] = []
+        received.reserveCapacity(range.count)
+        try await fetch(range, keepingBytes: true) { (element: Element, bytes) in received.append((element, bytes!)) }
+        return received
+    }
+
+    private func fetch<Element: StreamElement>(
+        _ range: Range<Int>, keepingBytes: Bool, emit: (Element, ByteBuffer?) -> Void
+    ) async throws {
+        var count = 0
         var failures = 0
-        while received.count < range.count {
-            let start = range.lowerBound + received.count
-            let before = received.count
+        while count < range.count {
+            let start = range.lowerBound + count
+            let before = count
             var parser = StreamParser<Element>()
             do {
                 _ = try await connection.stream(path(start..<range.upperBound, format: Element.format)) { chunk in
                     progress?.received(chunk.readableBytes)
-                    try parser.consume(chunk) { received.append($0) }
+                    try parser.consume(chunk, keepingBytes: keepingBytes) { element, bytes in
+                        count += 1
+                        emit(element, bytes)
+                    }
                 }
-                guard received.count == range.count else {
+                guard count == range.count else {
                     throw Connection.TransientFailure(
-                        reason: "the stream ended after \(received.count) of \(range.count) items")
+                        reason: "the stream ended after \(count) of \(range.count) items")
                 }
             } catch let failure as Connection.TransientFailure {
                 // Progress resets the count: a long stream through a flaky link keeps going as
                 // long as each try gets somewhere.
-                failures = received.count > before ? 1 : failures + 1
+                failures = count > before ? 1 : failures + 1
                 guard failures < connection.configuration.retry.maxAttempts else {
                     throw SluiceError.unreachable(host: connection.configuration.host, reason: failure.reason)
                 }
                 try await Task.sleep(for: connection.configuration.retry.delay(after: failures))
             }
         }
-        return received
     }
 
     func path(_ range: Range<Int>, format: String) -> String {
@@ -64,13 +82,18 @@ protocol StreamElement: Sendable {
     static var format: String { get }
     /// The first element of `pending`, consumed from it; nil while it is not all there yet.
     static func next(from pending: inout ByteBuffer) throws -> Self?
+    /// The file and revision the element shows, which key it in the local cache; nil when
+    /// it must not be cached.
+    var cacheIdentity: (fileID: Int64, revision: Int64)? { get }
 }
 
 /// Cuts a stream body into elements. Holds at most one partial element between chunks.
 struct StreamParser<Element: StreamElement> {
     private var pending = ByteBuffer()
 
-    mutating func consume(_ chunk: ByteBuffer, _ emit: (Element) -> Void) throws {
+    /// Appends `chunk` and emits every element it completes; with `keepingBytes`, each with the
+    /// bytes it came as (its framing included), which `Element.next` reads back.
+    mutating func consume(_ chunk: ByteBuffer, keepingBytes: Bool = false, _ emit: (Element, ByteBuffer?) -> Void) throws {
         if pending.readableBytes == 0 {
             pending = chunk
         } else {
@@ -78,7 +101,13 @@ struct StreamParser<Element: StreamElement> {
             pending.writeBuffer(&chunk)
         }
         do {
-            while let element = try Element.next(from: &pending) { emit(element) }
+            // A copy shares the storage; its reader index still marks where the element began
+            // (ByteBuffer's getters read only readable bytes).
+            var before = pending
+            while let element = try Element.next(from: &pending) {
+                emit(element, keepingBytes ? before.readSlice(length: pending.readerIndex - before.readerIndex) : nil)
+                before = pending
+            }
         } catch let error as SluiceError {
             throw error
         } catch {
@@ -112,6 +141,8 @@ extension Item: StreamElement {
         pending.moveReaderIndex(forwardBy: 1)
         return try WireDecoder.item(from: line)
     }
+
+    var cacheIdentity: (fileID: Int64, revision: Int64)? { (file.id, file.revision) }
 }
 
 /// `records`: a safetensors record whose header says where the item's JSON and the image
@@ -135,6 +166,8 @@ extension StreamedItem: StreamElement {
         }
         return StreamedItem(item: item, media: media)
     }
+
+    var cacheIdentity: (fileID: Int64, revision: Int64)? { (item.file.id, item.file.revision) }
 }
 
 /// `tensors`: a record of the standard tensor keys (`ItemTensors`) and the image bytes.
@@ -144,5 +177,12 @@ extension TensorRecord: StreamElement {
     static func next(from pending: inout ByteBuffer) throws -> TensorRecord? {
         guard let record = StreamParser<Self>.nextRecord(from: &pending) else { return nil }
         return try TensorRecord(decoding: record.readableBytesView)
+    }
+
+    var cacheIdentity: (fileID: Int64, revision: Int64)? {
+        guard let file = metadata["file_id"].flatMap({ Int64($0) }),
+            let revision = metadata["revision"].flatMap({ Int64($0) })
+        else { return nil }
+        return (file, revision)
     }
 }
