@@ -4,7 +4,7 @@ import Foundation
 public struct ClientConfiguration: Sendable {
     /// The server's base URL, such as `http://127.0.0.1:8085`.
     public var host: String
-    /// Sent as `Authorization: Bearer …` when set.
+    /// The `client_id:secret` token of `sluice keys create`, sent as `Authorization: Bearer …` when set.
     public var apiKey: String?
     /// Deadline of one request until its response head arrives, retries excluded.
     public var requestTimeout: Duration

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import SluiceModel
 import SluiceStore
 
@@ -9,12 +10,21 @@ public struct APIError: HTTPResponseError, Equatable {
     public var code: String
     public var message: String
     public var detail: JSONValue?
+    /// Extra response headers (`WWW-Authenticate` of a 401).
+    public var headers: HTTPFields
+    /// When set, also write Diffgram's `log` object with this as its `error`: the diffgram SDK
+    /// raises `response.json()["log"]["error"]`.
+    var diffgramLog: String?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, detail: JSONValue? = nil) {
+    public init(
+        _ status: HTTPResponse.Status, code: String, message: String, detail: JSONValue? = nil,
+        headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.detail = detail
+        self.headers = headers
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -27,9 +37,17 @@ public struct APIError: HTTPResponseError, Equatable {
             out.raw(",\"detail\":")
             out.value(detail)
         }
-        out.raw("}}")
+        out.raw("}")
+        if let diffgramLog {
+            out.raw(",\"log\":{\"success\":false,\"error\":")
+            out.string(diffgramLog)
+            out.raw("}")
+        }
+        out.raw("}")
+        var headers = self.headers
+        headers[.contentType] = "application/json"
         return Response(
-            status: status, headers: [.contentType: "application/json"],
+            status: status, headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: out.bytes)))
     }
 
@@ -49,16 +67,27 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as StoreError {
+        } catch {
+            throw APIError(error, logger: context.logger)
+        }
+    }
+}
+
+extension APIError {
+    /// Any error in the JSON error shape: API errors as they are, store errors and
+    /// Hummingbird's own by their meaning, anything else as a logged 500.
+    init(_ error: any Error, logger: Logger) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as StoreError:
             switch error {
             case .projectNotFound, .datasetNotFound, .fileNotFound, .instanceNotFound:
-                throw APIError(.notFound, code: "not_found", message: error.description)
+                self = APIError(.notFound, code: "not_found", message: error.description)
             case .invalid(let message):
-                throw APIError(.badRequest, code: "invalid", message: message)
+                self = APIError(.badRequest, code: "invalid", message: message)
             }
-        } catch let error as any HTTPResponseError {
+        case let error as any HTTPResponseError:
             let code =
                 switch error.status.code {
                 case 404: "not_found"
@@ -67,12 +96,12 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 case 413: "payload_too_large"
                 default: "http_\(error.status.code)"
                 }
-            throw APIError(error.status, code: code, message: error.status.reasonPhrase)
-        } catch let error as DecodingError {
-            throw APIError(.badRequest, code: "bad_body", message: "the request body is not valid: \(error)")
-        } catch {
-            context.logger.error("internal error: \(error)")
-            throw APIError(.internalServerError, code: "internal", message: "internal error")
+            self = APIError(error.status, code: code, message: error.status.reasonPhrase)
+        case let error as DecodingError:
+            self = APIError(.badRequest, code: "bad_body", message: "the request body is not valid: \(error)")
+        default:
+            logger.error("internal error: \(error)")
+            self = APIError(.internalServerError, code: "internal", message: "internal error")
         }
     }
 }

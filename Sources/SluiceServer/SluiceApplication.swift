@@ -17,22 +17,33 @@ public struct RegisteredRoute: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Registers routes on a group and records them, so tests can hold the OpenAPI document
-/// to the routes that really exist.
+/// to the routes that really exist. Every route it registers runs the authorization step
+/// (`APIContext.authorize`) first, for the project its path template names.
 public struct RouteRegistry {
     let group: RouterGroup<SluiceRequestContext>
     let prefix: String
+    let api: APIContext
     public private(set) var routes: [RegisteredRoute] = []
 
-    init(group: RouterGroup<SluiceRequestContext>, prefix: String) {
+    init(group: RouterGroup<SluiceRequestContext>, prefix: String, api: APIContext) {
         self.group = group
         self.prefix = prefix
+        self.api = api
     }
 
+    /// Registers `handler`; `access` defaults to read for GET and write otherwise (a POST that
+    /// only reads, such as creating a slice, says so).
     mutating func on(
-        _ method: HTTPRequest.Method, _ path: String,
+        _ method: HTTPRequest.Method, _ path: String, access: Access? = nil,
         _ handler: @escaping @Sendable (Request, SluiceRequestContext) async throws -> Response
     ) {
-        group.on(RouterPath(path), method: method, use: handler)
+        let scope = ProjectScope(template: path)
+        let access = access ?? (method == .get ? .read : .write)
+        let api = self.api
+        group.on(RouterPath(path), method: method, use: { request, context in
+            try await api.authorize(request, context, scope: scope, access: access)
+            return try await handler(request, context)
+        })
         routes.append(RegisteredRoute(method: method.rawValue, path: prefix + path))
     }
 
@@ -43,9 +54,10 @@ public struct RouteRegistry {
     }
 
     mutating func post(
-        _ path: String, _ handler: @escaping @Sendable (Request, SluiceRequestContext) async throws -> Response
+        _ path: String, access: Access? = nil,
+        _ handler: @escaping @Sendable (Request, SluiceRequestContext) async throws -> Response
     ) {
-        on(.post, path, handler)
+        on(.post, path, access: access, handler)
     }
 }
 
@@ -58,8 +70,8 @@ public enum SluiceAPI {
         let router = Router(context: SluiceRequestContext.self, options: [.autoGenerateHeadEndpoints])
         router.add(middleware: JSONErrorMiddleware())
         router.get("/health") { _, _ in Response.json(["status": "ok"]) }
-        var registry = RouteRegistry(group: router.group("/api/v1"), prefix: "/api/v1")
         let api = APIContext(store: store, configuration: configuration)
+        var registry = RouteRegistry(group: router.group("/api/v1"), prefix: "/api/v1", api: api)
         ProjectRoutes(api: api).addRoutes(to: &registry)
         DatasetRoutes(api: api).addRoutes(to: &registry)
         FileRoutes(api: api).addRoutes(to: &registry)
@@ -71,6 +83,9 @@ public enum SluiceAPI {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
+        // Diffgram's paths, beside Sluice's own (docs/diffgram-compat.md). Not in the returned
+        // list: that list is what the OpenAPI document describes, and these are Diffgram's API.
+        DiffgramRoutes(api: api).addRoutes(to: router)
         return (router, registry.routes)
     }
 

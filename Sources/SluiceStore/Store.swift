@@ -59,6 +59,33 @@ public protocol Store: Sendable {
     /// Wakes the tasks of this process that wait for a dataset's changes, after each commit
     /// that recorded some. Writes by other processes on the same database are not seen here.
     var changeNotifier: ChangeNotifier { get }
+
+    /// Makes a project public (readable without a key) or private. Throws `projectNotFound`.
+    func setProjectPublic(id: String, isPublic: Bool) async throws
+    /// Stores a new API key of an existing project. Throws `projectNotFound`.
+    func insertAPIKey(_ key: StoredAPIKey) async throws
+    /// The key with this client id, if any.
+    func apiKey(clientID: String) async throws -> StoredAPIKey?
+
+    /// How many of `fileIDs` (distinct) are files of the project.
+    func countFiles(projectID: String, ids fileIDs: [Int64]) async throws -> Int
+    /// Where a file sits: each dataset holding it and its position there, by dataset id.
+    func placements(fileID: Int64) async throws -> [FilePlacement]
+    /// The ids of the files at the given dataset positions, in ascending position order.
+    func fileIDs(datasetID: Int64, positions: [Int]) async throws -> [Int64]
+    /// The ids of the files at `range` of the dataset, in position order.
+    func fileIDs(datasetID: Int64, range: Range<Int>) async throws -> [Int64]
+}
+
+/// A file's place in one dataset.
+public struct FilePlacement: Sendable, Hashable {
+    public var datasetID: Int64
+    public var position: Int
+
+    public init(datasetID: Int64, position: Int) {
+        self.datasetID = datasetID
+        self.position = position
+    }
 }
 
 extension Store {

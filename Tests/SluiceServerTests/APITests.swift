@@ -161,7 +161,7 @@ import Testing
     }
 
     @Test func createsProjectsAndDatasets() async throws {
-        try await withSampleApp { client, _, _ in
+        try await withSampleApp { client, store, _ in
             let body = ByteBuffer(string: #"{"id": "new-project", "name": "New", "public": false}"#)
             let project = try await client.execute(uri: "/api/v1/projects", method: .post, body: body) { response in
                 #expect(response.status == .created)
@@ -178,8 +178,14 @@ import Testing
                 let message = try Self.decode(ErrorResponse.self, $0).error.message
                 #expect(message.contains("id"), "the message names the missing field: \(message)")
             }
-            let dataset = try await client.execute(
+            try await client.execute(
                 uri: "/api/v1/projects/new-project/datasets", method: .post, body: ByteBuffer(string: #"{"name": "Train"}"#)
+            ) { #expect($0.status == .unauthorized, "writing needs a key") }
+            let editor = NewAPIKey.generate(projectID: "new-project", role: .editor)
+            try await store.insertAPIKey(editor.stored)
+            let dataset = try await client.execute(
+                uri: "/api/v1/projects/new-project/datasets", method: .post,
+                headers: [.authorization: "Bearer \(editor.token)"], body: ByteBuffer(string: #"{"name": "Train"}"#)
             ) { try Self.decode(Dataset.self, $0) }
             #expect(dataset.name == "Train" && dataset.count == 0)
         }

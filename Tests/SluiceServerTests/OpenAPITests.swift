@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SluiceStore
 import SluiceTestSupport
 import Testing
 
@@ -53,6 +54,9 @@ import Testing
         try await withTemporaryStore { store, _ in
             let dataset = try await store.importSample()
             let fileID = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file.id
+            // An editor key, so that writes answer too (DESIGN "HTTP API": every write needs a key).
+            let editor = NewAPIKey.generate(projectID: "coco-dataset", role: .editor)
+            try await store.insertAPIKey(editor.stored)
             let (router, _) = SluiceAPI.buildRouter(store: store)
             let operations = try Self.operations()
             let token = SliceToken(datasetID: dataset.id, query: "labels.any >= 0").encoded
@@ -67,7 +71,8 @@ import Testing
                         .replacingOccurrences(of: "{token}", with: token)
                     let method: HTTPRequest.Method = parts[0] == "GET" ? .get : .post
                     let body: ByteBuffer? = method == .post ? ByteBuffer(string: #"{"id": "x", "name": "x", "query": "labels.any >= 0"}"#) : nil
-                    try await client.execute(uri: path, method: method, body: body) { response in
+                    let headers: HTTPFields = [.authorization: "Bearer \(editor.token)"]
+                    try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
                         #expect((200..<300).contains(response.status.code), "\(operation) → \(response.status)")
                     }
                 }

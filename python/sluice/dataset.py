@@ -16,7 +16,8 @@ from .sample import make_sample
 class Project:
     """A project on a Sluice server: `Project("coco-dataset", host="http://127.0.0.1:8085")`.
 
-    `host` defaults to `$SLUICE_HOST`, `api_key` to `$SLUICE_API_KEY`.
+    `host` defaults to `$SLUICE_HOST`, `api_key` to `$SLUICE_API_KEY`. A key is the
+    `client_id:secret` token that `sluice keys create` prints; a public project reads without one.
     """
 
     def __init__(self, id: str, host: Optional[str] = None, api_key: Optional[str] = None, timeout: float = 30.0):

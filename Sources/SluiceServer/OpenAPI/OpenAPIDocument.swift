@@ -12,6 +12,7 @@ enum OpenAPIDocument {
         "description": "Streaming access to annotated training data: projects, datasets, files, labels and instances."
       },
       "servers": [{"url": "http://127.0.0.1:8085"}],
+      "security": [{}, {"bearerKey": []}, {"basicKey": []}],
       "paths": {
         "/api/v1/projects": {
           "get": {"operationId": "listProjects", "summary": "List projects",
@@ -115,6 +116,10 @@ enum OpenAPIDocument {
         }
       },
       "components": {
+        "securitySchemes": {
+          "bearerKey": {"type": "http", "scheme": "bearer", "description": "An API key as `client_id:secret` (from `sluice keys create`). Public projects read without one; private reads need a key of the project (401 without, 403 with another project's); writes need an editor key."},
+          "basicKey": {"type": "http", "scheme": "basic", "description": "The same key as HTTP Basic: user client_id, password secret (Diffgram's scheme)."}
+        },
         "parameters": {
           "project": {"name": "project", "in": "path", "required": true, "schema": {"type": "string"}},
           "datasetID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},

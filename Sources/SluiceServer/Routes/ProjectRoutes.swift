@@ -22,11 +22,21 @@ struct ProjectRoutes {
 
     func addRoutes(to registry: inout RouteRegistry) {
         let store = api.store
-        registry.get("/projects") { _, _ in try .json(try await store.projects()) }
+        let api = self.api
+        registry.get("/projects") { request, _ in
+            // Private projects are listed only to their own keys: nothing of them is readable without one.
+            let key = try await api.verifiedKey(request)
+            return try .json(try await store.projects().filter { api.canRead($0, key: key) })
+        }
         registry.post("/projects") { request, context in
             let body = try await request.decodeBody(as: CreateProject.self, context: context)
             guard Self.isValidProjectID(body.id) else {
                 throw APIError.badParameter("id", "use letters, digits, '-' and '_' (1 to 100 characters)")
+            }
+            // A new project touches nothing that exists and has no keys yet to ask for (its first
+            // comes from `sluice keys create`); an existing one is a write to that project.
+            if try await store.project(id: body.id) != nil {
+                try await api.authorize(request, projectID: body.id, access: .write)
             }
             let project = try await store.ensureProject(
                 Project(id: body.id, name: body.name ?? body.id, isPublic: body.isPublic ?? true))

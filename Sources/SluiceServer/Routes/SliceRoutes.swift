@@ -21,7 +21,8 @@ struct SliceRoutes {
 
     func addRoutes(to registry: inout RouteRegistry) {
         let api = self.api
-        registry.post("/datasets/{id}/slices") { request, context in
+        // Creating a slice reads: it stores nothing (the id is the query), so viewers may.
+        registry.post("/datasets/{id}/slices", access: .read) { request, context in
             let dataset = try await DatasetRoutes.dataset(api.store, context)
             let body = try await request.decodeBody(as: CreateSlice.self, context: context)
             let resolved = try await Self.resolve(api, dataset: dataset, query: body.query)

@@ -150,6 +150,21 @@ enum Migrations {
                 ALTER TABLE files ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v3-api-keys") { db in
+            try db.execute(sql: """
+                -- API keys (issue 6). The secret is kept only as its SHA-256: secrets are 256 random
+                -- bits, so a fast hash is as safe as a slow one and costs nothing per request.
+                -- Self-contained: later migrations may add tables beside it without touching it.
+                CREATE TABLE api_keys (
+                    client_id TEXT PRIMARY KEY,
+                    project_id TEXT NOT NULL REFERENCES projects(id),
+                    role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+                    secret_sha256 BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX api_keys_by_project ON api_keys(project_id);
+                """)
+        }
         return migrator
     }
 }
