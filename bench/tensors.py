@@ -1,0 +1,274 @@
+"""End-to-end benchmark of issue 5: samples/s into a PyTorch DataLoader (num_workers 0 and 2)
+from a Sluice server (`to_pytorch()`, streaming and map-style) against torchvision's
+`CocoDetection` reading the same JPEGs from local disk, WebDataset shards and MosaicML
+Streaming (MDS) shards of the same data, in the same run; ratios to CocoDetection printed.
+
+Set-up, once (as for bench/streaming.py, plus the Sluice package):
+
+    python3 -m venv .venv-bench
+    .venv-bench/bin/pip install --find-links /opt/wheels -r bench/requirements.txt ./python
+
+Run (uses the release build of sluice; the readers run under .venv-bench/bin/python):
+
+    python3 bench/tensors.py                 # 2,000 real photographs, 2 epochs per reader
+    python3 bench/tensors.py --files 500     # a quick check
+
+The data: the 9 photographs of the bundled sample with their COCO annotations, cycled to
+--files images. Each copy gets a few unique bytes after the JPEG's end marker (decoders ignore
+them) so that Sluice's content-addressed store keeps every copy, as the other readers do.
+
+Every reader does the same work per sample: decode the JPEG to RGB pixels (PIL), and make a
+uint8 image tensor and a float32 box tensor; batches of 16 with a list collate. Rates count
+from the first batch asked for to the last one received (the DataLoader's worker start-up
+included), the best of --repeat epochs. The data sits in the page cache for every reader
+(a warm-up epoch runs first), so the comparison is of the readers, not of the disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from foundation import ROOT, run, start_server, step  # noqa: E402
+from peers import import_streaming  # noqa: E402  (takes this directory off sys.path: bench/streaming.py)
+
+FIXTURES = ROOT / "Tests" / "Fixtures" / "coco"
+SAMPLE = [
+    ("val2017-persons/person_keypoints_val2017.json", "val2017-persons/images"),
+    ("crowdpose/test_crowdpose.json", "crowdpose"),
+    ("ochuman/test_ochuman.json", "ochuman"),
+]
+SYSTEMS = ("cocodetection", "sluice-stream", "sluice-map", "wds", "mds")
+BATCH = 16
+
+
+# Data ----------------------------------------------------------------------------------------
+
+def build_coco(out: Path, files: int) -> Path:
+    """`files` images cycling the sample's photographs, with their annotations."""
+    annotations_path = out / "annotations.json"
+    if annotations_path.exists():
+        return annotations_path
+    sources = []
+    categories = None
+    for annotations, images in SAMPLE:
+        coco = json.loads((FIXTURES / annotations).read_text())
+        categories = categories or coco["categories"]
+        by_image: dict[int, list] = {}
+        for a in coco["annotations"]:
+            by_image.setdefault(a["image_id"], []).append(a)
+        for image in coco["images"]:
+            sources.append((image, (FIXTURES / images / image["file_name"]).read_bytes(), by_image.get(image["id"], [])))
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    images, anns = [], []
+    for i in range(files):
+        image, data, source_anns = sources[i % len(sources)]
+        name = f"{i + 1:08d}.jpg"
+        (out / "images" / name).write_bytes(data + i.to_bytes(8, "little"))
+        images.append({"id": i + 1, "file_name": name, "width": image["width"], "height": image["height"]})
+        for a in source_anns:
+            anns.append({**a, "id": len(anns) + 1, "image_id": i + 1})
+    annotations_path.write_text(json.dumps({"images": images, "annotations": anns, "categories": categories}))
+    return annotations_path
+
+
+def write_wds(coco: dict, images: Path, out: Path) -> None:
+    by_image: dict[int, list] = {}
+    for a in coco["annotations"]:
+        by_image.setdefault(a["image_id"], []).append(a)
+    out.mkdir(parents=True, exist_ok=True)
+    per_shard = 500
+    for start in range(0, len(coco["images"]), per_shard):
+        with tarfile.open(out / f"shard-{start // per_shard:06d}.tar", "w") as tar:
+            for image in coco["images"][start:start + per_shard]:
+                key = f"{image['id']:08d}"
+                for suffix, data in (("jpg", (images / image["file_name"]).read_bytes()),
+                                     ("json", json.dumps(by_image.get(image["id"], [])).encode())):
+                    info = tarfile.TarInfo(f"{key}.{suffix}")
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+
+
+def write_mds(coco: dict, images: Path, out: Path) -> None:
+    streaming = import_streaming()
+    by_image: dict[int, list] = {}
+    for a in coco["annotations"]:
+        by_image.setdefault(a["image_id"], []).append(a)
+    with streaming.MDSWriter(out=str(out), columns={"jpg": "bytes", "json": "json"}) as writer:
+        for image in coco["images"]:
+            writer.write({"jpg": (images / image["file_name"]).read_bytes(), "json": by_image.get(image["id"], [])})
+
+
+# Readers -------------------------------------------------------------------------------------
+
+def decode(jpeg: bytes, boxes: list) -> tuple:
+    import numpy as np
+    import torch
+    from PIL import Image
+    pixels = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))
+    return torch.from_numpy(pixels), torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+
+
+def coco_boxes(anns: list) -> list:
+    return [[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in anns)]
+
+
+class SluiceSample:
+    def __call__(self, sample: dict) -> tuple:
+        import numpy as np
+        import torch
+        pixels = np.asarray(sample["image"].convert("RGB"))
+        return torch.from_numpy(pixels), sample["boxes"]
+
+
+class CocoSample:
+    def __call__(self, image: Any, target: list) -> tuple:
+        import numpy as np
+        import torch
+        return torch.from_numpy(np.asarray(image)), torch.tensor(coco_boxes(target), dtype=torch.float32).reshape(-1, 4)
+
+
+def wds_sample(sample: dict) -> tuple:
+    return decode(sample["jpg"], coco_boxes(json.loads(sample["json"])))
+
+
+def make_dataset(system: str, work: Path, host: str) -> Any:
+    if system == "cocodetection":
+        import types
+        sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+        from torchvision.datasets import CocoDetection
+        return CocoDetection(str(work / "images"), str(work / "annotations.json"), transforms=CocoSample())
+    if system.startswith("sluice"):
+        from sluice import Project
+        ds = Project("bench", host=host).directory.get(name="Default")
+        if system == "sluice-stream":
+            return ds.to_pytorch(streaming=True, transform=SluiceSample())
+        return ds.to_pytorch(transform=SluiceSample())
+    if system == "wds":
+        import webdataset as wds
+        urls = [str(p) for p in sorted((work / "wds").glob("*.tar"))]
+        return wds.WebDataset(urls, shardshuffle=False, nodesplitter=wds.split_by_node,
+                              workersplitter=wds.split_by_worker).map(wds_sample)
+    if system == "mds":
+        streaming = import_streaming()
+        from streaming.base.util import clean_stale_shared_memory
+        clean_stale_shared_memory()
+
+        class Decoded(streaming.StreamingDataset):
+            def __getitem__(self, index: int) -> tuple:
+                sample = super().__getitem__(index)
+                return decode(sample["jpg"], coco_boxes(sample["json"]))
+
+        return Decoded(local=str(work / "mds"), shuffle=False, batch_size=BATCH)
+    raise SystemExit(f"unknown system {system}")
+
+
+def read(system: str, workers: int, work: Path, host: str, repeat: int) -> dict:
+    from torch.utils.data import DataLoader
+    dataset = make_dataset(system, work, host)
+    best = None
+    for epoch in range(repeat + 1):  # the first epoch warms the page cache up
+        loader = DataLoader(dataset, batch_size=BATCH, num_workers=workers, collate_fn=list,
+                            persistent_workers=False)
+        started = time.perf_counter()
+        samples = pixels = 0
+        for batch in loader:
+            samples += len(batch)
+            pixels += sum(int(image.numel()) for image, _ in batch)
+        seconds = time.perf_counter() - started
+        if epoch > 0 and (best is None or seconds < best["seconds"]):
+            best = {"samples": samples, "seconds": seconds, "samples_per_s": samples / seconds, "pixels": pixels}
+    assert best is not None
+    return {"system": system, "workers": workers, **best}
+
+
+# Driver --------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=2, help="measured epochs per reader (the best is kept)")
+    parser.add_argument("--work", default="/tmp/sluice-bench")
+    parser.add_argument("--sluice", default=str(ROOT / ".build-release/release/sluice"))
+    parser.add_argument("--python", default=None, help="interpreter of the readers (default: .venv-bench's)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--workers", default="0,2")
+    parser.add_argument("--reader", help=argparse.SUPPRESS)
+    parser.add_argument("--host", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    work = Path(args.work) / f"tensors-{args.files}"
+
+    if args.reader:
+        print(json.dumps(read(args.reader, int(args.workers), work, args.host, args.repeat)))
+        return
+
+    python = args.python or str(ROOT / ".venv-bench/bin/python")
+    systems = args.systems.split(",")
+    started = time.perf_counter()
+    total = 5
+    step(1, total, f"photographs cycled to {args.files} images in {work}", started)
+    work.mkdir(parents=True, exist_ok=True)
+    annotations = build_coco(work, args.files)
+    store = work / "store"
+    if not (store / "sluice.sqlite").exists():
+        step(2, total, "sluice import coco", started)
+        run([args.sluice, "import", "coco", str(annotations), "--project", "bench", "--dataset", "Default",
+             "--images", str(work / "images"), "--data", str(store)])
+    coco = json.loads(annotations.read_text())
+    if "wds" in systems and not (work / "wds").exists():
+        step(3, total, "WebDataset shards", started)
+        write_wds(coco, work / "images", work / "wds")
+    if "mds" in systems and not (work / "mds").exists():
+        step(3, total, "MDS shards", started)
+        write_mds_in(python, work)
+    step(4, total, "sluice serve", started)
+    server, host = start_server(args.sluice, store)
+    results = []
+    try:
+        for workers in args.workers.split(","):
+            for system in systems:
+                step(5, total, f"{system}, {workers} workers", started)
+                out = subprocess.run(
+                    [python, __file__, "--files", str(args.files), "--work", args.work, "--reader", system,
+                     "--workers", workers, "--host", host, "--repeat", str(args.repeat)],
+                    capture_output=True, text=True)
+                if out.returncode != 0:
+                    raise SystemExit(f"{system} failed:\n{out.stderr[-3000:]}")
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"    {result['samples']} samples in {result['seconds']:.2f} s: "
+                      f"{result['samples_per_s']:.0f} samples/s", file=sys.stderr)
+                results.append(result)
+    finally:
+        server.terminate()
+        server.wait()
+
+    print(f"\n{args.files} photographs (JPEG, {sum(i['width'] * i['height'] for i in coco['images']) / len(coco['images']) / 1e3:.0f} kpixels "
+          f"on average), decoded to RGB tensors with their boxes, batches of {BATCH}; best of {args.repeat} epochs\n")
+    print("| reader | workers | samples/s | × CocoDetection |")
+    print("|---|---:|---:|---:|")
+    for workers in args.workers.split(","):
+        base = next((r for r in results if r["system"] == "cocodetection" and r["workers"] == int(workers)), None)
+        for r in (r for r in results if r["workers"] == int(workers)):
+            ratio = f"{r['samples_per_s'] / base['samples_per_s']:.2f}" if base else "–"
+            print(f"| {r['system']} | {workers} | {r['samples_per_s']:,.0f} | {ratio} |")
+
+
+def write_mds_in(python: str, work: Path) -> None:
+    """MDS's writer lives in the bench environment: run it there."""
+    code = ("import json, sys; sys.path.insert(0, %r); import tensors; from pathlib import Path; "
+            "w = Path(%r); tensors.write_mds(json.loads((w / 'annotations.json').read_text()), w / 'images', w / 'mds')"
+            % (str(Path(__file__).resolve().parent), str(work)))
+    subprocess.run([python, "-c", code], check=True)
+
+
+if __name__ == "__main__":
+    main()
