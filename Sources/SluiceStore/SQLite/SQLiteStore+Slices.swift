@@ -43,12 +43,14 @@ extension SQLiteStore {
                     """,
                 arguments: StatementArguments([datasetID] + values))
         }
-        // CROSS JOIN fixes the join order: label rows first, then membership, then the file.
+        // The label's files (an index range of label_counts, read once into a list) drive the
+        // membership look-ups; CROSS JOIN and INDEXED BY fix that order, then the file row.
+        // Two look-ups per candidate: its membership and its file.
         return SlicePlan(
             sql: """
-                SELECT df.position FROM label_counts c CROSS JOIN dataset_files df CROSS JOIN files f
-                WHERE c.label_id = ? AND df.file_id = c.file_id AND df.dataset_id = ? AND f.id = c.file_id
-                AND (\(filter.whereClause)) ORDER BY df.position
+                SELECT df.position FROM dataset_files df INDEXED BY dataset_files_by_file CROSS JOIN files f
+                WHERE df.file_id IN (SELECT file_id FROM label_counts WHERE label_id = ?) AND df.dataset_id = ?
+                AND f.id = df.file_id AND (\(filter.whereClause)) ORDER BY df.position
                 """,
             arguments: StatementArguments([driver.label, datasetID] + values))
     }
