@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "Sluice", "SluiceServer", "SluiceImport", "SluiceStore", "SluiceModel",
+                "Sluice", "SluiceServer", "SluiceImport", "SluiceStore", "SluiceModel", "SluiceQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

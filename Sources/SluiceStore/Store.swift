@@ -24,6 +24,12 @@ public protocol Store: Sendable {
     func attributeGroups(projectID: String) async throws -> [AttributeGroup]
     /// Instance counts per label for one file, as maintained on every write.
     func labelCounts(fileID: Int64) async throws -> [LabelCount]
+    /// Label id → the id the label had in its imported file (COCO category ids), for labels
+    /// that have one.
+    func labelSourceIDs(projectID: String) async throws -> [Int64: Int64]
+    /// Whether every file and live instance of the dataset has a source id (`metadata.coco_id`)
+    /// and no two share one.
+    func checkSourceIDs(datasetID: Int64) async throws -> SourceIDCheck
 
     func file(id: Int64) async throws -> File?
     /// The items at `range` of the dataset, in position order, clipped to the dataset's end.
@@ -102,5 +108,18 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .instanceNotFound(let id): "no instance with id \(id)"
         case .invalid(let message): message
         }
+    }
+}
+
+/// Whether the source ids that importers keep (`file.metadata.coco_id`,
+/// `instance.metadata.coco_id`) identify a dataset's files and live instances one to one:
+/// an export gives them back only then (two imports into one dataset may reuse ids).
+public struct SourceIDCheck: Sendable, Equatable {
+    public var filesUnique: Bool
+    public var instancesUnique: Bool
+
+    public init(filesUnique: Bool, instancesUnique: Bool) {
+        self.filesUnique = filesUnique
+        self.instancesUnique = instancesUnique
     }
 }

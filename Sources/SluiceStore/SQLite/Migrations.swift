@@ -150,6 +150,13 @@ enum Migrations {
                 ALTER TABLE files ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v4-label-sources") { db in
+            try db.execute(sql: """
+                -- The id a label had in the file it was imported from (a COCO category id), so an
+                -- export can give it back. Named v4 to leave v3 to the API keys branch.
+                ALTER TABLE labels ADD COLUMN source_id INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -191,12 +191,13 @@ final class SQLiteImportWriter: ImportWriter {
         }
         try db.execute(
             sql: """
-                INSERT INTO labels (project_id, name, color, supercategory, keypoint_names, skeleton)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO labels (project_id, name, color, supercategory, keypoint_names, skeleton, source_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 projectID, label.name, label.color ?? Label.defaultColor(for: label.name), label.supercategory,
                 try label.keypointNames.map(JSONColumn.encode), try label.skeleton.map(JSONColumn.encode),
+                label.sourceID,
             ])
         return db.lastInsertedRowID
     }
@@ -212,12 +213,13 @@ final class SQLiteImportWriter: ImportWriter {
         try db.execute(
             sql: """
                 UPDATE labels SET name = ?, color = coalesce(?, color), supercategory = coalesce(?, supercategory),
-                    keypoint_names = coalesce(?, keypoint_names), skeleton = coalesce(?, skeleton)
+                    keypoint_names = coalesce(?, keypoint_names), skeleton = coalesce(?, skeleton),
+                    source_id = coalesce(?, source_id)
                 WHERE id = ? AND project_id = ?
                 """,
             arguments: [
                 label.name, label.color, label.supercategory, try label.keypointNames.map(JSONColumn.encode),
-                try label.skeleton.map(JSONColumn.encode), id, projectID,
+                try label.skeleton.map(JSONColumn.encode), label.sourceID, id, projectID,
             ])
     }
 
