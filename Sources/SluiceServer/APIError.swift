@@ -57,6 +57,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 throw APIError(.notFound, code: "not_found", message: error.description)
             case .invalid(let message):
                 throw APIError(.badRequest, code: "invalid", message: message)
+            case .conflict(let message):
+                throw APIError(.conflict, code: "conflict", message: message)
             }
         } catch let error as any HTTPResponseError {
             let code =

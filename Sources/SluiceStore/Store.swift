@@ -55,6 +55,27 @@ public protocol Store: Sendable {
     /// Soft-deletes an instance; label counts and dataset versions follow.
     func deleteInstance(id: Int64) async throws
 
+    // MARK: Versions (docs/versions.md)
+
+    /// Version `version` of a dataset, nil when it is unknown (from before versions were kept,
+    /// or not reached yet).
+    func versionPoint(datasetID: Int64, version: Int64) async throws -> VersionPoint?
+    /// The items at `range` of the dataset as they were at `version`, clipped to its count then.
+    func storedItems(datasetID: Int64, range: Range<Int>, at version: VersionPoint) async throws -> [StoredItem]
+    /// The items at the given positions as they were at `version`, in ascending position order.
+    func storedItems(datasetID: Int64, positions: [Int], at version: VersionPoint) async throws -> [StoredItem]
+    /// Pins the dataset's current version under `name`; throws `StoreError.conflict` when the
+    /// name is taken.
+    func createSnapshot(datasetID: Int64, name: String) async throws -> Snapshot
+    func snapshots(datasetID: Int64) async throws -> [Snapshot]
+    func snapshot(datasetID: Int64, name: String) async throws -> Snapshot?
+    /// The differences between two versions at the positions `range` (of the larger count),
+    /// in position order: a page of a diff, so a diff of any size streams.
+    func differences(from: VersionPoint, to: VersionPoint, positions range: Range<Int>) async throws -> [VersionDiffEntry]
+    /// Renames a label; the items of the files with live instances of it change (and the
+    /// versions of the datasets holding them advance), earlier versions keep the old name.
+    func renameLabel(id: Int64, to name: String) async throws
+
     /// The dataset's changes with a sequence number above `cursor`, oldest first, at most
     /// `limit` of them. Every write records its changes in its own transaction, so a page
     /// never shows half of a write.
@@ -99,6 +120,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case fileNotFound(Int64)
     case instanceNotFound(Int64)
     case invalid(String)
+    case conflict(String)
 
     public var description: String {
         switch self {
@@ -107,6 +129,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .fileNotFound(let id): "no file with id \(id)"
         case .instanceNotFound(let id): "no instance with id \(id)"
         case .invalid(let message): message
+        case .conflict(let message): message
         }
     }
 }
@@ -121,5 +144,21 @@ public struct SourceIDCheck: Sendable, Equatable {
     public init(filesUnique: Bool, instancesUnique: Bool) {
         self.filesUnique = filesUnique
         self.instancesUnique = instancesUnique
+    }
+}
+
+/// A readable version of a dataset: the store clock value its rows are read at, and its count.
+public struct VersionPoint: Sendable, Hashable {
+    public var datasetID: Int64
+    public var version: Int64
+    /// The store clock value (docs/versions.md) the version reads at.
+    public var clock: Int64
+    public var count: Int
+
+    public init(datasetID: Int64, version: Int64, clock: Int64, count: Int) {
+        self.datasetID = datasetID
+        self.version = version
+        self.clock = clock
+        self.count = count
     }
 }
