@@ -51,9 +51,12 @@ public struct Slice: Sendable {
 
     struct Body: Encodable {
         var query: String
+        var version: String?
     }
 
-    static func create(datasetID: Int64, query: String, connection: Connection) async throws -> Slice {
+    static func create(datasetID: Int64, query: String, version: Int64? = nil, connection: Connection) async throws
+        -> Slice
+    {
         // Syntax is checked here, before any request; names are checked by the server,
         // which knows the project's labels.
         do {
@@ -62,7 +65,7 @@ public struct Slice: Sendable {
             throw SluiceError.badQuery(message: error.message, column: error.column, suggestions: error.suggestions)
         }
         let created: SliceInfo = try await connection.post(
-            "/api/v1/datasets/\(datasetID)/slices", json: Body(query: query))
+            "/api/v1/datasets/\(datasetID)/slices", json: Body(query: query, version: version.map(String.init)))
         return Slice(id: created.id, query: created.query, datasetID: created.datasetID, connection: connection)
     }
 }
@@ -71,6 +74,6 @@ extension Dataset {
     /// The items of this dataset that `query` selects, e.g. `"labels.cat > 0 and file.width >= 640"`.
     /// Throws `SluiceError.badQuery` with the column of the fault for a bad query.
     public func slice(_ query: String) async throws -> Slice {
-        try await Slice.create(datasetID: id, query: query, connection: connection)
+        try await Slice.create(datasetID: id, query: query, version: pinnedVersion, connection: connection)
     }
 }

@@ -28,7 +28,7 @@ public struct Snapshot: Sendable, Hashable, Codable {
 
 /// One difference between two versions of a dataset, in position order.
 public struct VersionDiffEntry: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         /// The file is at this position in the second version, not in the first.
         case fileAdded = "file_added"
         case fileRemoved = "file_removed"

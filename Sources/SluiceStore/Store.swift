@@ -21,15 +21,18 @@ public protocol Store: Sendable {
 
     /// The project's labels in id order: the order that tensor `labels` indices refer to.
     func labels(projectID: String) async throws -> [Label]
+    /// The project's labels as they were at `version` (those that existed, by the names they
+    /// had), in id order; `nil` is now.
+    func labels(projectID: String, at version: VersionPoint?) async throws -> [Label]
     func attributeGroups(projectID: String) async throws -> [AttributeGroup]
     /// Instance counts per label for one file, as maintained on every write.
     func labelCounts(fileID: Int64) async throws -> [LabelCount]
     /// Label id → the id the label had in its imported file (COCO category ids), for labels
     /// that have one.
     func labelSourceIDs(projectID: String) async throws -> [Int64: Int64]
-    /// Whether every file and live instance of the dataset has a source id (`metadata.coco_id`)
-    /// and no two share one.
-    func checkSourceIDs(datasetID: Int64) async throws -> SourceIDCheck
+    /// Whether every file and live instance of the dataset (now, or at `version`) has a source
+    /// id (`metadata.coco_id`) and no two share one.
+    func checkSourceIDs(datasetID: Int64, at version: VersionPoint?) async throws -> SourceIDCheck
 
     func file(id: Int64) async throws -> File?
     /// The items at `range` of the dataset, in position order, clipped to the dataset's end.
@@ -160,5 +163,27 @@ public struct VersionPoint: Sendable, Hashable {
         self.version = version
         self.clock = clock
         self.count = count
+    }
+}
+
+extension Store {
+    /// The dataset positions the query accepts at `version`, ascending: the reference
+    /// evaluator over the version's items, a page at a time. An old version has no label
+    /// counts of its own to index, so this is a scan; the server caches its result like any
+    /// slice's (by dataset, version and query).
+    public func matchingPositions(
+        datasetID: Int64, datasetName: String, query: CheckedQuery, at version: VersionPoint, pageSize: Int = 512
+    ) async throws -> [Int] {
+        var positions: [Int] = []
+        var start = 0
+        while start < version.count {
+            try Task.checkCancellation()
+            for stored in try await storedItems(datasetID: datasetID, range: start..<(start + pageSize), at: version) {
+                // Membership of other datasets is not versioned: `dataset.*` tests see this one.
+                if query.matches(try stored.decoded(), datasetNames: [datasetName]) { positions.append(stored.position) }
+            }
+            start += pageSize
+        }
+        return positions
     }
 }

@@ -77,11 +77,16 @@ struct ExportCommand: AsyncParsableCommand {
         guard let ds = try await sluiceStore.dataset(projectID: project, name: dataset) else {
             throw StoreError.datasetNotFound("\(project)/\(dataset)")
         }
-        if let version, version != String(ds.version) {
-            throw ValidationError("dataset \(project)/\(dataset) is at version \(ds.version), not \(version)")
-        }
+        let pinned = try await version.asyncMap { try await DiffCommand.point(sluiceStore, ds, $0) }
         var positions: [Int]?
-        if let query {
+        if let query, let pinned {
+            let schema = QuerySchema(
+                labels: try await sluiceStore.labels(projectID: project),
+                attributeGroups: try await sluiceStore.attributeGroups(projectID: project))
+            let checked = try QueryParser.parse(query).checked(against: schema)
+            positions = try await sluiceStore.matchingPositions(
+                datasetID: ds.id, datasetName: ds.name, query: checked, at: pinned)
+        } else if let query {
             let schema = QuerySchema(
                 labels: try await sluiceStore.labels(projectID: project),
                 attributeGroups: try await sluiceStore.attributeGroups(projectID: project))
@@ -89,7 +94,7 @@ struct ExportCommand: AsyncParsableCommand {
             positions = try await sluiceStore.matchingPositions(datasetID: ds.id, query: checked)
         }
         let exporter = DatasetExporter(
-            source: ExportSource(store: sluiceStore, dataset: ds, positions: positions),
+            source: ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned),
             format: ExportFormat(rawValue: format)!
         ) { progress in
             line.update("exporting · \(progress.line)")
@@ -97,7 +102,7 @@ struct ExportCommand: AsyncParsableCommand {
         let summary = try await exporter.write { bytes in try handle.write(contentsOf: bytes) }
         let rate = summary.seconds > 0 ? Double(summary.files + summary.instances) / summary.seconds : 0
         return "exported \(summary.files) files, \(summary.instances) instances (\(summary.bytes) bytes) from "
-            + "\(project)/\(dataset) version \(ds.version) in \(String(format: "%.2f", summary.seconds)) s "
+            + "\(project)/\(dataset) version \(pinned?.version ?? ds.version) in \(String(format: "%.2f", summary.seconds)) s "
             + "(\(Int(rate)) items/s) to \(out)"
     }
 

@@ -11,6 +11,6 @@ struct SluiceCommand: AsyncParsableCommand {
             """,
         subcommands: [
             QuickstartCommand.self, ServeCommand.self, ImportCommand.self, GenerateCommand.self,
-            StreamCommand.self, QueryCommand.self, ExportCommand.self,
+            StreamCommand.self, QueryCommand.self, ExportCommand.self, SnapshotCommand.self, DiffCommand.self,
         ])
 }

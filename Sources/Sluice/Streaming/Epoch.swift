@@ -19,6 +19,8 @@ public struct Epoch: Sendable {
     public let sliceID: String?
     /// The dataset version the epoch started at.
     public let version: Int64
+    /// Whether a dataset epoch reads at `version` (a pinned handle's) rather than now.
+    var pinned = false
     public let order: StreamOrder
     let progress: StreamProgress
 
@@ -108,7 +110,7 @@ public struct Epoch: Sendable {
 
     func fetcher() -> RangeFetcher {
         RangeFetcher(
-            connection: connection, route: route, order: order, version: sliceID == nil ? nil : version,
+            connection: connection, route: route, order: order, version: sliceID == nil && !pinned ? nil : version,
             progress: progress)
     }
 }
@@ -132,6 +134,14 @@ extension EpochStream where Element: StreamElement {
 extension Dataset {
     /// An epoch over the dataset's items now, in position order until shuffled or sharded.
     public func epoch() async throws -> Epoch {
+        if let pinnedVersion {
+            // A pinned dataset reads its version's items, whatever is written meanwhile.
+            var epoch = Epoch(
+                connection: connection, datasetID: id, sliceID: nil, version: pinnedVersion,
+                order: try StreamOrder(count: try await count))
+            epoch.pinned = true
+            return epoch
+        }
         let info: SluiceModel.Dataset = try await connection.get("/api/v1/datasets/\(id)")
         return Epoch(
             connection: connection, datasetID: id, sliceID: nil, version: info.version,

@@ -18,8 +18,10 @@ struct COCOWriter: Sendable {
 
     init(source: ExportSource) async throws {
         let store = source.store
-        labels = try await store.labels(projectID: source.dataset.projectID)
+        labels = try await store.labels(projectID: source.dataset.projectID, at: source.version)
+        let exported = Set(labels.map(\.id))
         let fromSource = try await store.labelSourceIDs(projectID: source.dataset.projectID)
+            .filter { exported.contains($0.key) }
         // Category ids from the source only when every label has one and they are distinct:
         // labels of several imports may share a project.
         let distinct = Set(fromSource.values)
@@ -28,8 +30,8 @@ struct COCOWriter: Sendable {
         } else {
             categoryIDs = Dictionary(uniqueKeysWithValues: labels.map { ($0.id, $0.id) })
         }
-        sourceIDs = try await store.checkSourceIDs(datasetID: source.dataset.id)
-        description = "Sluice export of \(source.dataset.projectID)/\(source.dataset.name) at version \(source.dataset.version)"
+        sourceIDs = try await store.checkSourceIDs(datasetID: source.dataset.id, at: source.version)
+        description = "Sluice export of \(source.dataset.projectID)/\(source.dataset.name) at version \(source.versionNumber)"
     }
 
     func header() -> JSONOutput {

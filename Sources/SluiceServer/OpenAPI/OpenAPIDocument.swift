@@ -45,12 +45,12 @@ enum OpenAPIDocument {
             "responses": {"200": {"description": "The dataset", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/datasets/{id}/count": {
-          "get": {"operationId": "countDataset", "summary": "Number of files in a dataset", "parameters": [{"$ref": "#/components/parameters/datasetID"}],
+          "get": {"operationId": "countDataset", "summary": "Number of files in a dataset", "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"$ref": "#/components/parameters/version"}],
             "responses": {"200": {"description": "The count", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Count"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/datasets/{id}/items": {
           "get": {"operationId": "listItems", "summary": "Items at positions [start, end), clipped to the dataset and to the server's page limit",
-            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}, {"name": "end", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"$ref": "#/components/parameters/version"}, {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}, {"name": "end", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
             "responses": {"200": {"description": "A page of items", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemPage"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/datasets/{id}/changes": {
@@ -60,18 +60,30 @@ enum OpenAPIDocument {
         },
         "/api/v1/datasets/{id}/export": {
           "get": {"operationId": "exportDataset", "summary": "The dataset, or the slice that query selects, as one COCO or sluice-json document, streamed as a chunked response (constant memory on the server)",
-            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"name": "format", "in": "query", "schema": {"enum": ["coco", "sluice-json"], "default": "sluice-json"}}, {"name": "query", "in": "query", "description": "A slice query; only the items it selects are exported", "schema": {"type": "string"}}, {"name": "version", "in": "query", "description": "The dataset version to export; 409 version_changed when it is not available", "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "coco: an object with info, categories, images and annotations, ids given back from the imported file when they are unique; sluice-json: {format, format_version, dataset, labels, count, items} with items in the wire format of Item. Headers Sluice-Count (items exported) and Sluice-Version.", "content": {"application/json": {"schema": {"type": "object"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"name": "format", "in": "query", "schema": {"enum": ["coco", "sluice-json"], "default": "sluice-json"}}, {"name": "query", "in": "query", "description": "A slice query; only the items it selects are exported", "schema": {"type": "string"}}, {"name": "version", "in": "query", "description": "The dataset version to export: a version number or a snapshot name (default: the current one); 404 version_not_found when the store has no record of it", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "coco: an object with info, categories, images and annotations, ids given back from the imported file when they are unique; sluice-json: {format, format_version, dataset, labels, count, items} with items in the wire format of Item. Headers Sluice-Count (items exported) and Sluice-Version.", "content": {"application/json": {"schema": {"type": "object"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/datasets/{id}/snapshots": {
+          "get": {"operationId": "listSnapshots", "summary": "The dataset's snapshots, oldest first", "parameters": [{"$ref": "#/components/parameters/datasetID"}],
+            "responses": {"200": {"description": "Snapshots", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Snapshot"}}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+          "post": {"operationId": "createSnapshot", "summary": "Pin the dataset's current version under a name: reads at it return the same items forever", "parameters": [{"$ref": "#/components/parameters/datasetID"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "description": "Not a number (numbers name versions)"}}}}}},
+            "responses": {"201": {"description": "The snapshot", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Snapshot"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/datasets/{id}/diff": {
+          "get": {"operationId": "diffVersions", "summary": "Files and instances added, removed or changed between two versions, in position order, as a chunked NDJSON stream",
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"name": "from", "in": "query", "description": "A version number or snapshot name (default: 0, the dataset when created, empty)", "schema": {"type": "string"}}, {"name": "to", "in": "query", "description": "A version number or snapshot name (default: the current version)", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "One VersionDiffEntry per line", "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/VersionDiffEntry"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/datasets/{id}/items/{position}": {
           "get": {"operationId": "getItem", "summary": "The item at one position",
-            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"name": "position", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"$ref": "#/components/parameters/version"}, {"name": "position", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
             "responses": {"200": {"description": "The item", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/datasets/{id}/slices": {
           "post": {"operationId": "createSlice", "summary": "A query over the dataset, materialised once per dataset version",
             "parameters": [{"$ref": "#/components/parameters/datasetID"}],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["query"], "properties": {"query": {"type": "string", "examples": ["labels.cat > 3 and file.width >= 640"]}}}}}},
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["query"], "properties": {"query": {"type": "string", "examples": ["labels.cat > 3 and file.width >= 640"]}, "version": {"type": "string", "description": "Pin the slice to this version (a number or a snapshot name): its positions and items are that version's forever"}}}}}},
             "responses": {"201": {"description": "The slice", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Slice"}}}}, "400": {"description": "A bad query: detail gives the column, the closest names and a caret excerpt", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/slices/{token}": {
@@ -94,7 +106,7 @@ enum OpenAPIDocument {
         },
         "/api/v1/datasets/{id}/stream": {
           "get": {"operationId": "streamDataset", "summary": "A range [start, end) of an epoch's order of the dataset (shuffled, sharded, after earlier runs), as a chunked stream",
-            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"$ref": "#/components/parameters/streamStart"}, {"$ref": "#/components/parameters/streamEnd"}, {"$ref": "#/components/parameters/streamCount"}, {"$ref": "#/components/parameters/seed"}, {"$ref": "#/components/parameters/epoch"}, {"$ref": "#/components/parameters/blockSize"}, {"$ref": "#/components/parameters/rank"}, {"$ref": "#/components/parameters/worldSize"}, {"$ref": "#/components/parameters/tail"}, {"$ref": "#/components/parameters/consumed"}, {"$ref": "#/components/parameters/streamFormat"}],
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}, {"$ref": "#/components/parameters/version"}, {"$ref": "#/components/parameters/streamStart"}, {"$ref": "#/components/parameters/streamEnd"}, {"$ref": "#/components/parameters/streamCount"}, {"$ref": "#/components/parameters/seed"}, {"$ref": "#/components/parameters/epoch"}, {"$ref": "#/components/parameters/blockSize"}, {"$ref": "#/components/parameters/rank"}, {"$ref": "#/components/parameters/worldSize"}, {"$ref": "#/components/parameters/tail"}, {"$ref": "#/components/parameters/consumed"}, {"$ref": "#/components/parameters/streamFormat"}],
             "responses": {"200": {"description": "The items of the range in order: one JSON item per line (ndjson), or per item a u64 little-endian length and a safetensors record: for records, an item tensor (U8) holding the item JSON and an image tensor (U8) holding the media bytes; for tensors, the standard keys boxes [N,4] F32, labels, label_ids, iscrowd [N] I64, area [N] F32, image_id [1] I64, polygon_xy [P,2] F32, polygon_ring_offsets, polygon_offsets I64, keypoints [N,K,3] F32 and image (U8), with __metadata__ file_id, position, name, type, width, height, mime_type and label_names (a JSON array parallel to labels). Headers Sluice-Start, Sluice-End, Sluice-Length, Sluice-Count, Sluice-Version describe the range.", "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/Item"}}, "application/vnd.sluice.records": {"schema": {"type": "string", "format": "binary"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/slices/{token}/stream": {
@@ -123,6 +135,7 @@ enum OpenAPIDocument {
         "parameters": {
           "project": {"name": "project", "in": "path", "required": true, "schema": {"type": "string"}},
           "datasetID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
+          "version": {"name": "version", "in": "query", "description": "Read the dataset as it was at this version: a version number or a snapshot name (default: now); 404 version_not_found when the store has no record of it", "schema": {"type": "string"}},
           "fileID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
           "sliceToken": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The id a slice was created with"},
           "streamStart": {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "First index of the order"},
@@ -155,6 +168,8 @@ enum OpenAPIDocument {
           "Item": {"type": "object", "required": ["position", "file", "instances"], "properties": {"position": {"type": "integer"}, "file": {"$ref": "#/components/schemas/File"}, "instances": {"type": "array", "items": {"$ref": "#/components/schemas/Instance"}}}},
           "ItemPage": {"type": "object", "required": ["dataset_id", "start", "end", "count", "items"], "properties": {"dataset_id": {"type": "integer"}, "start": {"type": "integer"}, "end": {"type": "integer"}, "count": {"type": "integer"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}}},
           "DatasetChange": {"type": "object", "required": ["seq", "kind", "start", "end"], "properties": {"seq": {"type": "integer"}, "kind": {"enum": ["added", "changed"]}, "start": {"type": "integer", "description": "First position"}, "end": {"type": "integer", "description": "One past the last position"}}},
+          "Snapshot": {"type": "object", "required": ["id", "dataset_id", "name", "version", "count", "created_at"], "properties": {"id": {"type": "integer"}, "dataset_id": {"type": "integer"}, "name": {"type": "string"}, "version": {"type": "integer", "description": "The dataset version it pins"}, "count": {"type": "integer", "description": "Files at that version"}, "created_at": {"type": "string", "format": "date-time"}}},
+          "VersionDiffEntry": {"type": "object", "required": ["kind", "position", "file_id"], "properties": {"kind": {"enum": ["file_added", "file_removed", "file_changed", "instance_added", "instance_removed"]}, "position": {"type": "integer"}, "file_id": {"type": "integer"}, "instance_id": {"type": "integer"}}},
           "ChangePage": {"type": "object", "required": ["dataset_id", "cursor", "changes"], "properties": {"dataset_id": {"type": "integer"}, "cursor": {"type": "integer", "description": "Pass as since to continue"}, "changes": {"type": "array", "items": {"$ref": "#/components/schemas/DatasetChange"}}}}
         }
       }

@@ -18,23 +18,19 @@ struct ExportRoutes {
             guard let format = ExportFormat(rawValue: formatText) else {
                 throw APIError.badParameter("format", "expected coco or sluice-json, got '\(formatText)'")
             }
-            if let version = request.uri.queryParameters.get("version"), version != String(dataset.version) {
-                throw APIError(
-                    .conflict, code: "version_changed",
-                    message: "dataset \(dataset.id) is at version \(dataset.version), not \(version)",
-                    detail: .object(["version": .number(Double(dataset.version))]))
-            }
+            let version = try await VersionRoutes.requested(api.store, dataset, request)
             var positions: [Int]?
             if let query = request.uri.queryParameters.get("query"), !query.isEmpty {
-                positions = try await SliceRoutes.resolve(api, dataset: dataset, query: query).positions
+                positions = try await SliceRoutes.resolve(api, dataset: dataset, query: query, at: version).positions
             }
             let exporter = DatasetExporter(
-                source: ExportSource(store: api.store, dataset: dataset, positions: positions), format: format)
+                source: ExportSource(store: api.store, dataset: dataset, positions: positions, version: version),
+                format: format)
             let headers: HTTPFields = [
                 .contentType: format.contentType,
                 .contentDisposition: "attachment; filename=\"\(Self.fileName(dataset, format))\"",
                 .sluiceCount: String(exporter.source.count),
-                .sluiceVersion: String(dataset.version),
+                .sluiceVersion: String(exporter.source.versionNumber),
             ]
             return Response(
                 status: .ok, headers: headers,

@@ -28,6 +28,8 @@ struct StreamRoutes {
         /// The slice's dataset positions; nil for a dataset stream.
         var slicePositions: [Int]?
         var count: Int
+        /// The pinned version items are read at; nil for the current rows.
+        var pinned: VersionPoint? = nil
     }
 
     enum Format: String {
@@ -45,13 +47,22 @@ struct StreamRoutes {
         let api = self.api
         registry.get("/datasets/{id}/stream") { request, context in
             let dataset = try await DatasetRoutes.dataset(api.store, context)
+            let pinned = try await VersionRoutes.requested(api.store, dataset, request)
             let source = Source(
-                datasetID: dataset.id, projectID: dataset.projectID, version: dataset.version, slicePositions: nil,
-                count: dataset.count)
+                datasetID: dataset.id, projectID: dataset.projectID, version: pinned?.version ?? dataset.version,
+                slicePositions: nil, count: pinned?.count ?? dataset.count, pinned: pinned)
             return try await Self.stream(api, request, source)
         }
         registry.get("/slices/{token}/stream") { request, context in
             let (token, dataset) = try await SliceRoutes.tokenAndDataset(api, context)
+            if token.version != nil {
+                // A slice pinned to a version: its positions and items are that version's, always.
+                let resolved = try await SliceRoutes.resolve(api, context)
+                let source = Source(
+                    datasetID: dataset.id, projectID: dataset.projectID, version: resolved.version,
+                    slicePositions: resolved.positions, count: resolved.positions.count, pinned: resolved.pinned)
+                return try await Self.stream(api, request, source)
+            }
             let pinned = Int64(try request.integer("version", default: Int(dataset.version)))
             let positions: [Int]
             if pinned == dataset.version {
@@ -210,12 +221,19 @@ struct StreamRoutes {
         private func read(_ positions: [Int]) async throws -> [Int: StoredItem] {
             guard let first = positions.first else { return [:] }
             let consecutive = positions.enumerated().allSatisfy { $0.element == first + $0.offset }
-            let items =
-                if consecutive {
-                    try await store.storedItems(datasetID: source.datasetID, range: first..<(first + positions.count))
-                } else {
-                    try await store.storedItems(datasetID: source.datasetID, positions: Array(Set(positions)).sorted())
-                }
+            let items: [StoredItem]
+            switch (consecutive, source.pinned) {
+            case (true, nil):
+                items = try await store.storedItems(datasetID: source.datasetID, range: first..<(first + positions.count))
+            case (true, let pinned?):
+                items = try await store.storedItems(
+                    datasetID: source.datasetID, range: first..<(first + positions.count), at: pinned)
+            case (false, nil):
+                items = try await store.storedItems(datasetID: source.datasetID, positions: Array(Set(positions)).sorted())
+            case (false, let pinned?):
+                items = try await store.storedItems(
+                    datasetID: source.datasetID, positions: Array(Set(positions)).sorted(), at: pinned)
+            }
             return Dictionary(items.map { ($0.position, $0) }, uniquingKeysWith: { one, _ in one })
         }
 

@@ -176,6 +176,7 @@ enum Migrations {
         ALTER TABLE instances ADD COLUMN valid_from INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE instances ADD COLUMN valid_to INTEGER;
         UPDATE instances SET valid_to = 0 WHERE deleted = 1;
+        ALTER TABLE labels ADD COLUMN valid_from INTEGER NOT NULL DEFAULT 0;
         -- A label's names before its current one: each was its name until valid_to.
         CREATE TABLE label_names (
             label_id INTEGER NOT NULL,

@@ -208,13 +208,13 @@ final class SQLiteImportWriter: ImportWriter {
         }
         try db.execute(
             sql: """
-                INSERT INTO labels (project_id, name, color, supercategory, keypoint_names, skeleton, source_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO labels (project_id, name, color, supercategory, keypoint_names, skeleton, source_id, valid_from)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 projectID, label.name, label.color ?? Label.defaultColor(for: label.name), label.supercategory,
                 try label.keypointNames.map(JSONColumn.encode), try label.skeleton.map(JSONColumn.encode),
-                label.sourceID,
+                label.sourceID, clock,
             ])
         return db.lastInsertedRowID
     }

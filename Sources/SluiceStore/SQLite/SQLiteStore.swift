@@ -85,12 +85,23 @@ public final class SQLiteStore: Store {
     }
 
     public func labels(projectID: String) async throws -> [Label] {
-        try await pool.read { db in
+        try await labels(projectID: projectID, at: nil)
+    }
+
+    public func labels(projectID: String, at version: VersionPoint?) async throws -> [Label] {
+        let name = version.map {
+            """
+            coalesce((SELECT h.name FROM label_names h WHERE h.label_id = labels.id AND h.valid_to > \($0.clock)
+            ORDER BY h.valid_to LIMIT 1), name)
+            """
+        } ?? "name"
+        let existed = version.map { "AND valid_from <= \($0.clock)" } ?? ""
+        return try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, name, color, supercategory, keypoint_names, skeleton FROM labels
-                    WHERE project_id = ? ORDER BY id
+                    SELECT id, \(name), color, supercategory, keypoint_names, skeleton FROM labels
+                    WHERE project_id = ? \(existed) ORDER BY id
                     """,
                 arguments: [projectID]
             ).map { row in
