@@ -73,25 +73,26 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     private func exportEmbedded(data: String, to handle: FileHandle, line: ProgressLine) async throws -> String {
-        let sluiceStore = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)))
+        // Not mapped: an export reads every page once, and mapped pages of a multi-gigabyte
+        // file would all count as this process's memory.
+        let sluiceStore = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)), memoryMapped: false)
         guard let ds = try await sluiceStore.dataset(projectID: project, name: dataset) else {
             throw StoreError.datasetNotFound("\(project)/\(dataset)")
         }
         let pinned = try await version.asyncMap { try await DiffCommand.point(sluiceStore, ds, $0) }
         var positions: [Int]?
-        if let query, let pinned {
+        if let query {
             let schema = QuerySchema(
                 labels: try await sluiceStore.labels(projectID: project),
                 attributeGroups: try await sluiceStore.attributeGroups(projectID: project))
             let checked = try QueryParser.parse(query).checked(against: schema)
-            positions = try await sluiceStore.matchingPositions(
-                datasetID: ds.id, datasetName: ds.name, query: checked, at: pinned)
-        } else if let query {
-            let schema = QuerySchema(
-                labels: try await sluiceStore.labels(projectID: project),
-                attributeGroups: try await sluiceStore.attributeGroups(projectID: project))
-            let checked = try QueryParser.parse(query).checked(against: schema)
-            positions = try await sluiceStore.matchingPositions(datasetID: ds.id, query: checked)
+            positions =
+                if let pinned, pinned.version != ds.version {
+                    try await sluiceStore.matchingPositions(
+                        datasetID: ds.id, datasetName: ds.name, query: checked, at: pinned)
+                } else {
+                    try await sluiceStore.matchingPositions(datasetID: ds.id, query: checked)
+                }
         }
         let exporter = DatasetExporter(
             source: ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned),

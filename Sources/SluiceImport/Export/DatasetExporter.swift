@@ -36,12 +36,15 @@ public struct DatasetExporter: Sendable {
             try await source.forEachPage { items in
                 var out = JSONOutput(capacity: items.count * 2048)
                 writer.items(items, first: tracker.done == 0, into: &out)
-                tracker.advance(items, countingFiles: true)
+                tracker.advance(items, files: true, instances: true)
                 try await emit(out)
             }
             try await emit(writer.footer())
         case .coco:
             let writer = try await COCOWriter(source: source)
+            // The rate and time left count from the first page: the id checks before it are
+            // one aggregate that says nothing about the pace of the pages.
+            tracker = ExportTracker(total: source.count * passes, progress: progress)
             try await emit(writer.header())
             var first = true
             try await source.forEachPage { items in
@@ -50,7 +53,7 @@ public struct DatasetExporter: Sendable {
                     try writer.image(item.file, first: first, into: &out)
                     first = false
                 }
-                tracker.advance(items, countingFiles: true)
+                tracker.advance(items, files: true, instances: false)
                 try await emit(out)
             }
             try await emit(writer.middle())
@@ -64,7 +67,7 @@ public struct DatasetExporter: Sendable {
                         first = false
                     }
                 }
-                tracker.advance(items, countingFiles: false)
+                tracker.advance(items, files: false, instances: true)
                 try await emit(out)
             }
             try await emit(writer.footer())
@@ -95,13 +98,10 @@ struct ExportTracker {
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    mutating func advance(_ items: [StoredItem], countingFiles: Bool) {
+    mutating func advance(_ items: [StoredItem], files countFiles: Bool, instances countInstances: Bool) {
         done += items.count
-        if countingFiles {
-            files += items.count
-        } else {
-            instances += items.reduce(0) { $0 + $1.instances.count }
-        }
+        if countFiles { files += items.count }
+        if countInstances { instances += items.reduce(0) { $0 + $1.instances.count } }
         let now = ContinuousClock.now
         guard now - lastReport >= .milliseconds(500) else { return }
         lastReport = now
