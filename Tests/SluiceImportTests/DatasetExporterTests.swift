@@ -126,6 +126,31 @@ import Testing
         }
     }
 
+    /// The document is never built whole: the sink receives it a page at a time, and no chunk
+    /// grows with the dataset (the memory bar itself, 1M files, is measured on a release build).
+    @Test(arguments: [ExportFormat.coco, .sluiceJSON])
+    func theDocumentReachesTheSinkPageByPage(format: ExportFormat) async throws {
+        try await withTemporaryDirectory { directory in
+            try await withTemporaryStore { store, _ in
+                let dataset = try await store.importGenerated(files: 3000, instancesPerFile: 3, labels: 10, in: directory)
+                var chunks = 0
+                var largest = 0
+                var total = 0
+                let exporter = DatasetExporter(
+                    source: ExportSource(store: store, dataset: dataset, pageSize: 100), format: format)
+                let summary = try await exporter.write { bytes in
+                    chunks += 1
+                    largest = max(largest, bytes.count)
+                    total += bytes.count
+                }
+                #expect(summary.files == 3000 && summary.bytes == total)
+                let pages = 3000 / 100 * (format == .coco ? 2 : 1)
+                #expect(chunks >= pages)
+                #expect(largest * pages <= total * 3, "largest chunk \(largest) of \(total) bytes")
+            }
+        }
+    }
+
     @Test func boxExtentsComeBackAsWritten() {
         for (x, w) in [(106.01, 273.15), (0.1, 0.2), (13.43, 352.42), (1e6 + 0.3, 0.7), (5, 0)] as [(Double, Double)] {
             #expect(COCOWriter.extent(from: x, to: x + w) == w, "\(x) + \(w)")
