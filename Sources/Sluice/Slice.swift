@@ -13,6 +13,8 @@ public struct Slice: Sendable {
     /// The dataset the slice selects from.
     public let datasetID: Int64
     let connection: Connection
+    /// The dataset version the slice is pinned to (made from `dataset.at(_:)`); nil follows now.
+    public var pinnedVersion: Int64? = nil
 
     var reader: PositionReader { PositionReader(connection: connection, route: "/api/v1/slices/\(id)") }
 
@@ -41,7 +43,8 @@ public struct Slice: Sendable {
 
     /// The items of this slice that `query` also selects.
     public func slice(_ query: String) async throws -> Slice {
-        try await Slice.create(datasetID: datasetID, query: "(\(self.query)) and (\(query))", connection: connection)
+        try await Slice.create(
+            datasetID: datasetID, query: "(\(self.query)) and (\(query))", version: pinnedVersion, connection: connection)
     }
 
     /// The SQL the server runs for this slice and the database's plan for it.
@@ -66,7 +69,9 @@ public struct Slice: Sendable {
         }
         let created: SliceInfo = try await connection.post(
             "/api/v1/datasets/\(datasetID)/slices", json: Body(query: query, version: version.map(String.init)))
-        return Slice(id: created.id, query: created.query, datasetID: created.datasetID, connection: connection)
+        return Slice(
+            id: created.id, query: created.query, datasetID: created.datasetID, connection: connection,
+            pinnedVersion: version)
     }
 }
 

@@ -49,6 +49,10 @@ import Testing
                 for try await item in people.items() { sliced.append(item) }
                 #expect(sliced.map(\.file) == expected.map(\.file))
                 #expect(sliced.map(\.instances) == expected.map(\.instances))
+                // A slice of the pinned slice stays pinned.
+                let narrower = try await people.slice("file.width >= 0")
+                #expect(narrower.pinnedVersion == snapshot.version)
+                #expect(try await narrower.count == expected.count)
                 // Now is not the snapshot.
                 #expect(try await dataset[0] != before[0])
                 #expect(try await dataset[1].instances.allSatisfy { $0.label == "human" })
