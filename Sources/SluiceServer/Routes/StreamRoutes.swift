@@ -64,27 +64,28 @@ struct StreamRoutes {
                 return try await Self.stream(api, request, source)
             }
             let pinned = Int64(try request.integer("version", default: Int(dataset.version)))
-            let positions: [Int]
             if pinned == dataset.version {
-                positions = try await SliceRoutes.resolve(api, dataset: dataset, query: token.query).positions
-            } else {
-                // A stream that began at an older version reads that version's list for as
-                // long as the cache holds it: positions must not move under a running epoch.
-                // The current version's slice is not materialised for it.
-                let query = try SliceRoutes.parse(token.query).normalized
-                let key = SliceCache.Key(datasetID: dataset.id, version: pinned, query: query)
-                guard let cached = await api.slices.cachedPositions(for: key) else {
-                    throw APIError(
-                        .conflict, code: "version_changed",
-                        message: "the dataset changed (version \(pinned) → \(dataset.version)) and the slice "
-                            + "of version \(pinned) is no longer held; start the epoch again",
-                        detail: .object(["version": .number(Double(dataset.version))]))
-                }
-                positions = cached
+                let positions = try await SliceRoutes.resolve(api, dataset: dataset, query: token.query).positions
+                let source = Source(
+                    datasetID: dataset.id, projectID: dataset.projectID, version: pinned, slicePositions: positions,
+                    count: positions.count)
+                return try await Self.stream(api, request, source)
             }
+            // An epoch that began at an older version reads that version: its positions (the
+            // cached list while it is held, else the version's slice computed again) and its
+            // items, so nothing moves or changes under a running epoch. Reading the current rows
+            // while the dataset is still at that version gave the same bytes.
+            guard let point = try await api.store.versionPoint(datasetID: dataset.id, version: pinned) else {
+                throw APIError(
+                    .conflict, code: "version_changed",
+                    message: "the dataset is at version \(dataset.version) and has no record of version \(pinned); "
+                        + "start the epoch again",
+                    detail: .object(["version": .number(Double(dataset.version))]))
+            }
+            let resolved = try await SliceRoutes.resolve(api, dataset: dataset, query: token.query, at: point)
             let source = Source(
-                datasetID: dataset.id, projectID: dataset.projectID, version: pinned, slicePositions: positions,
-                count: positions.count)
+                datasetID: dataset.id, projectID: dataset.projectID, version: pinned, slicePositions: resolved.positions,
+                count: resolved.positions.count, pinned: point)
             return try await Self.stream(api, request, source)
         }
     }
