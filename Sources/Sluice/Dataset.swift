@@ -6,13 +6,17 @@ public struct Dataset: Sendable {
     /// The dataset's record as the server returned it when the handle was made.
     public let info: SluiceModel.Dataset
     let connection: Connection
+    /// The version this handle reads at (`at(_:)`); nil reads the dataset as it is now.
+    public var pinnedVersion: Int64? = nil
 
     public var id: Int64 { info.id }
     public var name: String { info.name }
 
-    var reader: PositionReader { PositionReader(connection: connection, route: "/api/v1/datasets/\(id)") }
+    var reader: PositionReader {
+        PositionReader(connection: connection, route: "/api/v1/datasets/\(id)", version: pinnedVersion)
+    }
 
-    /// The number of items now.
+    /// The number of items now (at the pinned version, for a pinned handle).
     public var count: Int {
         get async throws { try await reader.count }
     }

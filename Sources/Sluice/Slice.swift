@@ -13,6 +13,8 @@ public struct Slice: Sendable {
     /// The dataset the slice selects from.
     public let datasetID: Int64
     let connection: Connection
+    /// The dataset version the slice is pinned to (made from `dataset.at(_:)`); nil follows now.
+    public var pinnedVersion: Int64? = nil
 
     var reader: PositionReader { PositionReader(connection: connection, route: "/api/v1/slices/\(id)") }
 
@@ -41,7 +43,8 @@ public struct Slice: Sendable {
 
     /// The items of this slice that `query` also selects.
     public func slice(_ query: String) async throws -> Slice {
-        try await Slice.create(datasetID: datasetID, query: "(\(self.query)) and (\(query))", connection: connection)
+        try await Slice.create(
+            datasetID: datasetID, query: "(\(self.query)) and (\(query))", version: pinnedVersion, connection: connection)
     }
 
     /// The SQL the server runs for this slice and the database's plan for it.
@@ -51,9 +54,12 @@ public struct Slice: Sendable {
 
     struct Body: Encodable {
         var query: String
+        var version: String?
     }
 
-    static func create(datasetID: Int64, query: String, connection: Connection) async throws -> Slice {
+    static func create(datasetID: Int64, query: String, version: Int64? = nil, connection: Connection) async throws
+        -> Slice
+    {
         // Syntax is checked here, before any request; names are checked by the server,
         // which knows the project's labels.
         do {
@@ -62,8 +68,10 @@ public struct Slice: Sendable {
             throw SluiceError.badQuery(message: error.message, column: error.column, suggestions: error.suggestions)
         }
         let created: SliceInfo = try await connection.post(
-            "/api/v1/datasets/\(datasetID)/slices", json: Body(query: query))
-        return Slice(id: created.id, query: created.query, datasetID: created.datasetID, connection: connection)
+            "/api/v1/datasets/\(datasetID)/slices", json: Body(query: query, version: version.map(String.init)))
+        return Slice(
+            id: created.id, query: created.query, datasetID: created.datasetID, connection: connection,
+            pinnedVersion: version)
     }
 }
 
@@ -71,6 +79,6 @@ extension Dataset {
     /// The items of this dataset that `query` selects, e.g. `"labels.cat > 0 and file.width >= 640"`.
     /// Throws `SluiceError.badQuery` with the column of the fault for a bad query.
     public func slice(_ query: String) async throws -> Slice {
-        try await Slice.create(datasetID: id, query: query, connection: connection)
+        try await Slice.create(datasetID: id, query: query, version: pinnedVersion, connection: connection)
     }
 }

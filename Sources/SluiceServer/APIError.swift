@@ -86,6 +86,8 @@ extension APIError {
                 self = APIError(.notFound, code: "not_found", message: error.description)
             case .invalid(let message):
                 self = APIError(.badRequest, code: "invalid", message: message)
+            case .conflict(let message):
+                self = APIError(.conflict, code: "conflict", message: message)
             }
         case let error as any HTTPResponseError:
             let code =

@@ -78,6 +78,8 @@ public enum SluiceAPI {
         SliceRoutes(api: api).addRoutes(to: &registry)
         StreamRoutes(api: api).addRoutes(to: &registry)
         ChangeRoutes(api: api).addRoutes(to: &registry)
+        ExportRoutes(api: api).addRoutes(to: &registry)
+        VersionRoutes(api: api).addRoutes(to: &registry)
         registry.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],

@@ -36,11 +36,14 @@ public struct NewLabel: Sendable, Hashable {
     public var supercategory: String?
     public var keypointNames: [String]?
     public var skeleton: [[Int]]?
+    /// The label's id in the imported file (a COCO category id), given back by exports.
+    public var sourceID: Int64?
 
     public init(
         name: String, color: String? = nil, supercategory: String? = nil, keypointNames: [String]? = nil,
-        skeleton: [[Int]]? = nil
+        skeleton: [[Int]]? = nil, sourceID: Int64? = nil
     ) {
+        self.sourceID = sourceID
         self.name = name
         self.color = color
         self.supercategory = supercategory

@@ -21,9 +21,18 @@ public protocol Store: Sendable {
 
     /// The project's labels in id order: the order that tensor `labels` indices refer to.
     func labels(projectID: String) async throws -> [Label]
+    /// The project's labels as they were at `version` (those that existed, by the names they
+    /// had), in id order; `nil` is now.
+    func labels(projectID: String, at version: VersionPoint?) async throws -> [Label]
     func attributeGroups(projectID: String) async throws -> [AttributeGroup]
     /// Instance counts per label for one file, as maintained on every write.
     func labelCounts(fileID: Int64) async throws -> [LabelCount]
+    /// Label id → the id the label had in its imported file (COCO category ids), for labels
+    /// that have one.
+    func labelSourceIDs(projectID: String) async throws -> [Int64: Int64]
+    /// Whether every file and live instance of the dataset (now, or at `version`) has a source
+    /// id (`metadata.coco_id`) and no two share one.
+    func checkSourceIDs(datasetID: Int64, at version: VersionPoint?) async throws -> SourceIDCheck
 
     func file(id: Int64) async throws -> File?
     /// The items at `range` of the dataset, in position order, clipped to the dataset's end.
@@ -48,6 +57,27 @@ public protocol Store: Sendable {
     func addInstance(_ instance: Instance) async throws -> Instance
     /// Soft-deletes an instance; label counts and dataset versions follow.
     func deleteInstance(id: Int64) async throws
+
+    // MARK: Versions (docs/versions.md)
+
+    /// Version `version` of a dataset, nil when it is unknown (from before versions were kept,
+    /// or not reached yet).
+    func versionPoint(datasetID: Int64, version: Int64) async throws -> VersionPoint?
+    /// The items at `range` of the dataset as they were at `version`, clipped to its count then.
+    func storedItems(datasetID: Int64, range: Range<Int>, at version: VersionPoint) async throws -> [StoredItem]
+    /// The items at the given positions as they were at `version`, in ascending position order.
+    func storedItems(datasetID: Int64, positions: [Int], at version: VersionPoint) async throws -> [StoredItem]
+    /// Pins the dataset's current version under `name`; throws `StoreError.conflict` when the
+    /// name is taken.
+    func createSnapshot(datasetID: Int64, name: String) async throws -> Snapshot
+    func snapshots(datasetID: Int64) async throws -> [Snapshot]
+    func snapshot(datasetID: Int64, name: String) async throws -> Snapshot?
+    /// The differences between two versions at the positions `range` (of the larger count),
+    /// in position order: a page of a diff, so a diff of any size streams.
+    func differences(from: VersionPoint, to: VersionPoint, positions range: Range<Int>) async throws -> [VersionDiffEntry]
+    /// Renames a label; the items of the files with live instances of it change (and the
+    /// versions of the datasets holding them advance), earlier versions keep the old name.
+    func renameLabel(id: Int64, to name: String) async throws
 
     /// The dataset's changes with a sequence number above `cursor`, oldest first, at most
     /// `limit` of them. Every write records its changes in its own transaction, so a page
@@ -120,6 +150,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case fileNotFound(Int64)
     case instanceNotFound(Int64)
     case invalid(String)
+    case conflict(String)
 
     public var description: String {
         switch self {
@@ -128,6 +159,58 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .fileNotFound(let id): "no file with id \(id)"
         case .instanceNotFound(let id): "no instance with id \(id)"
         case .invalid(let message): message
+        case .conflict(let message): message
         }
+    }
+}
+
+/// Whether the source ids that importers keep (`file.metadata.coco_id`,
+/// `instance.metadata.coco_id`) identify a dataset's files and live instances one to one:
+/// an export gives them back only then (two imports into one dataset may reuse ids).
+public struct SourceIDCheck: Sendable, Equatable {
+    public var filesUnique: Bool
+    public var instancesUnique: Bool
+
+    public init(filesUnique: Bool, instancesUnique: Bool) {
+        self.filesUnique = filesUnique
+        self.instancesUnique = instancesUnique
+    }
+}
+
+/// A readable version of a dataset: the store clock value its rows are read at, and its count.
+public struct VersionPoint: Sendable, Hashable {
+    public var datasetID: Int64
+    public var version: Int64
+    /// The store clock value (docs/versions.md) the version reads at.
+    public var clock: Int64
+    public var count: Int
+
+    public init(datasetID: Int64, version: Int64, clock: Int64, count: Int) {
+        self.datasetID = datasetID
+        self.version = version
+        self.clock = clock
+        self.count = count
+    }
+}
+
+extension Store {
+    /// The dataset positions the query accepts at `version`, ascending: the reference
+    /// evaluator over the version's items, a page at a time. An old version has no label
+    /// counts of its own to index, so this is a scan; the server caches its result like any
+    /// slice's (by dataset, version and query).
+    public func matchingPositions(
+        datasetID: Int64, datasetName: String, query: CheckedQuery, at version: VersionPoint, pageSize: Int = 512
+    ) async throws -> [Int] {
+        var positions: [Int] = []
+        var start = 0
+        while start < version.count {
+            try Task.checkCancellation()
+            for stored in try await storedItems(datasetID: datasetID, range: start..<(start + pageSize), at: version) {
+                // Membership of other datasets is not versioned: `dataset.*` tests see this one.
+                if query.matches(try stored.decoded(), datasetNames: [datasetName]) { positions.append(stored.position) }
+            }
+            start += pageSize
+        }
+        return positions
     }
 }

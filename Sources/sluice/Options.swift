@@ -44,3 +44,11 @@ func absolutePath(_ path: String) -> String {
     if expanded.hasPrefix("/") { return expanded }
     return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(expanded)
 }
+
+extension Optional {
+    /// `map` with an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

@@ -11,6 +11,7 @@ struct SluiceCommand: AsyncParsableCommand {
             """,
         subcommands: [
             QuickstartCommand.self, ServeCommand.self, ImportCommand.self, GenerateCommand.self,
-            StreamCommand.self, QueryCommand.self, KeysCommand.self, ProjectCommand.self,
+            StreamCommand.self, QueryCommand.self, ExportCommand.self, SnapshotCommand.self, DiffCommand.self,
+            KeysCommand.self, ProjectCommand.self,
         ])
 }

@@ -49,3 +49,12 @@ extension SQLiteStore {
         return try await self.dataset(projectID: projectID, name: dataset)!
     }
 }
+
+extension SQLiteStore {
+    /// A stored editor key of `projectID`: its `client_id:secret` token, for tests that write.
+    public func editorToken(projectID: String = "coco-dataset") async throws -> String {
+        let key = NewAPIKey.generate(projectID: projectID, role: .editor)
+        try await insertAPIKey(key.stored)
+        return key.token
+    }
+}

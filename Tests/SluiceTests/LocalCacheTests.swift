@@ -47,6 +47,41 @@ import Testing
         }
     }
 
+    @Test func aPinnedVersionAndTheLiveDatasetKeepTheirOwnPositions() async throws {
+        try await withTemporaryStore { store, directory in
+            let stored = try await store.importSample()
+            let cache = try LocalCache(directory: directory.appending(path: "cache"), maxBytes: 1 << 30)
+            let token = try await store.editorToken()
+            try await withLiveServer(store: store) { host in
+                let dataset = try await Project(
+                    id: "coco-dataset", configuration: ClientConfiguration(host: host, apiKey: token, cache: cache)
+                ).datasets.get(name: "Default")
+                _ = try await dataset.createSnapshot(name: "v1")
+                let pinned = try await dataset.at("v1")
+                let before = try await Self.epochItems(pinned).items
+                try await FollowTests.annotate(store, datasetID: stored.id, position: 4)
+                let live = try await Self.epochItems(dataset).items
+                #expect(live.first { $0.position == 4 } != before.first { $0.position == 4 })
+                let again = try await Self.epochItems(pinned)
+                #expect(again.items == before, "the pinned epoch still reads v1")
+                #expect(again.bytes == 0, "from the cache")
+                #expect(try await Self.epochItems(dataset).items == live)
+                // Without a cache too: a shuffled pinned epoch, and one resumed from its token.
+                let project = try await Project(id: "coco-dataset", host: host)
+                let plain = try await project.datasets.get(name: "Default").at("v1")
+                #expect(try await Self.epochItems(plain).items == before)
+                let epoch = try await plain.epoch().shuffled(seed: 3, epoch: 1)
+                var resumed: [Item] = []
+                for try await item in epoch.items(prefetch: 1, rangeSize: 2) {
+                    resumed.append(item)
+                    if resumed.count == 4 { break }
+                }
+                for try await item in try await project.resume(epoch.state.token).items() { resumed.append(item) }
+                #expect(resumed == before)
+            }
+        }
+    }
+
     @Test func anOfflineEpochNeedsNoServer() async throws {
         try await withTemporaryStore { store, directory in
             try await store.importSample()

@@ -30,6 +30,7 @@ class EpochState:
     shard: Dict[str, Any] = field(default_factory=lambda: {"rank": 0, "world_size": 1, "tail": "keep"})
     history: List[Dict[str, Any]] = field(default_factory=list)  # [{world_size, counts}]
     delivered: int = 0
+    pinned: bool = False  # a pinned dataset version's epoch (the Swift SDK's `Dataset.at`)
 
     @property
     def token(self) -> str:
@@ -40,6 +41,8 @@ class EpochState:
             body["sliceID"] = self.slice_id
         if self.shuffle is not None:
             body["shuffle"] = self.shuffle
+        if self.pinned:
+            body["pinned"] = True
         text = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return TOKEN_PREFIX + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -52,7 +55,8 @@ class EpochState:
             body = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
             return cls(dataset_id=int(body["datasetID"]), slice_id=body.get("sliceID"), version=int(body["version"]),
                        count=int(body["count"]), shuffle=body.get("shuffle"), shard=body["shard"],
-                       history=body.get("history", []), delivered=int(body["delivered"]))
+                       history=body.get("history", []), delivered=int(body["delivered"]),
+                       pinned=bool(body.get("pinned", False)))
         except (ValueError, KeyError, TypeError) as error:
             raise SluiceError("invalid_argument", f"a damaged stream token: {error}") from error
 
@@ -67,7 +71,7 @@ class EpochState:
         if self.history:
             params["consumed"] = ";".join(
                 f"{run['world_size']}:" + ",".join(str(c) for c in run["counts"]) for run in self.history)
-        if self.slice_id is not None:
+        if self.slice_id is not None or self.pinned:
             params["version"] = self.version
         return params
 
@@ -78,10 +82,10 @@ def merged(states: List[EpochState]) -> tuple:
     world = first.shard["world_size"]
     counts: List[Optional[int]] = [None] * world
     for state in states:
-        same = (state.dataset_id, state.slice_id, state.version, state.count, state.shuffle, state.history,
-                state.shard["world_size"], state.shard["tail"])
-        if same != (first.dataset_id, first.slice_id, first.version, first.count, first.shuffle, first.history,
-                    world, first.shard["tail"]):
+        same = (state.dataset_id, state.slice_id, state.version, state.pinned, state.count, state.shuffle,
+                state.history, state.shard["world_size"], state.shard["tail"])
+        if same != (first.dataset_id, first.slice_id, first.version, first.pinned, first.count, first.shuffle,
+                    first.history, world, first.shard["tail"]):
             raise SluiceError("invalid_argument", "the stream tokens are not from one run of one epoch (dataset, "
                               "slice, version, seed, epoch and world size must agree)")
         if counts[state.shard["rank"]] is not None:

@@ -10,12 +10,17 @@ struct CachedFetcher: Sendable {
     let manifest: CacheManifest
 
     /// The fetcher of `epoch`, after bringing its manifest up to date: a dataset's through its
-    /// change feed (positions changed since the manifest's cursor are voided); a slice's is
-    /// per version, so it cannot go stale. Offline, the manifest is taken as it is.
+    /// change feed (positions changed since the manifest's cursor are voided); a slice's or a
+    /// pinned dataset's is per version, so it cannot go stale. Offline, the manifest is taken
+    /// as it is.
     static func open(_ epoch: Epoch, cache: LocalCache) async throws -> CachedFetcher {
-        let name = epoch.sliceID.map { "slice-\($0)-v\(epoch.version)" } ?? "dataset-\(epoch.datasetID)"
+        let live = epoch.sliceID == nil && !epoch.pinned
+        let name =
+            if let slice = epoch.sliceID { "slice-\(slice)-v\(epoch.version)" }
+            else if live { "dataset-\(epoch.datasetID)" }
+            else { "dataset-\(epoch.datasetID)-v\(epoch.version)" }
         let manifest = try cache.manifest(name)
-        if !cache.offline, epoch.sliceID == nil {
+        if !cache.offline, live {
             try await catchUp(manifest, datasetID: epoch.datasetID, connection: epoch.connection)
         }
         return CachedFetcher(fetcher: epoch.fetcher(), cache: cache, manifest: manifest)

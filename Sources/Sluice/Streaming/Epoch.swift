@@ -19,6 +19,8 @@ public struct Epoch: Sendable {
     public let sliceID: String?
     /// The dataset version the epoch started at.
     public let version: Int64
+    /// Whether a dataset epoch reads at `version` (a pinned handle's) rather than now.
+    let pinned: Bool
     public let order: StreamOrder
     let progress: StreamProgress
 
@@ -31,17 +33,20 @@ public struct Epoch: Sendable {
 
     /// Where the epoch stands, to save as `state.token` and resume from.
     public var state: StreamState {
-        StreamState(datasetID: datasetID, sliceID: sliceID, version: version, order: order, delivered: delivered)
+        StreamState(
+            datasetID: datasetID, sliceID: sliceID, version: version, pinned: pinned, order: order, delivered: delivered)
     }
 
     init(
-        connection: Connection, datasetID: Int64, sliceID: String?, version: Int64, order: StreamOrder, delivered: Int = 0
+        connection: Connection, datasetID: Int64, sliceID: String?, version: Int64, pinned: Bool = false,
+        order: StreamOrder, delivered: Int = 0
     ) {
         self.connection = connection
         self.route = sliceID.map { "/api/v1/slices/\($0)" } ?? "/api/v1/datasets/\(datasetID)"
         self.datasetID = datasetID
         self.sliceID = sliceID
         self.version = version
+        self.pinned = pinned
         self.order = order
         self.progress = StreamProgress(delivered: delivered)
     }
@@ -74,7 +79,9 @@ public struct Epoch: Sendable {
         }
         do {
             let order = try StreamOrder(count: order.count, shuffle: shuffle, shard: shard)
-            return Epoch(connection: connection, datasetID: datasetID, sliceID: sliceID, version: version, order: order)
+            return Epoch(
+                connection: connection, datasetID: datasetID, sliceID: sliceID, version: version, pinned: pinned,
+                order: order)
         } catch {
             throw SluiceError.invalidArgument("\(error)")
         }
@@ -118,7 +125,7 @@ public struct Epoch: Sendable {
 
     func fetcher() -> RangeFetcher {
         RangeFetcher(
-            connection: connection, route: route, order: order, version: sliceID == nil ? nil : version,
+            connection: connection, route: route, order: order, version: sliceID == nil && !pinned ? nil : version,
             progress: progress)
     }
 }
@@ -141,6 +148,12 @@ extension EpochStream where Element: StreamElement {
 extension Dataset {
     /// An epoch over the dataset's items now, in position order until shuffled or sharded.
     public func epoch() async throws -> Epoch {
+        if let pinnedVersion {
+            // A pinned dataset reads its version's items, whatever is written meanwhile.
+            return Epoch(
+                connection: connection, datasetID: id, sliceID: nil, version: pinnedVersion, pinned: true,
+                order: try StreamOrder(count: try await count))
+        }
         let info: SluiceModel.Dataset = try await connection.get("/api/v1/datasets/\(id)")
         return Epoch(
             connection: connection, datasetID: id, sliceID: nil, version: info.version,
@@ -175,7 +188,7 @@ extension Project {
         if states.count == 1, let state = states.first, shard == nil || shard == state.shard {
             return Epoch(
                 connection: connection, datasetID: state.datasetID, sliceID: state.sliceID, version: state.version,
-                order: try state.order, delivered: state.delivered)
+                pinned: state.pinned ?? false, order: try state.order, delivered: state.delivered)
         }
         guard let shard else {
             throw SluiceError.invalidArgument("resuming from several tokens needs the new rank and world size")
@@ -185,7 +198,7 @@ extension Project {
             let order = try epoch.order.continuing(after: run, shard: shard)
             return Epoch(
                 connection: connection, datasetID: epoch.datasetID, sliceID: epoch.sliceID, version: epoch.version,
-                order: order)
+                pinned: epoch.pinned ?? false, order: order)
         } catch {
             throw SluiceError.invalidArgument("\(error)")
         }

@@ -9,6 +9,9 @@ public struct StreamState: Sendable, Hashable, Codable {
     public var sliceID: String?
     /// The dataset version the epoch started at (a slice's positions belong to it).
     public var version: Int64
+    /// A dataset epoch of a pinned handle (`Dataset.at`): it reads `version`'s items, not the
+    /// current ones. Absent (nil) otherwise, so tokens of unpinned epochs keep their old form.
+    public var pinned: Bool?
     public var count: Int
     public var shuffle: Shuffle?
     public var shard: Shard
@@ -48,11 +51,12 @@ public struct StreamState: Sendable, Hashable, Codable {
     }
 
     init(
-        datasetID: Int64, sliceID: String?, version: Int64, order: StreamOrder, delivered: Int
+        datasetID: Int64, sliceID: String?, version: Int64, pinned: Bool = false, order: StreamOrder, delivered: Int
     ) {
         self.datasetID = datasetID
         self.sliceID = sliceID
         self.version = version
+        self.pinned = pinned ? true : nil
         self.count = order.count
         self.shuffle = order.shuffle
         self.shard = order.shard
@@ -80,6 +84,7 @@ public struct StreamState: Sendable, Hashable, Codable {
         var counts = [Int?](repeating: nil, count: world)
         for state in states {
             guard state.datasetID == first.datasetID, state.sliceID == first.sliceID, state.version == first.version,
+                state.pinned == first.pinned,
                 state.count == first.count, state.shuffle == first.shuffle, state.history == first.history,
                 state.shard.worldSize == world, state.shard.tail == first.shard.tail
             else {

@@ -63,6 +63,7 @@ struct COCOParser {
             }
         }
         guard let id else { throw reader.malformed("\(path).id", "an integer category id") }
+        label.sourceID = id
         guard hasName, !label.name.isEmpty else { throw reader.malformed("\(path).name", "a category name") }
         return COCOCategory(index: index, id: id, label: label)
     }

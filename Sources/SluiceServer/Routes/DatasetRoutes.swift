@@ -2,7 +2,8 @@ import Hummingbird
 import SluiceModel
 import SluiceStore
 
-/// `/datasets/{id}`: count, item by position, pages of items by position range.
+/// `/datasets/{id}`: count, item by position, pages of items by position range; each at the
+/// current version, or at the one a `version` parameter names (a number or a snapshot name).
 struct DatasetRoutes {
     let api: APIContext
 
@@ -12,13 +13,16 @@ struct DatasetRoutes {
         registry.get("/datasets/{id}") { _, context in
             try .json(try await Self.dataset(store, context))
         }
-        registry.get("/datasets/{id}/count") { _, context in
-            try .json(CountResponse(count: try await Self.dataset(store, context).count))
-        }
-        registry.get("/datasets/{id}/items/{position}") { _, context in
+        registry.get("/datasets/{id}/count") { request, context in
             let dataset = try await Self.dataset(store, context)
-            let position = try context.position(count: dataset.count, of: "dataset \(dataset.id)")
-            guard let item = try await store.storedItem(datasetID: dataset.id, position: position) else {
+            let version = try await VersionRoutes.requested(store, dataset, request)
+            return try .json(CountResponse(count: version?.count ?? dataset.count))
+        }
+        registry.get("/datasets/{id}/items/{position}") { request, context in
+            let dataset = try await Self.dataset(store, context)
+            let version = try await VersionRoutes.requested(store, dataset, request)
+            let position = try context.position(count: version?.count ?? dataset.count, of: "dataset \(dataset.id)")
+            guard let item = try await Self.items(store, dataset, position..<(position + 1), at: version).first else {
                 throw APIError.notFound("position \(position) of dataset \(dataset.id) is gone")
             }
             var out = JSONOutput(capacity: 4096)
@@ -27,10 +31,20 @@ struct DatasetRoutes {
         }
         registry.get("/datasets/{id}/items") { request, context in
             let dataset = try await Self.dataset(store, context)
-            let range = try request.pageRange(count: dataset.count, configuration)
-            let items = try await store.storedItems(datasetID: dataset.id, range: range)
-            return .json(bytes: Self.pageJSON(datasetID: dataset.id, start: range.lowerBound, count: dataset.count, items: items))
+            let version = try await VersionRoutes.requested(store, dataset, request)
+            let count = version?.count ?? dataset.count
+            let range = try request.pageRange(count: count, configuration)
+            let items = try await Self.items(store, dataset, range, at: version)
+            return .json(bytes: Self.pageJSON(datasetID: dataset.id, start: range.lowerBound, count: count, items: items))
         }
+    }
+
+    /// The items at `range`, now or at a version.
+    static func items(_ store: any Store, _ dataset: Dataset, _ range: Range<Int>, at version: VersionPoint?) async throws
+        -> [StoredItem]
+    {
+        if let version { return try await store.storedItems(datasetID: dataset.id, range: range, at: version) }
+        return try await store.storedItems(datasetID: dataset.id, range: range)
     }
 
     /// An `ItemPage` in wire JSON; `count` is the whole dataset's (or slice's).

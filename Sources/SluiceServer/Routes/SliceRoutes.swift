@@ -10,13 +10,24 @@ struct SliceRoutes {
 
     struct CreateSlice: Decodable {
         var query: String
+        /// A version number or snapshot name to pin the slice to.
+        var version: String?
     }
 
-    /// A slice resolved to its current materialisation.
+    /// A slice resolved to its materialisation, at the current version or its pinned one.
     struct Resolved {
         var token: SliceToken
         var dataset: Dataset
         var positions: [Int]
+        var pinned: VersionPoint? = nil
+
+        var version: Int64 { pinned?.version ?? dataset.version }
+
+        /// The items at these dataset positions, read at the slice's version.
+        func items(_ store: any Store, positions: [Int]) async throws -> [StoredItem] {
+            if let pinned { return try await store.storedItems(datasetID: dataset.id, positions: positions, at: pinned) }
+            return try await store.storedItems(datasetID: dataset.id, positions: positions)
+        }
     }
 
     func addRoutes(to registry: inout RouteRegistry) {
@@ -25,7 +36,8 @@ struct SliceRoutes {
         registry.post("/datasets/{id}/slices", access: .read) { request, context in
             let dataset = try await DatasetRoutes.dataset(api.store, context)
             let body = try await request.decodeBody(as: CreateSlice.self, context: context)
-            let resolved = try await Self.resolve(api, dataset: dataset, query: body.query)
+            let pinned = try await body.version.asyncMap { try await VersionRoutes.point(api.store, dataset, $0) }
+            let resolved = try await Self.resolve(api, dataset: dataset, query: body.query, at: pinned)
             return try .json(Self.info(resolved), status: .created)
         }
         registry.get("/slices/{token}") { _, context in
@@ -42,9 +54,7 @@ struct SliceRoutes {
         registry.get("/slices/{token}/items/{position}") { _, context in
             let resolved = try await Self.resolve(api, context)
             let position = try context.position(count: resolved.positions.count, of: "the slice")
-            guard var item = try await api.store.storedItems(
-                datasetID: resolved.dataset.id, positions: [resolved.positions[position]]
-            ).first else {
+            guard var item = try await resolved.items(api.store, positions: [resolved.positions[position]]).first else {
                 throw APIError.notFound("position \(position) of the slice is gone")
             }
             item.position = position
@@ -56,8 +66,7 @@ struct SliceRoutes {
             let resolved = try await Self.resolve(api, context)
             let count = resolved.positions.count
             let range = try request.pageRange(count: count, api.configuration)
-            var items = try await api.store.storedItems(
-                datasetID: resolved.dataset.id, positions: range.isEmpty ? [] : Array(resolved.positions[range]))
+            var items = try await resolved.items(api.store, positions: range.isEmpty ? [] : Array(resolved.positions[range]))
             // Items come back in dataset order, which is slice order; renumber to slice positions.
             for index in items.indices { items[index].position = range.lowerBound + index }
             return .json(bytes: DatasetRoutes.pageJSON(datasetID: resolved.dataset.id, start: range.lowerBound, count: count, items: items))
@@ -67,12 +76,38 @@ struct SliceRoutes {
     static func info(_ resolved: Resolved) -> SliceInfo {
         SliceInfo(
             id: resolved.token.encoded, datasetID: resolved.dataset.id, query: resolved.token.query,
-            version: resolved.dataset.version, count: resolved.positions.count)
+            version: resolved.version, count: resolved.positions.count)
     }
 
     static func resolve(_ api: APIContext, _ context: SluiceRequestContext) async throws -> Resolved {
         let (token, dataset) = try await tokenAndDataset(api, context)
-        return try await resolve(api, dataset: dataset, query: token.query)
+        let pinned = try await token.version.asyncMap { try await VersionRoutes.point(api.store, dataset, String($0)) }
+        return try await resolve(api, dataset: dataset, query: token.query, at: pinned)
+    }
+
+    /// The slice of `text` at `version`: the current one's (indexed SQL) when that is the
+    /// dataset's version now, else the evaluator's scan of the version's items, cached alike.
+    static func resolve(_ api: APIContext, dataset: Dataset, query text: String, at version: VersionPoint?) async throws
+        -> Resolved
+    {
+        guard let version else { return try await resolve(api, dataset: dataset, query: text) }
+        let query = try parse(text)
+        let normalized = query.normalized
+        let key = SliceCache.Key(datasetID: dataset.id, version: version.version, query: normalized)
+        let positions = try await api.slices.positions(for: key) {
+            if version.version == dataset.version {
+                let checked = try await check(api, dataset: dataset, query)
+                return try await api.store.matchingPositions(datasetID: dataset.id, query: checked)
+            }
+            // Names are checked against the project's labels now: a label renamed since is
+            // found by its new name (ids do not change).
+            let checked = try await check(api, dataset: dataset, query)
+            return try await api.store.matchingPositions(
+                datasetID: dataset.id, datasetName: dataset.name, query: checked, at: version)
+        }
+        return Resolved(
+            token: SliceToken(datasetID: dataset.id, query: normalized, version: version.version), dataset: dataset,
+            positions: positions, pinned: version)
     }
 
     /// The `{token}` path parameter and the dataset it names, with nothing materialised.

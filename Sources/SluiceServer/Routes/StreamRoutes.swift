@@ -28,6 +28,8 @@ struct StreamRoutes {
         /// The slice's dataset positions; nil for a dataset stream.
         var slicePositions: [Int]?
         var count: Int
+        /// The pinned version items are read at; nil for the current rows.
+        var pinned: VersionPoint? = nil
     }
 
     enum Format: String {
@@ -45,35 +47,45 @@ struct StreamRoutes {
         let api = self.api
         registry.get("/datasets/{id}/stream") { request, context in
             let dataset = try await DatasetRoutes.dataset(api.store, context)
+            let pinned = try await VersionRoutes.requested(api.store, dataset, request)
             let source = Source(
-                datasetID: dataset.id, projectID: dataset.projectID, version: dataset.version, slicePositions: nil,
-                count: dataset.count)
+                datasetID: dataset.id, projectID: dataset.projectID, version: pinned?.version ?? dataset.version,
+                slicePositions: nil, count: pinned?.count ?? dataset.count, pinned: pinned)
             return try await Self.stream(api, request, source)
         }
         registry.get("/slices/{token}/stream") { request, context in
             let (token, dataset) = try await SliceRoutes.tokenAndDataset(api, context)
-            let pinned = Int64(try request.integer("version", default: Int(dataset.version)))
-            let positions: [Int]
-            if pinned == dataset.version {
-                positions = try await SliceRoutes.resolve(api, dataset: dataset, query: token.query).positions
-            } else {
-                // A stream that began at an older version reads that version's list for as
-                // long as the cache holds it: positions must not move under a running epoch.
-                // The current version's slice is not materialised for it.
-                let query = try SliceRoutes.parse(token.query).normalized
-                let key = SliceCache.Key(datasetID: dataset.id, version: pinned, query: query)
-                guard let cached = await api.slices.cachedPositions(for: key) else {
-                    throw APIError(
-                        .conflict, code: "version_changed",
-                        message: "the dataset changed (version \(pinned) → \(dataset.version)) and the slice "
-                            + "of version \(pinned) is no longer held; start the epoch again",
-                        detail: .object(["version": .number(Double(dataset.version))]))
-                }
-                positions = cached
+            if token.version != nil {
+                // A slice pinned to a version: its positions and items are that version's, always.
+                let resolved = try await SliceRoutes.resolve(api, context)
+                let source = Source(
+                    datasetID: dataset.id, projectID: dataset.projectID, version: resolved.version,
+                    slicePositions: resolved.positions, count: resolved.positions.count, pinned: resolved.pinned)
+                return try await Self.stream(api, request, source)
             }
+            let pinned = Int64(try request.integer("version", default: Int(dataset.version)))
+            if pinned == dataset.version {
+                let positions = try await SliceRoutes.resolve(api, dataset: dataset, query: token.query).positions
+                let source = Source(
+                    datasetID: dataset.id, projectID: dataset.projectID, version: pinned, slicePositions: positions,
+                    count: positions.count)
+                return try await Self.stream(api, request, source)
+            }
+            // An epoch that began at an older version reads that version: its positions (the
+            // cached list while it is held, else the version's slice computed again) and its
+            // items, so nothing moves or changes under a running epoch. Reading the current rows
+            // while the dataset is still at that version gave the same bytes.
+            guard let point = try await api.store.versionPoint(datasetID: dataset.id, version: pinned) else {
+                throw APIError(
+                    .conflict, code: "version_changed",
+                    message: "the dataset is at version \(dataset.version) and has no record of version \(pinned); "
+                        + "start the epoch again",
+                    detail: .object(["version": .number(Double(dataset.version))]))
+            }
+            let resolved = try await SliceRoutes.resolve(api, dataset: dataset, query: token.query, at: point)
             let source = Source(
-                datasetID: dataset.id, projectID: dataset.projectID, version: pinned, slicePositions: positions,
-                count: positions.count)
+                datasetID: dataset.id, projectID: dataset.projectID, version: pinned, slicePositions: resolved.positions,
+                count: resolved.positions.count, pinned: point)
             return try await Self.stream(api, request, source)
         }
     }
@@ -210,12 +222,19 @@ struct StreamRoutes {
         private func read(_ positions: [Int]) async throws -> [Int: StoredItem] {
             guard let first = positions.first else { return [:] }
             let consecutive = positions.enumerated().allSatisfy { $0.element == first + $0.offset }
-            let items =
-                if consecutive {
-                    try await store.storedItems(datasetID: source.datasetID, range: first..<(first + positions.count))
-                } else {
-                    try await store.storedItems(datasetID: source.datasetID, positions: Array(Set(positions)).sorted())
-                }
+            let items: [StoredItem]
+            switch (consecutive, source.pinned) {
+            case (true, nil):
+                items = try await store.storedItems(datasetID: source.datasetID, range: first..<(first + positions.count))
+            case (true, let pinned?):
+                items = try await store.storedItems(
+                    datasetID: source.datasetID, range: first..<(first + positions.count), at: pinned)
+            case (false, nil):
+                items = try await store.storedItems(datasetID: source.datasetID, positions: Array(Set(positions)).sorted())
+            case (false, let pinned?):
+                items = try await store.storedItems(
+                    datasetID: source.datasetID, positions: Array(Set(positions)).sorted(), at: pinned)
+            }
             return Dictionary(items.map { ($0.position, $0) }, uniquingKeysWith: { one, _ in one })
         }
 

@@ -7,10 +7,13 @@ import Foundation
 struct SliceToken: Hashable, Codable {
     var datasetID: Int64
     var query: String
+    /// The dataset version the slice is pinned to; nil follows the dataset's current version.
+    var version: Int64?
 
     enum CodingKeys: String, CodingKey {
         case datasetID = "d"
         case query = "q"
+        case version = "v"
     }
 
     var encoded: String {
@@ -20,9 +23,10 @@ struct SliceToken: Hashable, Codable {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    init(datasetID: Int64, query: String) {
+    init(datasetID: Int64, query: String, version: Int64? = nil) {
         self.datasetID = datasetID
         self.query = query
+        self.version = version
     }
 
     init?(encoded text: String) {
@@ -32,5 +36,13 @@ struct SliceToken: Hashable, Codable {
             let token = try? JSONDecoder().decode(SliceToken.self, from: data)
         else { return nil }
         self = token
+    }
+}
+
+extension Optional {
+    /// `map` with an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -165,6 +165,83 @@ enum Migrations {
                 CREATE INDEX api_keys_by_project ON api_keys(project_id);
                 """)
         }
+        migrator.registerMigration("v4-label-sources") { db in
+            try db.execute(sql: """
+                -- The id a label had in the file it was imported from (a COCO category id), so an
+                -- export can give it back.
+                ALTER TABLE labels ADD COLUMN source_id INTEGER;
+                """)
+        }
+        migrator.registerMigration("v4-versions") { db in
+            try db.execute(sql: versionsSchema)
+        }
         return migrator
     }
+
+    /// Dataset versions by validity intervals (docs/versions.md): every write transaction
+    /// advances one store-wide clock; instance rows carry the clock value at which they
+    /// appeared and disappeared; the superseded values of the few mutable columns an item
+    /// shows (a label's name, a file's revision) are kept with the clock value that ended them.
+    /// Nothing is copied per version or per snapshot.
+    static let versionsSchema = """
+        CREATE TABLE store_clock (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+        INSERT INTO store_clock (id, seq) VALUES (1, 0);
+        -- Rows from before this migration count as there since clock 0. Instances deleted
+        -- before it have an unknown past: no version shows them.
+        ALTER TABLE instances ADD COLUMN valid_from INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE instances ADD COLUMN valid_to INTEGER;
+        UPDATE instances SET valid_to = 0 WHERE deleted = 1;
+        ALTER TABLE labels ADD COLUMN valid_from INTEGER NOT NULL DEFAULT 0;
+        -- A label's names before its current one: each was its name until valid_to.
+        CREATE TABLE label_names (
+            label_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            valid_to INTEGER NOT NULL
+        );
+        CREATE INDEX label_names_by_label ON label_names(label_id, valid_to);
+        CREATE TRIGGER labels_keep_names AFTER UPDATE OF name ON labels WHEN OLD.name IS NOT NEW.name
+        BEGIN
+            INSERT INTO label_names (label_id, name, valid_to) VALUES (OLD.id, OLD.name, (SELECT seq FROM store_clock));
+        END;
+        -- A file's revisions before its current one.
+        CREATE TABLE file_revisions (
+            file_id INTEGER NOT NULL,
+            revision INTEGER NOT NULL,
+            valid_to INTEGER NOT NULL
+        );
+        CREATE INDEX file_revisions_by_file ON file_revisions(file_id, valid_to);
+        CREATE TRIGGER files_keep_revisions AFTER UPDATE OF revision ON files WHEN OLD.revision IS NOT NEW.revision
+        BEGIN
+            INSERT INTO file_revisions (file_id, revision, valid_to) VALUES (OLD.id, OLD.revision, (SELECT seq FROM store_clock));
+        END;
+        -- Every version of every dataset since this migration: the clock value it reads at
+        -- and its file count (positions only grow, so the count is the file set).
+        CREATE TABLE dataset_versions (
+            dataset_id INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            file_count INTEGER NOT NULL,
+            PRIMARY KEY (dataset_id, version)
+        ) WITHOUT ROWID;
+        INSERT INTO dataset_versions (dataset_id, version, seq, file_count) SELECT id, version, 0, file_count FROM datasets;
+        CREATE TRIGGER datasets_first_version AFTER INSERT ON datasets
+        BEGIN
+            INSERT OR REPLACE INTO dataset_versions (dataset_id, version, seq, file_count)
+            VALUES (NEW.id, NEW.version, (SELECT seq FROM store_clock), NEW.file_count);
+        END;
+        CREATE TRIGGER datasets_keep_versions AFTER UPDATE OF version ON datasets WHEN OLD.version IS NOT NEW.version
+        BEGIN
+            INSERT OR REPLACE INTO dataset_versions (dataset_id, version, seq, file_count)
+            VALUES (NEW.id, NEW.version, (SELECT seq FROM store_clock), NEW.file_count);
+        END;
+        -- Named, immutable pins of a dataset version.
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (dataset_id, name)
+        );
+        """
 }

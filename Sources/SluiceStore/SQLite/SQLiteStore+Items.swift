@@ -14,23 +14,80 @@ extension SQLiteStore {
         """
 
     public func storedItems(datasetID: Int64, range: Range<Int>) async throws -> [StoredItem] {
-        guard !range.isEmpty, range.lowerBound >= 0 else { return [] }
-        return try await storedItems(
-            datasetID: datasetID, positionCondition: "df.position >= ? AND df.position < ?",
-            arguments: [range.lowerBound, range.upperBound], capacity: range.count)
+        try await storedItems(datasetID: datasetID, range: range, version: nil)
     }
 
     public func storedItems(datasetID: Int64, positions: [Int]) async throws -> [StoredItem] {
+        try await storedItems(datasetID: datasetID, positions: positions, version: nil)
+    }
+
+    public func storedItems(datasetID: Int64, range: Range<Int>, at version: VersionPoint) async throws -> [StoredItem] {
+        try await storedItems(datasetID: datasetID, range: range, version: version)
+    }
+
+    public func storedItems(datasetID: Int64, positions: [Int], at version: VersionPoint) async throws -> [StoredItem] {
+        try await storedItems(datasetID: datasetID, positions: positions, version: version)
+    }
+
+    private func storedItems(datasetID: Int64, range: Range<Int>, version: VersionPoint?) async throws -> [StoredItem] {
+        // A version's positions are those below its count: positions never move, only grow.
+        let range = range.clamped(to: 0..<(version?.count ?? .max))
+        guard !range.isEmpty, range.lowerBound >= 0 else { return [] }
+        return try await storedItems(
+            datasetID: datasetID, positionCondition: "df.position >= ? AND df.position < ?",
+            arguments: [range.lowerBound, range.upperBound], capacity: range.count, version: version)
+    }
+
+    private func storedItems(datasetID: Int64, positions: [Int], version: VersionPoint?) async throws -> [StoredItem] {
+        let positions = version.map { v in positions.filter { $0 < v.count } } ?? positions
         guard !positions.isEmpty else { return [] }
         // One JSON array parameter instead of a variable-length IN list: one cached statement.
         let list = "[" + positions.map(String.init).joined(separator: ",") + "]"
         return try await storedItems(
             datasetID: datasetID, positionCondition: "df.position IN (SELECT value FROM json_each(?))",
-            arguments: [list], capacity: positions.count)
+            arguments: [list], capacity: positions.count, version: version)
+    }
+
+    /// The file columns at a version: a file's revision then was the first one replaced after it.
+    static let fileColumnsAtVersion = fileColumns.replacingOccurrences(
+        of: "f.revision",
+        with: """
+            coalesce((SELECT r.revision FROM file_revisions r WHERE r.file_id = f.id AND r.valid_to > :clock \
+            ORDER BY r.valid_to LIMIT 1), f.revision)
+            """)
+
+    /// The instance columns at a version: the label's name then, and live (a version shows
+    /// only the instances alive at it).
+    static let instanceColumnsAtVersion = instanceColumns
+        .replacingOccurrences(
+            of: "l.name",
+            with: """
+                coalesce((SELECT h.name FROM label_names h WHERE h.label_id = i.label_id AND h.valid_to > :clock \
+                ORDER BY h.valid_to LIMIT 1), l.name)
+                """)
+        .replacingOccurrences(of: "i.deleted", with: "0")
+
+    private func storedItems(
+        datasetID: Int64, positionCondition: String, arguments: StatementArguments, capacity: Int,
+        version: VersionPoint?
+    ) async throws -> [StoredItem] {
+        guard let version else {
+            return try await storedItems(
+                datasetID: datasetID, positionCondition: positionCondition, arguments: arguments, capacity: capacity,
+                fileColumns: Self.fileColumns, instanceColumns: Self.instanceColumns, alive: "i.deleted = 0")
+        }
+        // The clock goes in by name: the columns use it before the positions' placeholders.
+        let clock = String(version.clock)
+        return try await storedItems(
+            datasetID: datasetID, positionCondition: positionCondition, arguments: arguments, capacity: capacity,
+            fileColumns: Self.fileColumnsAtVersion.replacingOccurrences(of: ":clock", with: clock),
+            instanceColumns: Self.instanceColumnsAtVersion.replacingOccurrences(of: ":clock", with: clock),
+            alive: "i.valid_from <= \(clock) AND (i.valid_to IS NULL OR i.valid_to > \(clock))")
     }
 
     private func storedItems(
-        datasetID: Int64, positionCondition: String, arguments: StatementArguments, capacity: Int
+        datasetID: Int64, positionCondition: String, arguments: StatementArguments, capacity: Int,
+        fileColumns: String, instanceColumns: String, alive: String
     ) async throws -> [StoredItem] {
         try await pool.read { db in
             // Two range scans over primary keys: the files at the positions, then their instances.
@@ -40,7 +97,7 @@ extension SQLiteStore {
             let files = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT df.position, \(Self.fileColumns) FROM dataset_files df JOIN files f ON f.id = df.file_id
+                    SELECT df.position, \(fileColumns) FROM dataset_files df JOIN files f ON f.id = df.file_id
                     WHERE df.dataset_id = ? AND \(positionCondition) ORDER BY df.position
                     """,
                 arguments: [datasetID] + arguments)
@@ -53,10 +110,10 @@ extension SQLiteStore {
             let instances = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT \(Self.instanceColumns) FROM dataset_files df
+                    SELECT \(instanceColumns) FROM dataset_files df
                     JOIN instances i ON i.file_id = df.file_id
                     LEFT JOIN labels l ON l.id = i.label_id
-                    WHERE df.dataset_id = ? AND \(positionCondition) AND i.deleted = 0
+                    WHERE df.dataset_id = ? AND \(positionCondition) AND \(alive)
                     ORDER BY df.position, i.id
                     """,
                 arguments: [datasetID] + arguments)

@@ -17,6 +17,8 @@ extension SQLiteStore {
             // The import's own seq: the revision of every file it creates, and the seq of its
             // `added` row. Files are written with it, so no second pass over them is needed.
             let seq = try Self.drawChangeSeq(db)
+            // The clock value of this write: the valid_from of every instance it inserts.
+            let clock = try Self.advanceClock(db)
             // One aggregate beats a counted upsert per row. The DDL is part of this write
             // transaction: no other writer runs meanwhile, WAL readers see the old schema,
             // and a rollback restores the triggers with everything else.
@@ -25,7 +27,7 @@ extension SQLiteStore {
             defer { try? db.execute(sql: "PRAGMA cache_size = -65536") }
             let writer = try SQLiteImportWriter(
                 db: db, projectID: projectID, dataset: dataset, media: media, firstNewFile: firstFile,
-                firstNewLabel: firstLabel, revision: seq)
+                firstNewLabel: firstLabel, revision: seq, clock: clock)
             let result = try body(writer)
             try db.execute(
                 sql: """
@@ -76,7 +78,7 @@ extension SQLiteStore {
                 frame: instance.frame, track: instance.track, attributes: instance.attributes,
                 metadata: instance.metadata, creator: instance.creator)
             let now = Timestamp.now()
-            let id = try Self.insertInstance(db, row, at: now)
+            let id = try Self.insertInstance(db, row, at: now, validFrom: try Self.advanceClock(db))
             try Self.advanceVersions(db, ofDatasetsHolding: instance.fileID)
             let changed = try Self.recordChanges(db, ofFiles: [instance.fileID], at: now)
             let stored = try Row.fetchOne(
@@ -95,13 +97,22 @@ extension SQLiteStore {
                 db, sql: "SELECT file_id FROM instances WHERE id = ? AND deleted = 0", arguments: [id])
             else { throw StoreError.instanceNotFound(id) }
             let now = Timestamp.now()
-            try db.execute(
-                sql: "UPDATE instances SET deleted = 1, updated_at = ? WHERE id = ?",
-                arguments: [now.milliseconds, id])
+            // The row stays as it was, closed at this clock value: versions before it still
+            // show the instance, byte for byte (so updated_at is not touched either).
+            let clock = try Self.advanceClock(db)
+            try db.execute(sql: "UPDATE instances SET deleted = 1, valid_to = ? WHERE id = ?", arguments: [clock, id])
             try Self.advanceVersions(db, ofDatasetsHolding: fileID)
             return try Self.recordChanges(db, ofFiles: [fileID], at: now)
         }
         changeNotifier.notify(datasetIDs: changedDatasets)
+    }
+
+    /// Advances the store's clock (docs/versions.md) and returns the new value. Every write
+    /// transaction calls it once, before its first row: rows written and closed by the
+    /// transaction carry it, and the dataset versions it creates read at it.
+    static func advanceClock(_ db: GRDB.Database) throws -> Int64 {
+        try db.execute(sql: "UPDATE store_clock SET seq = seq + 1")
+        return try Int64.fetchOne(db, sql: "SELECT seq FROM store_clock")!
     }
 
     static func advanceVersions(_ db: GRDB.Database, ofDatasetsHolding fileID: Int64) throws {
@@ -112,11 +123,13 @@ extension SQLiteStore {
 
     static let insertInstanceSQL = """
         INSERT INTO instances (file_id, label_id, kind, x_min, y_min, x_max, y_max, area, iscrowd, score, frame,
-            track, geometry, attributes, metadata, creator, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            track, geometry, attributes, metadata, creator, created_at, updated_at, valid_from)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
-    static func insertInstance(_ db: GRDB.Database, _ instance: NewInstance, at time: Timestamp) throws -> Int64 {
+    static func insertInstance(
+        _ db: GRDB.Database, _ instance: NewInstance, at time: Timestamp, validFrom clock: Int64
+    ) throws -> Int64 {
         guard instance.geometry.hasPrimaryPart(for: instance.kind) else {
             throw StoreError.invalid("a \(instance.kind.rawValue) instance needs its \(instance.kind.rawValue) geometry")
         }
@@ -143,6 +156,7 @@ extension SQLiteStore {
         bind.add(instance.creator)
         bind.add(time.milliseconds)
         bind.add(time.milliseconds)
+        bind.add(clock)
         try bind.step(in: db)
         return db.lastInsertedRowID
     }
@@ -163,6 +177,8 @@ final class SQLiteImportWriter: ImportWriter {
     let firstNewLabel: Int64
     /// The import's seq: the revision of the files it creates.
     let revision: Int64
+    /// The store clock value of the import: its instances' valid_from.
+    let clock: Int64
     /// Files that existed before the import and whose item it changed: their change rows
     /// and revisions are written at the end. One comparison per row keeps the new files,
     /// nearly always all of them, out of it.
@@ -170,8 +186,9 @@ final class SQLiteImportWriter: ImportWriter {
 
     init(
         db: GRDB.Database, projectID: String, dataset: Dataset, media: MediaStore, firstNewFile: Int64,
-        firstNewLabel: Int64, revision: Int64
+        firstNewLabel: Int64, revision: Int64, clock: Int64
     ) throws {
+        self.clock = clock
         self.db = db
         self.projectID = projectID
         self.datasetID = dataset.id
@@ -191,12 +208,13 @@ final class SQLiteImportWriter: ImportWriter {
         }
         try db.execute(
             sql: """
-                INSERT INTO labels (project_id, name, color, supercategory, keypoint_names, skeleton)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO labels (project_id, name, color, supercategory, keypoint_names, skeleton, source_id, valid_from)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 projectID, label.name, label.color ?? Label.defaultColor(for: label.name), label.supercategory,
                 try label.keypointNames.map(JSONColumn.encode), try label.skeleton.map(JSONColumn.encode),
+                label.sourceID, clock,
             ])
         return db.lastInsertedRowID
     }
@@ -212,18 +230,22 @@ final class SQLiteImportWriter: ImportWriter {
         try db.execute(
             sql: """
                 UPDATE labels SET name = ?, color = coalesce(?, color), supercategory = coalesce(?, supercategory),
-                    keypoint_names = coalesce(?, keypoint_names), skeleton = coalesce(?, skeleton)
+                    keypoint_names = coalesce(?, keypoint_names), skeleton = coalesce(?, skeleton),
+                    source_id = coalesce(?, source_id)
                 WHERE id = ? AND project_id = ?
                 """,
             arguments: [
                 label.name, label.color, label.supercategory, try label.keypointNames.map(JSONColumn.encode),
-                try label.skeleton.map(JSONColumn.encode), id, projectID,
+                try label.skeleton.map(JSONColumn.encode), label.sourceID, id, projectID,
             ])
     }
 
     func mergeLabel(_ source: Int64, into target: Int64) throws {
         guard source != target else { return }
         if source < firstNewLabel { try touchFiles(withInstancesOf: source) }
+        // In place: versions before this import would see the instances move. Only labels the
+        // import created itself (COCO's placeholders) are merged, whose instances no earlier
+        // version shows; a merge of older labels must copy the rows instead (docs/versions.md).
         // Through UPDATE, so the label-count trigger moves the counts too.
         try db.execute(sql: "UPDATE instances SET label_id = ? WHERE label_id = ?", arguments: [target, source])
         try db.execute(sql: "DELETE FROM labels WHERE id = ? AND project_id = ?", arguments: [source, projectID])
@@ -281,7 +303,7 @@ final class SQLiteImportWriter: ImportWriter {
 
     func insertInstance(_ instance: NewInstance) throws -> Int64 {
         if instance.fileID < firstNewFile { touchedFiles.insert(instance.fileID) }
-        return try SQLiteStore.insertInstance(db, instance, at: time)
+        return try SQLiteStore.insertInstance(db, instance, at: time, validFrom: clock)
     }
 
     func storeMedia(at path: String) throws -> StoredMedia {

@@ -15,14 +15,18 @@ public final class SQLiteStore: Store {
 
     /// Opens (creating and migrating if needed) the store in `directory`:
     /// `directory/sluice.sqlite` and `directory/media/`.
-    public convenience init(directory: URL) throws {
+    ///
+    /// `memoryMapped: false` reads through SQLite's bounded page cache instead of mapping the
+    /// file: a process that reads the whole database once (an export) then stays within its
+    /// cache, where mapped pages would all count in its resident memory.
+    public convenience init(directory: URL, memoryMapped: Bool = true) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try self.init(
             databasePath: directory.appendingPathComponent("sluice.sqlite").path,
-            media: MediaStore(root: directory.appendingPathComponent("media")))
+            media: MediaStore(root: directory.appendingPathComponent("media")), memoryMapped: memoryMapped)
     }
 
-    public init(databasePath: String, media: MediaStore) throws {
+    public init(databasePath: String, media: MediaStore, memoryMapped: Bool = true) throws {
         var configuration = Configuration()
         configuration.label = "sluice"
         // Readers never wait for the writer in WAL mode; writers wait for each other, not fail.
@@ -36,7 +40,7 @@ public final class SQLiteStore: Store {
             // Reads straight from the OS page cache instead of copying each page in: slices
             // look up thousands of scattered index pages, and a fresh connection does so at
             // half the cost. SQLite caps the size at its compile-time maximum.
-            try db.execute(sql: "PRAGMA mmap_size = 17179869184")
+            if memoryMapped { try db.execute(sql: "PRAGMA mmap_size = 17179869184") }
         }
         pool = try DatabasePool(path: databasePath, configuration: configuration)
         self.databasePath = databasePath
@@ -85,12 +89,23 @@ public final class SQLiteStore: Store {
     }
 
     public func labels(projectID: String) async throws -> [Label] {
-        try await pool.read { db in
+        try await labels(projectID: projectID, at: nil)
+    }
+
+    public func labels(projectID: String, at version: VersionPoint?) async throws -> [Label] {
+        let name = version.map {
+            """
+            coalesce((SELECT h.name FROM label_names h WHERE h.label_id = labels.id AND h.valid_to > \($0.clock)
+            ORDER BY h.valid_to LIMIT 1), name)
+            """
+        } ?? "name"
+        let existed = version.map { "AND valid_from <= \($0.clock)" } ?? ""
+        return try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, name, color, supercategory, keypoint_names, skeleton FROM labels
-                    WHERE project_id = ? ORDER BY id
+                    SELECT id, \(name), color, supercategory, keypoint_names, skeleton FROM labels
+                    WHERE project_id = ? \(existed) ORDER BY id
                     """,
                 arguments: [projectID]
             ).map { row in

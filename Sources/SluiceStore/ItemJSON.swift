@@ -1,10 +1,11 @@
 import SluiceModel
-import SluiceStore
+
 
 /// Writes stored items in the wire format of `Item`, splicing the stored JSON columns in
-/// as they are: no decode/encode round trip per instance on the streaming path.
+/// as they are: no decode/encode round trip per instance on the streaming path. The server
+/// and the sluice-json export write items with it.
 extension JSONOutput {
-    mutating func item(_ item: StoredItem) {
+    public mutating func item(_ item: StoredItem) {
         raw("{\"position\":")
         integer(item.position)
         raw(",\"file\":")
@@ -17,7 +18,7 @@ extension JSONOutput {
         raw("]}")
     }
 
-    mutating func file(_ f: StoredFile) {
+    public mutating func file(_ f: StoredFile) {
         raw("{\"id\":")
         integer(f.id)
         raw(",\"project_id\":")
@@ -41,7 +42,7 @@ extension JSONOutput {
         raw(UInt8(ascii: "}"))
     }
 
-    mutating func media(_ m: Media) {
+    public mutating func media(_ m: Media) {
         raw(UInt8(ascii: "{"))
         var first = true
         func field(_ out: inout JSONOutput, _ name: StaticString) {
@@ -80,7 +81,7 @@ extension JSONOutput {
         raw(UInt8(ascii: "}"))
     }
 
-    mutating func instance(_ i: StoredInstance) {
+    public mutating func instance(_ i: StoredInstance) {
         raw("{\"id\":")
         integer(i.id)
         raw(",\"file_id\":")
