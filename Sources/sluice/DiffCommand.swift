@@ -9,7 +9,7 @@ struct DiffCommand: AsyncParsableCommand {
         commandName: "diff",
         abstract: "List the files and instances added, removed or changed between two versions of a dataset.",
         discussion: """
-            Versions are snapshot names or version numbers; `D` alone is the current version. One JSON
+            Versions are snapshot names or version numbers; `D` alone is the current version. One JSON \
             line per difference on stdout, in position order, as it streams; counts on stderr.
 
               sluice diff --project coco-dataset Default@v1 Default@v2 --data ~/sluice-data

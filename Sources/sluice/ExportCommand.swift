@@ -11,8 +11,8 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Export a dataset (or a slice of it) as one COCO or sluice-json file.",
         discussion: """
-            Reads the store a page at a time and writes as it reads: memory stays flat however large
-            the dataset. A COCO export of an imported COCO file gives back its ids and fields. The
+            Reads the store a page at a time and writes as it reads: memory stays flat however large \
+            the dataset. A COCO export of an imported COCO file gives back its ids and fields. The \
             file is written next to OUT and renamed when complete, so OUT is never half a document.
 
               sluice export --project coco-dataset --dataset Default --format coco --data ~/sluice-data out.json
