@@ -319,9 +319,11 @@ public struct JSONReader: ~Copyable {
     }
 
     private mutating func scanNumber() throws -> Double {
-        // Grammar check and a fast exact conversion in one pass; the text is kept for the
-        // slow path (strtod), which is correctly rounded where the fast path cannot be.
-        var text: [UInt8] = []
+        // Grammar check and a fast exact conversion in one pass. The slow path (strtod, correctly
+        // rounded where the fast path cannot be) reads the number's text from the buffer; only
+        // a number split by a refill copies its first part out (no allocation per number).
+        var start = index
+        var spilled: [UInt8] = []
         var mantissa: UInt64 = 0
         var digits = 0
         var fractionDigits = 0
@@ -329,34 +331,31 @@ public struct JSONReader: ~Copyable {
         var exponent = 0
         var exponentNegative = false
         func next(_ r: inout JSONReader) throws -> UInt8? {
-            guard let c = try r.peekByte() else { return nil }
-            return c
+            if r.index < r.filled { return r.buffer[r.index] }
+            spilled += r.buffer[start..<r.filled]
+            start = 0
+            return try r.refill() ? r.buffer[r.index] : nil
         }
         if try next(&self) == UInt8(ascii: "-") {
             negative = true
-            text.append(UInt8(ascii: "-"))
             index += 1
         }
         guard let first = try next(&self), first >= 48, first <= 57 else { throw error("invalid number") }
         if first == UInt8(ascii: "0") {
-            text.append(first)
             index += 1
             if let c = try next(&self), c >= 48, c <= 57 { throw error("invalid number: leading zero") }
         } else {
             while let c = try next(&self), c >= 48, c <= 57 {
-                text.append(c)
                 if digits < 19 { mantissa = mantissa * 10 + UInt64(c - 48) } else { exponent += 1 }
                 digits += 1
                 index += 1
             }
         }
         if try next(&self) == UInt8(ascii: ".") {
-            text.append(UInt8(ascii: "."))
             index += 1
             var any = false
             while let c = try next(&self), c >= 48, c <= 57 {
                 any = true
-                text.append(c)
                 if digits < 19 {
                     mantissa = mantissa * 10 + UInt64(c - 48)
                     fractionDigits += 1
@@ -368,17 +367,14 @@ public struct JSONReader: ~Copyable {
         }
         var explicitExponent = 0
         if let c = try next(&self), c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
-            text.append(c)
             index += 1
             if let s = try next(&self), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") {
                 exponentNegative = s == UInt8(ascii: "-")
-                text.append(s)
                 index += 1
             }
             var any = false
             while let c = try next(&self), c >= 48, c <= 57 {
                 any = true
-                text.append(c)
                 if explicitExponent < 100_000 { explicitExponent = explicitExponent * 10 + Int(c - 48) }
                 index += 1
             }
@@ -392,6 +388,7 @@ public struct JSONReader: ~Copyable {
             v = power < 0 ? v / Self.exactPowersOfTen[-power] : v * Self.exactPowersOfTen[power]
             return negative ? -v : v
         }
+        var text = spilled + buffer[start..<index]
         text.append(0)
         return text.withUnsafeBufferPointer { p in
             p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { strtod($0, nil) }

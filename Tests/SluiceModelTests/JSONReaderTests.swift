@@ -31,6 +31,16 @@ import Testing
         #expect(try tokens(text, chunkSize: chunkSize) == tokens(text))
     }
 
+    @Test func aNumberSplitByARefillReadsAsAWholeOne() throws {
+        // The slow path (more than 15 digits) reads the number's text back: a refill in the
+        // middle of it must not lose the first part. The buffer holds 64 bytes.
+        let numbers = "[1.7976931348623157e308, 123456789012345678901234567890, 0.30000000000000004, -2.5e-3]"
+        for shift in 0..<70 {
+            let text = String(repeating: " ", count: shift) + numbers
+            #expect(try tokens(text, chunkSize: 64) == tokens(text), "shifted by \(shift)")
+        }
+    }
+
     @Test func numbersAreCorrectlyRounded() throws {
         var generator = SystemRandomNumberGenerator()
         var samples = ["0", "-0", "0.1", "106.01", "1e308", "2.2250738585072014e-308", "123456789012345678901234567890",
