@@ -7,6 +7,10 @@ import SluiceTensors
 import NIOPosix
 #if canImport(Glibc)
     import Glibc
+    private let systemRead = Glibc.read
+#elseif canImport(Darwin)
+    import Darwin
+    private let systemRead = Darwin.read
 #endif
 
 /// `/datasets/{id}/stream` and `/slices/{token}/stream`: the items of a range of an epoch's
@@ -227,7 +231,7 @@ struct StreamRoutes {
                 let wanted = size - buffer.readableBytes
                 var result = 0
                 buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { space in
-                    result = Glibc.read(descriptor, space.baseAddress, wanted)
+                    result = systemRead(descriptor, space.baseAddress, wanted)
                     return max(result, 0)
                 }
                 if result < 0, errno == EINTR { continue }
