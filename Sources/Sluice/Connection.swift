@@ -74,11 +74,11 @@ struct Connection: Sendable {
     private func reply(key: String, _ fetch: () async throws -> ByteBuffer) async throws -> ByteBuffer {
         guard let cache = configuration.cache, !key.contains("/changes") else { return try await fetch() }
         if cache.offline {
-            guard let bytes = cache.reply(key) else { throw SluiceError.notCached(key) }
-            return ByteBuffer(bytes: bytes)
+            guard let body = cache.reply(key) else { throw SluiceError.notCached(key) }
+            return body
         }
         let body = try await fetch()
-        cache.storeReply(key, Array(body.readableBytesView))
+        cache.storeReply(key, body)
         return body
     }
 

@@ -68,7 +68,7 @@ struct CachedFetcher: Sendable {
             for (index, (element, bytes)) in zip(run, fetched) {
                 found[index] = element
                 guard let identity = element.cacheIdentity else { continue }
-                try cache.write(Self.key(Element.format, identity.fileID, identity.revision), bytes.readableBytesView)
+                try cache.write(Self.key(Element.format, identity.fileID, identity.revision), bytes)
                 seen.append((positions[index], identity.fileID, identity.revision))
             }
             try manifest.record(seen)
@@ -80,8 +80,8 @@ struct CachedFetcher: Sendable {
         "\(format)-\(fileID)-\(revision)"
     }
 
-    private static func decode<Element: StreamElement>(_: Element.Type, _ bytes: [UInt8]) -> Element? {
-        var buffer = ByteBuffer(bytes: bytes)
+    private static func decode<Element: StreamElement>(_: Element.Type, _ bytes: ByteBuffer) -> Element? {
+        var buffer = bytes
         return try? Element.next(from: &buffer)
     }
 

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import NIOCore
+import NIOFoundationCompat
 import Synchronization
 
 #if canImport(Glibc)
@@ -98,17 +100,17 @@ public final class LocalCache: Sendable {
     }
 
     /// The bytes stored under `key`, or nil when there are none or they are damaged (then
-    /// they are deleted, so the caller's fetch replaces them).
-    func read(_ key: String) -> [UInt8]? {
+    /// they are deleted, so the caller's fetch replaces them). One copy: file to buffer.
+    func read(_ key: String) -> ByteBuffer? {
         let known = state.withLock { $0.entries[key] != nil }
         guard known, let data = FileManager.default.contents(atPath: path(key)) else {
             state.withLock { $0.statistics.misses += 1 }
             return nil
         }
-        let bytes = [UInt8](data)
-        let payload = bytes.dropFirst(Self.headerSize)
-        guard bytes.count >= Self.headerSize, Array(bytes.prefix(4)) == Self.magic,
-            Array(SHA256.hash(data: payload)) == Array(bytes[4..<Self.headerSize])
+        var entry = ByteBuffer(data: data)
+        guard entry.readBytes(length: Self.magic.count) == Self.magic,
+            let checksum = entry.readBytes(length: SHA256.byteCount),
+            checksum == Self.checksum(entry)
         else {
             remove(key)
             state.withLock {
@@ -123,28 +125,36 @@ public final class LocalCache: Sendable {
             state.entries[key]?.lastUse = state.clock
             state.statistics.hits += 1
         }
-        return Array(payload)
+        return entry
     }
 
     /// Stores `payload` under `key`, atomically, then evicts past `maxBytes`.
-    func write(_ key: String, _ payload: some Collection<UInt8>) throws {
-        var bytes = Self.magic
-        bytes.reserveCapacity(Self.headerSize + payload.count)
-        bytes += SHA256.hash(data: Array(payload))
-        bytes += payload
+    func write(_ key: String, _ payload: ByteBuffer) throws {
+        var file = ByteBuffer()
+        file.reserveCapacity(Self.headerSize + payload.readableBytes)
+        file.writeBytes(Self.magic)
+        file.writeBytes(Self.checksum(payload))
+        file.writeImmutableBuffer(payload)
+        let size = file.readableBytes
         let temporary = itemsDirectory.appending(path: ".\(key).\(UUID().uuidString)")
-        try Data(bytes).write(to: temporary)
+        try Data(buffer: file, byteTransferStrategy: .noCopy).write(to: temporary)
         guard rename(temporary.path, path(key)) == 0 else {
             try? FileManager.default.removeItem(at: temporary)
             throw SluiceError.invalidArgument("cannot write the cache entry \(key): errno \(errno)")
         }
         let victims = state.withLock { state -> [String] in
             state.clock += 1
-            state.bytes += bytes.count - (state.entries[key]?.size ?? 0)
-            state.entries[key] = Entry(size: bytes.count, lastUse: state.clock)
+            state.bytes += size - (state.entries[key]?.size ?? 0)
+            state.entries[key] = Entry(size: size, lastUse: state.clock)
             return Self.evictions(&state, keeping: key, maxBytes: maxBytes)
         }
         for victim in victims { try? FileManager.default.removeItem(atPath: path(victim)) }
+    }
+
+    private static func checksum(_ bytes: ByteBuffer) -> [UInt8] {
+        var hasher = SHA256()
+        bytes.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        return Array(hasher.finalize())
     }
 
     /// Drops least recently used entries until the cache holds 90% of `maxBytes`: the slack
@@ -187,11 +197,11 @@ public final class LocalCache: Sendable {
 
     // Metadata replies (a project, its datasets, a slice), kept for offline runs.
 
-    func storeReply(_ key: String, _ body: [UInt8]) {
+    func storeReply(_ key: String, _ body: ByteBuffer) {
         try? write(Self.replyKey(key), body)
     }
 
-    func reply(_ key: String) -> [UInt8]? {
+    func reply(_ key: String) -> ByteBuffer? {
         read(Self.replyKey(key))
     }
 
