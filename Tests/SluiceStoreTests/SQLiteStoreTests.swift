@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SluiceModel
 import SluiceTestSupport
 import Testing
@@ -144,16 +145,94 @@ import Testing
             // Counts written by the import's aggregate equal a direct count, and the restored
             // triggers keep them right for writes after it.
             try await store.importGenerated(files: 300, instancesPerFile: 4, projectID: "coco-dataset", in: directory)
-            let mismatches = try await store.pool.read { db in
-                try Int.fetchOne(db, sql: """
-                    SELECT count(*) FROM (
-                        SELECT file_id, label_id, count(*) AS n FROM instances
-                        WHERE label_id IS NOT NULL AND deleted = 0 GROUP BY file_id, label_id) AS direct
-                    FULL OUTER JOIN label_counts c USING (file_id, label_id)
-                    WHERE direct.n IS NOT c.count
-                    """)
+            #expect(try await Self.labelCountMismatches(store) == 0)
+        }
+    }
+
+    /// Index and trigger definitions by name, as SQLite holds them.
+    static func schemaSQL(_ store: SQLiteStore) async throws -> [String: String] {
+        try await store.pool.read { db in
+            var sql: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'index') AND sql IS NOT NULL") {
+                sql[row["name"]] = row["sql"]
             }
-            #expect(mismatches == 0)
+            return sql
+        }
+    }
+
+    static func labelCountMismatches(_ store: SQLiteStore) async throws -> Int? {
+        try await store.pool.read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM (
+                    SELECT file_id, label_id, count(*) AS n FROM instances
+                    WHERE label_id IS NOT NULL AND deleted = 0 GROUP BY file_id, label_id) AS direct
+                FULL OUTER JOIN label_counts c USING (file_id, label_id)
+                WHERE direct.n IS NOT c.count
+                """)
+        }
+    }
+
+    /// Writes `files` files of 4 labelled boxes each into dataset `name`, reporting after
+    /// every instance whether the writer has dropped the instance indexes.
+    static func importBoxes(
+        _ store: SQLiteStore, files: Int, dataset name: String, thenFail: Bool = false
+    ) async throws -> [Bool] {
+        try await store.performImport(projectID: "bulk", datasetName: name) { writer in
+            let sqlite = writer as! SQLiteImportWriter
+            let labels = try (0..<7).map { try writer.upsertLabel(NewLabel(name: "label\($0)")) }
+            var dropped: [Bool] = []
+            for f in 0..<files {
+                let file = try writer.insertFile(NewFile(type: .image, name: "\(name)-\(f)", media: Media()))
+                try writer.append(fileID: file)
+                for k in 0..<4 {
+                    let x = Double((f * 7 + k * 13) % 97)
+                    try writer.insertInstance(NewInstance(
+                        fileID: file, labelID: labels[(f + k * k) % labels.count], kind: .box,
+                        bbox: BoundingBox(xMin: x, yMin: x / 2, xMax: x + 3, yMax: x + 1)))
+                    dropped.append(sqlite.droppedIndexes)
+                }
+            }
+            if thenFail { throw StoreError.invalid("abandon") }
+            return dropped
+        }
+    }
+
+    @Test func aLargeImportRebuildsTheIndexesItDroppedAndASmallOneKeepsThem() async throws {
+        try await withTemporaryStore { store, _ in
+            _ = try await store.ensureProject(Project(id: "bulk", name: "bulk"))
+            let schema = try await Self.schemaSQL(store)
+            let threshold = Int(SQLiteImportWriter.smallestBulkLoad)
+
+            // Into an empty store: the indexes go after `threshold` rows and come back, the same.
+            let first = try await Self.importBoxes(store, files: threshold / 4 + 10, dataset: "big")
+            #expect(first.firstIndex(of: true) == threshold, "dropped after exactly the threshold")
+            #expect(try await Self.schemaSQL(store) == schema)
+            #expect(try await Self.labelCountMismatches(store) == 0)
+            try await store.pool.read { db in
+                #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+                let byIndex = try Int.fetchOne(db, sql: "SELECT count(*) FROM instances INDEXED BY instances_by_box WHERE x_min >= 40")
+                let byScan = try Int.fetchOne(db, sql: "SELECT count(*) FROM instances NOT INDEXED WHERE x_min >= 40")
+                #expect(byIndex == byScan && byIndex! > 0)
+                // The import's pragmas are undone: later reads keep their memory bounds.
+                #expect(try String.fetchOne(db, sql: "PRAGMA temp_store") == "2")
+            }
+            #expect(try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") } == -65536)
+            #expect(try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA threads") } == 0)
+
+            // Fewer rows than the store holds: kept row by row.
+            let small = try await Self.importBoxes(store, files: 100, dataset: "small")
+            #expect(!small.contains(true))
+            #expect(try await Self.labelCountMismatches(store) == 0)
+
+            // A bulk import that fails restores everything: indexes, counts, rows.
+            let rows = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM instances") }
+            await #expect(throws: StoreError.self) {
+                _ = try await Self.importBoxes(store, files: rows! / 4 + 10, dataset: "failed", thenFail: true)
+            }
+            #expect(try await Self.schemaSQL(store) == schema)
+            #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM instances") } == rows)
+            #expect(try await Self.labelCountMismatches(store) == 0)
+            #expect(try await store.dataset(projectID: "bulk", name: "failed") == nil)
         }
     }
 

@@ -31,6 +31,16 @@ enum Migrations {
         END;
         """
 
+    /// Secondary indexes as v1-core created them, by name. A large import drops these part-way
+    /// and creates them again before it commits (`SQLiteImportWriter.bulkLoad`).
+    static let instanceIndexes: KeyValuePairs = [
+        "instances_by_box": "CREATE INDEX instances_by_box ON instances(x_min, y_min, x_max, y_max)",
+        "instances_by_file": "CREATE INDEX instances_by_file ON instances(file_id, label_id, deleted)",
+    ]
+    static let labelCountIndex = (
+        name: "label_counts_by_label", sql: "CREATE INDEX label_counts_by_label ON label_counts(label_id, count)"
+    )
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-core") { db in
@@ -113,9 +123,7 @@ enum Migrations {
                     updated_at INTEGER NOT NULL,
                     deleted INTEGER NOT NULL DEFAULT 0
                 );
-                -- Box queries and box tensors read these columns, never the geometry JSON. Kept
-                -- row by row during imports: at 7M rows, building it afterwards (a sort) costs as
-                -- much time and 300 MB more memory.
+                -- Box queries and box tensors read these columns, never the geometry JSON.
                 CREATE INDEX instances_by_box ON instances(x_min, y_min, x_max, y_max);
                 -- Covers the per-file label count (file_id, label_id, deleted): the import's count is an index scan.
                 CREATE INDEX instances_by_file ON instances(file_id, label_id, deleted);
