@@ -269,6 +269,9 @@ import Testing
             #expect(last.files == 500 && last.instances == summary.instances)
             #expect(last.bytesRead == last.totalBytes)
             #expect(last.line.contains("500 files"))
+            // The last report comes when every record is written, before the store's own work.
+            #expect(last.finishing && last.line.hasSuffix("100% · indexing, counting labels, committing"))
+            #expect(reports.all.dropLast().allSatisfy { !$0.finishing })
         }
     }
 }

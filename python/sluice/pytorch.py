@@ -15,7 +15,7 @@ from .sample import make_sample
 
 
 def _to_tensor(array: np.ndarray) -> torch.Tensor:
-    # safetensors hands out read-only views of the record; torch wants memory it may write.
+    # Records decoded from bytes (not a bytearray) are read-only; torch wants memory it may write.
     return torch.from_numpy(array if array.flags.writeable else array.copy())
 
 

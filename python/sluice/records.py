@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import json
+import math
 import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional, Union
 
 import numpy as np
 import requests
-import safetensors.numpy
 
 from ._connection import Connection
 from .errors import SluiceError
+
+
+#: safetensors dtypes (the spec's names) as little-endian numpy dtypes.
+_DTYPES = {
+    name: np.dtype(code) for name, code in {
+        "BOOL": "?", "U8": "u1", "I8": "i1", "U16": "<u2", "I16": "<i2", "F16": "<f2", "U32": "<u4",
+        "I32": "<i4", "F32": "<f4", "U64": "<u8", "I64": "<i8", "F64": "<f8",
+    }.items()
+}
+
+
+def _malformed(reason: str) -> SluiceError:
+    return SluiceError("malformed_record", f"a tensor record {reason}")
 
 
 @dataclass
@@ -25,12 +38,47 @@ class Record:
     tensors: Dict[str, np.ndarray]
 
     @classmethod
-    def decode(cls, data: bytes) -> "Record":
+    def decode(cls, data: Union[bytes, bytearray]) -> "Record":
+        """The record in `data`, a safetensors blob, checked as the reference reader checks it
+        (known dtypes, sizes that match the shapes, tensors that tile the data exactly).
+
+        The arrays are views of `data`, not copies: a bytearray (what `split_records` yields)
+        gives arrays torch can take as they are. A tensor that is not aligned for its dtype
+        is copied.
+        """
+        if len(data) < 8:
+            raise _malformed("shorter than its 8-byte header length")
         header_length = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8:8 + header_length])
-        # The safetensors library reads the tensors (and checks the layout); the metadata,
-        # which its numpy loader drops, comes from the header itself.
-        return cls(metadata=header.get("__metadata__", {}), tensors=safetensors.numpy.load(data))
+        base = 8 + header_length
+        if base > len(data):
+            raise _malformed(f"header of {header_length} bytes is longer than the record")
+        try:
+            header = json.loads(bytes(data[8:base]))
+        except ValueError as error:
+            raise _malformed(f"header is not JSON: {error}") from None
+        metadata = header.pop("__metadata__", None) or {}
+        tensors: Dict[str, np.ndarray] = {}
+        spans = []
+        for name, spec in header.items():
+            try:
+                dtype, shape, (begin, end) = _DTYPES[spec["dtype"]], spec["shape"], spec["data_offsets"]
+                count = math.prod(shape)
+            except (KeyError, TypeError, ValueError):
+                raise _malformed(f"tensor '{name}' is described as {spec!r}") from None
+            if not 0 <= begin <= end <= len(data) - base or end - begin != count * dtype.itemsize:
+                raise _malformed(f"tensor '{name}' spans [{begin}, {end}) of {len(data) - base} bytes "
+                                 f"for shape {shape} of {dtype}")
+            spans.append((begin, end, name))
+            array = np.frombuffer(data, dtype=dtype, count=count, offset=base + begin).reshape(shape)
+            tensors[name] = array if (base + begin) % dtype.itemsize == 0 else array.copy()
+        covered = 0
+        for begin, end, name in sorted(spans):
+            if begin != covered:
+                raise _malformed(f"tensor '{name}' starts at {begin}, not at {covered} where the one before ended")
+            covered = end
+        if covered != len(data) - base:
+            raise _malformed(f"has {len(data) - base} bytes of data, its tensors {covered}")
+        return cls(metadata=metadata, tensors=tensors)
 
     @property
     def position(self) -> int:
@@ -46,8 +94,9 @@ class Record:
         return json.loads(self.metadata.get("label_names", "[]"))
 
 
-def split_records(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """The records of a byte stream of `u64 little-endian length + record` frames."""
+def split_records(chunks: Iterable[bytes]) -> Iterator[bytearray]:
+    """The records of a byte stream of `u64 little-endian length + record` frames, each its
+    own bytearray (writable, so the arrays `Record.decode` makes over it are too)."""
     buffer = bytearray()
     for chunk in chunks:
         buffer += chunk
@@ -56,7 +105,7 @@ def split_records(chunks: Iterable[bytes]) -> Iterator[bytes]:
             length = int.from_bytes(buffer[offset:offset + 8], "little")
             if len(buffer) - offset - 8 < length:
                 break
-            yield bytes(buffer[offset + 8:offset + 8 + length])
+            yield buffer[offset + 8:offset + 8 + length]
             offset += 8 + length
         if offset:
             del buffer[:offset]

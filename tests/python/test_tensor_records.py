@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import safetensors.numpy
 from sluice import Project, Record
+from sluice.errors import SluiceError
 from sluice.records import split_records
 
 from conftest import ROOT
@@ -61,7 +62,7 @@ def test_swift_records_load_with_the_safetensors_library(server: str) -> None:
     records = list(split_records([raw]))
     assert len(records) == len(ds)
     for position, data in enumerate(records):
-        loaded = safetensors.numpy.load(data)  # the reference reader validates the layout
+        loaded = safetensors.numpy.load(bytes(data))  # the reference reader validates the layout
         header_length = int.from_bytes(data[:8], "little")
         header = json.loads(data[8:8 + header_length])
         assert header_length % 8 == 0
@@ -74,7 +75,46 @@ def test_swift_records_load_with_the_safetensors_library(server: str) -> None:
         assert len(json.loads(metadata["label_names"])) == n
         item = ds[position]
         assert loaded["image"].tobytes() == ds.connection.get_bytes(f"/api/v1/files/{item['file']['id']}/media")
-        assert Record.decode(data).tensors.keys() == loaded.keys()
+        # Sluice's own reader (views, not copies) gives what the reference reader gives.
+        decoded = Record.decode(data)
+        assert decoded.tensors.keys() == loaded.keys()
+        for name, array in loaded.items():
+            assert decoded.tensors[name].dtype == array.dtype, name
+            assert decoded.tensors[name].shape == array.shape and np.array_equal(decoded.tensors[name], array), name
+        assert decoded.metadata == metadata
+        assert decoded.tensors["boxes"].flags.writeable, "views of the bytearray: torch takes them without a copy"
+
+
+def _record(header: dict, data: bytes) -> bytes:
+    text = json.dumps(header).encode()
+    return len(text).to_bytes(8, "little") + text + data
+
+
+@pytest.mark.parametrize("header, data, fault", [
+    ({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 4, "spans [0, 8) of 4 bytes"),
+    ({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, b"\0" * 8, "for shape [3]"),
+    ({"a": {"dtype": "Q7", "shape": [1], "data_offsets": [0, 1]}}, b"\0", "tensor 'a' is described as"),
+    ({"a": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}}, b"\0\0", "starts at 1, not at 0"),
+    ({"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}, b"\0\0", "has 2 bytes of data, its tensors 1"),
+])
+def test_a_malformed_record_is_refused_naming_its_fault(header: dict, data: bytes, fault: str) -> None:
+    with pytest.raises(SluiceError) as error:
+        Record.decode(_record(header, data))
+    assert fault in str(error.value)
+    # The reference reader refuses each of them too.
+    with pytest.raises(Exception):
+        safetensors.numpy.load(_record(header, data))
+
+
+def test_a_record_decodes_misaligned_tensors_by_copying_them() -> None:
+    data = np.array([7], dtype="<u1").tobytes() + np.array([1.5, -2.0], dtype="<f4").tobytes()
+    header = {"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]},
+              "b": {"dtype": "F32", "shape": [2], "data_offsets": [1, 9]}, "__metadata__": {"k": "v"}}
+    record = Record.decode(bytearray(_record(header, data)))
+    assert record.metadata == {"k": "v"}
+    assert record.tensors["a"].tolist() == [7] and record.tensors["b"].tolist() == [1.5, -2.0]
+    assert record.tensors["b"].flags.aligned
+    assert np.array_equal(record.tensors["b"], safetensors.numpy.load(_record(header, data))["b"])
 
 
 def test_a_bad_format_is_a_400_naming_the_choices(server: str) -> None:

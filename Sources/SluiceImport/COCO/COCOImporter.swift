@@ -122,7 +122,7 @@ struct COCORun {
         if let (id, path) = pendingCategories.min(by: { $0.key < $1.key }) {
             throw ImportError.unknownReference(path: path, kind: "category", id: id)
         }
-        report(bytesRead: bytesRead, force: true)
+        report(bytesRead: bytesRead, force: true, finishing: true)
         return ImportSummary(
             datasetID: writer.datasetID, files: fileCount, instances: instanceCount, labels: Set(labels.values).count,
             media: mediaCount, seconds: Date().timeIntervalSince(started))
@@ -205,7 +205,7 @@ struct COCORun {
 
     // MARK: Progress
 
-    mutating func report(bytesRead: Int, force: Bool = false) {
+    mutating func report(bytesRead: Int, force: Bool = false, finishing: Bool = false) {
         guard let progress else { return }
         // Checking the clock every element would cost more than the insert itself.
         guard force || (fileCount + instanceCount) & 4095 == 0 else { return }
@@ -215,6 +215,6 @@ struct COCORun {
         progress(
             ImportProgress(
                 bytesRead: bytesRead, totalBytes: totalBytes, files: fileCount, instances: instanceCount,
-                elapsed: now.timeIntervalSince(started)))
+                elapsed: now.timeIntervalSince(started), finishing: finishing))
     }
 }
