@@ -15,6 +15,7 @@ struct StreamCommand: AsyncParsableCommand {
 
               sluice stream --project coco-dataset --dataset Default --output ndjson | jq .file.name
               sluice stream --project p --dataset D --query 'labels.cat > 0' --seed 7 --epoch 2 --rank 0 --world-size 4
+              sluice stream --project p --dataset D --version v1 --output ndjson > v1.ndjson
               sluice stream --project p --dataset D --resume "$(cat rank0.token)" --resume "$(cat rank1.token)" --rank 0 --world-size 1
             """)
 
@@ -26,6 +27,9 @@ struct StreamCommand: AsyncParsableCommand {
 
     @Option(help: "Stream the slice this query selects.")
     var query: String?
+
+    @Option(help: "Read the dataset as it was at this version: a snapshot name or a version number.")
+    var version: String?
 
     @Option(help: "Range requests kept in flight.")
     var prefetch: Int = 4
@@ -71,8 +75,8 @@ struct StreamCommand: AsyncParsableCommand {
     enum OutputFormat: String, ExpressibleByArgument { case ndjson }
 
     func validate() throws {
-        guard resume.isEmpty || (dataset == nil && query == nil && seed == nil) else {
-            throw ValidationError("--resume takes the dataset, query and shuffle from the token; leave those out")
+        guard resume.isEmpty || (dataset == nil && query == nil && seed == nil && version == nil) else {
+            throw ValidationError("--resume takes the dataset, version, query and shuffle from the token; leave those out")
         }
         guard !resume.isEmpty || dataset != nil else { throw ValidationError("--dataset is required") }
         guard ShardTail(rawValue: tail) != nil else { throw ValidationError("--tail must be keep, drop or pad") }
@@ -139,7 +143,8 @@ struct StreamCommand: AsyncParsableCommand {
             let sameShard = resume.count == 1 && (rank == 0 && worldSize == 1)
             return try await handle.resume(resume, as: sameShard ? nil : shard)
         }
-        let ds = try await handle.datasets.get(name: dataset!)
+        var ds = try await handle.datasets.get(name: dataset!)
+        if let version { ds = try await ds.at(version) }
         var epoch = try await (query == nil ? ds.epoch() : ds.slice(query!).epoch())
         if let seed { epoch = try epoch.shuffled(seed: seed, epoch: self.epoch, blockSize: blockSize) }
         if shard != .whole { epoch = try epoch.sharded(rank: shard.rank, worldSize: shard.worldSize, tail: shard.tail) }

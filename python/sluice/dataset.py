@@ -69,15 +69,19 @@ class Dataset:
     JSON; iteration streams them. `to_pytorch()` and `to_tensorflow()` read tensor records.
     """
 
-    def __init__(self, project: Project, info: Dict[str, Any], query: Optional[str] = None):
+    def __init__(self, project: Project, info: Dict[str, Any], query: Optional[str] = None,
+                 pinned_version: Optional[int] = None):
         self.project = project
         self.info = info
         self.query = query
         self.connection = project.connection
+        #: The version this handle reads, from `at()` (or a slice made on such a handle); None
+        #: for the dataset as it is now.
+        self.pinned_version = pinned_version
         if query is None:
             self.route = f"/api/v1/datasets/{info['id']}"
             self.dataset_id = info["id"]
-            self._pin: Dict[str, Any] = {}
+            self._pin: Dict[str, Any] = {} if pinned_version is None else {"version": pinned_version}
         else:
             self.route = f"/api/v1/slices/{quote(info['id'], safe='')}"
             self.dataset_id = info["dataset_id"]
@@ -94,12 +98,32 @@ class Dataset:
 
     def __repr__(self) -> str:
         what = f"slice {self.query!r}" if self.query else f"dataset {self.name!r}"
-        return f"<sluice {what} of {self.project.id!r}: {self._count} items>"
+        at = f" at version {self.pinned_version}" if self.pinned_version is not None else ""
+        return f"<sluice {what} of {self.project.id!r}{at}: {self._count} items>"
 
     def refresh(self) -> "Dataset":
-        """Re-reads the count (a dataset grows as files are added)."""
-        self._count = int(self.connection.get_json(f"{self.route}/count")["count"])
+        """Re-reads the count (a dataset grows as files are added; a pinned version does not)."""
+        self._count = int(self.connection.get_json(f"{self.route}/count", params=self._pin or None)["count"])
         return self
+
+    def at(self, version: Any) -> "Dataset":
+        """This dataset as it was at `version`: a snapshot name (`"v1"`) or a version number.
+        `len`, `[i]`, iteration, records, epochs, slices and `to_pytorch()` of the handle read
+        that version's items, the same bytes whatever is written later."""
+        if self.query is not None:
+            raise SluiceError("invalid_argument", "a slice is pinned to its own version; "
+                                                  "take the slice of the version instead: ds.at(v).slice(query)")
+        text = str(version)
+        if text.isdigit():
+            number = int(text)
+            count = self.connection.get_json(f"{self.route}/count", params={"version": number})["count"]
+        else:
+            snapshots = self.connection.get_json(f"{self.route}/snapshots")
+            match = next((s for s in snapshots if s["name"] == text), None)
+            if match is None:
+                raise SluiceError("not_found", f"dataset '{self.name}' has no snapshot named '{text}'", 404)
+            number, count = int(match["version"]), int(match["count"])
+        return Dataset(self.project, {**self.info, "version": number, "count": count}, pinned_version=number)
 
     def __getitem__(self, position: int) -> Dict[str, Any]:
         if not isinstance(position, int):
@@ -108,7 +132,7 @@ class Dataset:
             position += self._count
         if not 0 <= position < self._count:
             raise IndexError(f"position {position} outside 0..<{self._count}")
-        return self.connection.get_json(f"{self.route}/items/{position}")
+        return self.connection.get_json(f"{self.route}/items/{position}", params=self._pin or None)
 
     def __iter__(self) -> Iterator[Dict[str, Any]]:
         """The items in order, as JSON objects, streamed."""
@@ -124,8 +148,11 @@ class Dataset:
         """The items matching `query` (the slice language); on a slice, both queries must hold."""
         if self.query is not None:
             query = f"({self.query}) and ({query})"
-        info = self.connection.post_json(f"/api/v1/datasets/{self.dataset_id}/slices", {"query": query})
-        return Dataset(self.project, info, query=query)
+        body: Dict[str, Any] = {"query": query}
+        if self.pinned_version is not None:
+            body["version"] = str(self.pinned_version)
+        info = self.connection.post_json(f"/api/v1/datasets/{self.dataset_id}/slices", body)
+        return Dataset(self.project, info, query=query, pinned_version=self.pinned_version)
 
     # MARK: Tensor records
 
@@ -144,6 +171,8 @@ class Dataset:
     def epoch(self) -> Epoch:
         """An epoch over the items now (a dataset's current count and version; a slice's own),
         in position order until shuffled or sharded."""
+        if self.query is None and self.pinned_version is not None:
+            return Epoch(self.connection, EpochState(self.dataset_id, None, self.pinned_version, self._count, pinned=True))
         if self.query is None:
             info = self.connection.get_json(self.route)
             return Epoch(self.connection, EpochState(self.dataset_id, None, info["version"], info["count"]))
