@@ -12,6 +12,7 @@ Run (uses the release build of sluice; the readers run under .venv-bench/bin/pyt
 
     python3 bench/tensors.py                 # 2,000 real photographs, 2 epochs per reader
     python3 bench/tensors.py --files 500     # a quick check
+    python3 bench/tensors.py --paired 8      # CocoDetection and Sluice streaming (2 workers) in turns
 
 The data: the 9 photographs of the bundled sample with their COCO annotations, cycled to
 --files images. Each copy gets a few unique bytes after the JPEG's end marker (decoders ignore
@@ -194,6 +195,34 @@ def read(system: str, workers: int, work: Path, host: str, repeat: int) -> dict:
     return {"system": system, "workers": workers, **best}
 
 
+def paired(pairs: int, workers: int, work: Path, host: str) -> None:
+    """CocoDetection and Sluice streaming epochs in turns, the DataLoaders' workers kept alive
+    between epochs: each pair ran within seconds of each other, so the machine's drift hits
+    both alike. Prints each pair's ratio and the median."""
+    import statistics
+    from torch.utils.data import DataLoader
+    loaders = {system: DataLoader(make_dataset(system, work, host), batch_size=BATCH, num_workers=workers,
+                                  collate_fn=list, persistent_workers=workers > 0)
+               for system in ("cocodetection", "sluice-stream")}
+
+    def rate(loader: Any) -> float:
+        started = time.perf_counter()
+        return sum(len(batch) for batch in loader) / (time.perf_counter() - started)
+
+    for loader in loaders.values():
+        rate(loader)  # warms the page cache and starts the workers
+    ratios = []
+    for n in range(pairs):
+        # Who goes first alternates, so neither always follows the other.
+        order = list(loaders) if n % 2 == 0 else list(reversed(loaders))
+        rates = {system: rate(loaders[system]) for system in order}
+        ratios.append(rates["sluice-stream"] / rates["cocodetection"])
+        print(f"    pair {n + 1}: CocoDetection {rates['cocodetection']:.0f}/s, Sluice streaming "
+              f"{rates['sluice-stream']:.0f}/s: {ratios[-1]:.3f}", file=sys.stderr, flush=True)
+    print(f"\nSluice streaming ÷ CocoDetection, {workers} workers, {pairs} interleaved pairs of epochs: "
+          f"median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})")
+
+
 # Driver --------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -208,11 +237,17 @@ def main() -> None:
                         help="run every reader this many times, in turn, and keep each one's best: "
                              "a machine's speed drifts over minutes, and rounds spread the drift over all readers")
     parser.add_argument("--workers", default="0,2")
+    parser.add_argument("--paired", type=int, default=0, metavar="N",
+                        help="instead of the table: N interleaved pairs of epochs, CocoDetection and Sluice "
+                             "streaming, with the first of --workers (the steadiest ratio on a drifting machine)")
     parser.add_argument("--reader", help=argparse.SUPPRESS)
     parser.add_argument("--host", help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = Path(args.work) / f"tensors-{args.files}"
 
+    if args.reader == "paired":
+        paired(args.paired, int(args.workers), work, args.host)
+        return
     if args.reader:
         print(json.dumps(read(args.reader, int(args.workers), work, args.host, args.repeat)))
         return
@@ -238,6 +273,18 @@ def main() -> None:
         write_mds_in(python, work)
     step(4, total, "sluice serve", started)
     server, host = start_server(args.sluice, store)
+    if args.paired:
+        try:
+            step(5, total, f"{args.paired} pairs of epochs", started)
+            out = subprocess.run(
+                [python, __file__, "--files", str(args.files), "--work", args.work, "--paired", str(args.paired),
+                 "--reader", "paired", "--workers", args.workers.split(",")[-1], "--host", host])
+            if out.returncode != 0:
+                raise SystemExit("the paired run failed")
+        finally:
+            server.terminate()
+            server.wait()
+        return
     best: dict = {}
     try:
         for round_, workers, system in itertools.product(range(args.rounds), args.workers.split(","), systems):
