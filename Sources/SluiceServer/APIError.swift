@@ -88,6 +88,8 @@ extension APIError {
                 self = APIError(.badRequest, code: "invalid", message: message)
             case .conflict(let message):
                 self = APIError(.conflict, code: "conflict", message: message)
+            case .versionNotFound(let message):
+                self = APIError(.notFound, code: "version_not_found", message: message)
             }
         case let error as any HTTPResponseError:
             let code =

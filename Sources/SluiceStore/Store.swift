@@ -151,6 +151,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case instanceNotFound(Int64)
     case invalid(String)
     case conflict(String)
+    /// A version number or snapshot name the dataset has no record of.
+    case versionNotFound(String)
 
     public var description: String {
         switch self {
@@ -160,7 +162,28 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .instanceNotFound(let id): "no instance with id \(id)"
         case .invalid(let message): message
         case .conflict(let message): message
+        case .versionNotFound(let message): message
         }
+    }
+}
+
+extension Store {
+    /// The version `text` names in `dataset`: a version number, or the name of one of its
+    /// snapshots. Throws `StoreError.versionNotFound` when the store has no record of it.
+    public func versionPoint(of dataset: Dataset, named text: String) async throws -> VersionPoint {
+        let version: Int64
+        if let number = Int64(text) {
+            version = number
+        } else if let snapshot = try await snapshot(datasetID: dataset.id, name: text) {
+            version = snapshot.version
+        } else {
+            throw StoreError.versionNotFound("dataset \(dataset.name) has no snapshot named '\(text)'")
+        }
+        guard let point = try await versionPoint(datasetID: dataset.id, version: version) else {
+            throw StoreError.versionNotFound(
+                "dataset \(dataset.name) has no version \(version) (versions are kept from the upgrade that added them on)")
+        }
+        return point
     }
 }
 
@@ -194,6 +217,17 @@ public struct VersionPoint: Sendable, Hashable {
 }
 
 extension Store {
+    /// The dataset positions the query accepts at `version` (nil: now), ascending: the
+    /// indexed SQL when that is the dataset's current version, else the scan below.
+    public func matchingPositions(in dataset: Dataset, query: CheckedQuery, at version: VersionPoint?) async throws
+        -> [Int]
+    {
+        guard let version, version.version != dataset.version else {
+            return try await matchingPositions(datasetID: dataset.id, query: query)
+        }
+        return try await matchingPositions(datasetID: dataset.id, datasetName: dataset.name, query: query, at: version)
+    }
+
     /// The dataset positions the query accepts at `version`, ascending: the reference
     /// evaluator over the version's items, a page at a time. An old version has no label
     /// counts of its own to index, so this is a scan; the server caches its result like any

@@ -52,13 +52,10 @@ struct DiffCommand: AsyncParsableCommand {
             counts[entry.kind, default: 0] += 1
             out.write(try encoder.encode(entry) + Data([10]))
         }
-        if let data = store.data {
-            let sluiceStore = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)))
-            guard let ds = try await sluiceStore.dataset(projectID: project, name: dataset) else {
-                throw StoreError.datasetNotFound("\(project)/\(dataset)")
-            }
-            let a = try await Self.point(sluiceStore, ds, fromVersion!)
-            let b = try await Self.point(sluiceStore, ds, toVersion ?? String(ds.version))
+        if let sluiceStore = try store.open() {
+            let ds = try await sluiceStore.dataset(project: project, named: dataset)
+            let a = try await sluiceStore.versionPoint(of: ds, named: fromVersion!)
+            let b = try await sluiceStore.versionPoint(of: ds, named: toVersion ?? String(ds.version))
             for start in stride(from: 0, to: max(a.count, b.count), by: 4096) {
                 for entry in try await sluiceStore.differences(from: a, to: b, positions: start..<(start + 4096)) {
                     try emit(entry)
@@ -70,14 +67,5 @@ struct DiffCommand: AsyncParsableCommand {
         }
         let summary = VersionDiffEntry.Kind.allCases.map { "\(counts[$0, default: 0]) \($0.rawValue.replacingOccurrences(of: "_", with: " "))" }
         printError(summary.joined(separator: ", "))
-    }
-
-    static func point(_ store: SQLiteStore, _ dataset: SluiceModel.Dataset, _ text: String) async throws -> VersionPoint {
-        var version = Int64(text)
-        if version == nil { version = try await store.snapshot(datasetID: dataset.id, name: text)?.version }
-        guard let version, let point = try await store.versionPoint(datasetID: dataset.id, version: version) else {
-            throw StoreError.invalid("dataset \(dataset.name) has no version or snapshot '\(text)'")
-        }
-        return point
     }
 }

@@ -56,8 +56,10 @@ struct ExportCommand: AsyncParsableCommand {
         let line = ProgressLine()
         do {
             let summary: String
-            if let data = store.data {
-                summary = try await exportEmbedded(data: data, to: handle, line: line)
+            // Not mapped: an export reads every page once, and mapped pages of a multi-gigabyte
+            // file would all count as this process's memory.
+            if let sluiceStore = try store.open(memoryMapped: false) {
+                summary = try await exportEmbedded(sluiceStore, to: handle, line: line)
             } else {
                 summary = try await exportThroughServer(to: handle, line: line)
             }
@@ -72,27 +74,16 @@ struct ExportCommand: AsyncParsableCommand {
         }
     }
 
-    private func exportEmbedded(data: String, to handle: FileHandle, line: ProgressLine) async throws -> String {
-        // Not mapped: an export reads every page once, and mapped pages of a multi-gigabyte
-        // file would all count as this process's memory.
-        let sluiceStore = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)), memoryMapped: false)
-        guard let ds = try await sluiceStore.dataset(projectID: project, name: dataset) else {
-            throw StoreError.datasetNotFound("\(project)/\(dataset)")
-        }
-        let pinned = try await version.asyncMap { try await DiffCommand.point(sluiceStore, ds, $0) }
+    private func exportEmbedded(_ sluiceStore: SQLiteStore, to handle: FileHandle, line: ProgressLine) async throws -> String {
+        let ds = try await sluiceStore.dataset(project: project, named: dataset)
+        let pinned = try await version.asyncMap { try await sluiceStore.versionPoint(of: ds, named: $0) }
         var positions: [Int]?
         if let query {
             let schema = QuerySchema(
                 labels: try await sluiceStore.labels(projectID: project),
                 attributeGroups: try await sluiceStore.attributeGroups(projectID: project))
             let checked = try QueryParser.parse(query).checked(against: schema)
-            positions =
-                if let pinned, pinned.version != ds.version {
-                    try await sluiceStore.matchingPositions(
-                        datasetID: ds.id, datasetName: ds.name, query: checked, at: pinned)
-                } else {
-                    try await sluiceStore.matchingPositions(datasetID: ds.id, query: checked)
-                }
+            positions = try await sluiceStore.matchingPositions(in: ds, query: checked, at: pinned)
         }
         let exporter = DatasetExporter(
             source: ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned),

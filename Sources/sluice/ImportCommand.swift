@@ -40,11 +40,8 @@ struct ImportCOCOCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        guard let data = store.data else {
-            throw ValidationError(
-                "importing through a server (--host) is not available yet; pass --data DIR to import into the embedded store")
-        }
-        let sluiceStore = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)))
+        let sluiceStore = try store.require(
+            "importing through a server (--host) is not available yet; pass --data DIR to import into the embedded store")
         _ = try await sluiceStore.ensureProject(Project(id: project, name: project))
         let line = ProgressLine()
         let importer = COCOImporter(imagesDirectory: images.map(absolutePath)) { progress in

@@ -33,10 +33,7 @@ struct CreateKeyCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        guard let data = store.data else {
-            throw ValidationError("keys are created in the embedded store: pass --data DIR")
-        }
-        let sluiceStore = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)))
+        let sluiceStore = try store.require("keys are created in the embedded store: pass --data DIR")
         let key = NewAPIKey.generate(projectID: project, role: role)
         try await sluiceStore.insertAPIKey(key.stored)
         print("client_id: \(key.stored.clientID)")

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import SluiceModel
+import SluiceStore
 
 /// `--host` and `--api-key`, for commands that talk to a server.
 struct ServerOptions: ParsableArguments {
@@ -14,6 +16,27 @@ struct ServerOptions: ParsableArguments {
 struct StoreOptions: ParsableArguments {
     @Option(help: "Directory of the embedded store (SQLite file and media), used with no server running.")
     var data: String?
+
+    /// The embedded store in `--data`; nil without it (the command goes through a server).
+    func open(memoryMapped: Bool = true) throws -> SQLiteStore? {
+        try data.map { try SQLiteStore(directory: URL(fileURLWithPath: absolutePath($0)), memoryMapped: memoryMapped) }
+    }
+
+    /// The embedded store in `--data`, which this command needs: `missing` says so without it.
+    func require(_ missing: String) throws -> SQLiteStore {
+        guard let store = try open() else { throw ValidationError(missing) }
+        return store
+    }
+}
+
+extension SQLiteStore {
+    /// Dataset `name` of `project`, or `StoreError.datasetNotFound`.
+    func dataset(project: String, named name: String) async throws -> SluiceModel.Dataset {
+        guard let dataset = try await dataset(projectID: project, name: name) else {
+            throw StoreError.datasetNotFound("\(project)/\(name)")
+        }
+        return dataset
+    }
 }
 
 /// A progress line on stderr, rewritten in place on a terminal.

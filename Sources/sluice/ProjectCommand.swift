@@ -48,9 +48,6 @@ struct SetPublicCommand: AsyncParsableCommand {
 }
 
 private func setVisibility(of project: String, isPublic: Bool, store: StoreOptions) async throws {
-    guard let data = store.data else {
-        throw ValidationError("visibility is changed in the embedded store: pass --data DIR")
-    }
-    let sluiceStore = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)))
+    let sluiceStore = try store.require("visibility is changed in the embedded store: pass --data DIR")
     try await sluiceStore.setProjectPublic(id: project, isPublic: isPublic)
 }

@@ -35,11 +35,8 @@ struct SnapshotCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let snapshot: SluiceModel.Snapshot
-        if let data = store.data {
-            let sluiceStore = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)))
-            guard let ds = try await sluiceStore.dataset(projectID: project, name: dataset) else {
-                throw StoreError.datasetNotFound("\(project)/\(dataset)")
-            }
+        if let sluiceStore = try store.open() {
+            let ds = try await sluiceStore.dataset(project: project, named: dataset)
             snapshot = try await sluiceStore.createSnapshot(datasetID: ds.id, name: name)
         } else {
             let handle = try await Project(id: project, host: server.host, apiKey: server.apiKey)
@@ -64,11 +61,8 @@ struct SnapshotListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let snapshots: [SluiceModel.Snapshot]
-        if let data = store.data {
-            let sluiceStore = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)))
-            guard let ds = try await sluiceStore.dataset(projectID: project, name: dataset) else {
-                throw StoreError.datasetNotFound("\(project)/\(dataset)")
-            }
+        if let sluiceStore = try store.open() {
+            let ds = try await sluiceStore.dataset(project: project, named: dataset)
             snapshots = try await sluiceStore.snapshots(datasetID: ds.id)
         } else {
             let handle = try await Project(id: project, host: server.host, apiKey: server.apiKey)

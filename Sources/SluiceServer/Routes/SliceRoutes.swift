@@ -36,7 +36,7 @@ struct SliceRoutes {
         registry.post("/datasets/{id}/slices", access: .read) { request, context in
             let dataset = try await DatasetRoutes.dataset(api.store, context)
             let body = try await request.decodeBody(as: CreateSlice.self, context: context)
-            let pinned = try await body.version.asyncMap { try await VersionRoutes.point(api.store, dataset, $0) }
+            let pinned = try await body.version.asyncMap { try await api.store.versionPoint(of: dataset, named: $0) }
             let resolved = try await Self.resolve(api, dataset: dataset, query: body.query, at: pinned)
             return try .json(Self.info(resolved), status: .created)
         }
@@ -81,32 +81,29 @@ struct SliceRoutes {
 
     static func resolve(_ api: APIContext, _ context: SluiceRequestContext) async throws -> Resolved {
         let (token, dataset) = try await tokenAndDataset(api, context)
-        let pinned = try await token.version.asyncMap { try await VersionRoutes.point(api.store, dataset, String($0)) }
+        let pinned = try await token.version.asyncMap { try await api.store.versionPoint(of: dataset, named: String($0)) }
         return try await resolve(api, dataset: dataset, query: token.query, at: pinned)
     }
 
-    /// The slice of `text` at `version`: the current one's (indexed SQL) when that is the
-    /// dataset's version now, else the evaluator's scan of the version's items, cached alike.
-    static func resolve(_ api: APIContext, dataset: Dataset, query text: String, at version: VersionPoint?) async throws
-        -> Resolved
+    /// The slice of `text` at `version` (nil: the dataset's current one): from the cache, or
+    /// checked against the project's names and materialised (`Store.matchingPositions(in:…)`:
+    /// indexed SQL for the current version, a scan of an older one's items). Parsing (no
+    /// database) gives the cache key, so reads of a cached slice touch the store only for
+    /// their items.
+    static func resolve(_ api: APIContext, dataset: Dataset, query text: String, at version: VersionPoint? = nil)
+        async throws -> Resolved
     {
-        guard let version else { return try await resolve(api, dataset: dataset, query: text) }
         let query = try parse(text)
         let normalized = query.normalized
-        let key = SliceCache.Key(datasetID: dataset.id, version: version.version, query: normalized)
+        let key = SliceCache.Key(datasetID: dataset.id, version: version?.version ?? dataset.version, query: normalized)
         let positions = try await api.slices.positions(for: key) {
-            if version.version == dataset.version {
-                let checked = try await check(api, dataset: dataset, query)
-                return try await api.store.matchingPositions(datasetID: dataset.id, query: checked)
-            }
             // Names are checked against the project's labels now: a label renamed since is
             // found by its new name (ids do not change).
             let checked = try await check(api, dataset: dataset, query)
-            return try await api.store.matchingPositions(
-                datasetID: dataset.id, datasetName: dataset.name, query: checked, at: version)
+            return try await api.store.matchingPositions(in: dataset, query: checked, at: version)
         }
         return Resolved(
-            token: SliceToken(datasetID: dataset.id, query: normalized, version: version.version), dataset: dataset,
+            token: SliceToken(datasetID: dataset.id, query: normalized, version: version?.version), dataset: dataset,
             positions: positions, pinned: version)
     }
 
@@ -122,20 +119,6 @@ struct SliceRoutes {
             throw APIError.notFound("no dataset with id \(token.datasetID)")
         }
         return (token, dataset)
-    }
-
-    /// The slice of `text` at the dataset's current version: from the cache, or checked
-    /// against the project's names and materialised. Parsing (no database) gives the cache
-    /// key, so reads of a cached slice touch the store only for their items.
-    static func resolve(_ api: APIContext, dataset: Dataset, query text: String) async throws -> Resolved {
-        let query = try parse(text)
-        let normalized = query.normalized
-        let key = SliceCache.Key(datasetID: dataset.id, version: dataset.version, query: normalized)
-        let positions = try await api.slices.positions(for: key) {
-            let checked = try await check(api, dataset: dataset, query)
-            return try await api.store.matchingPositions(datasetID: dataset.id, query: checked)
-        }
-        return Resolved(token: SliceToken(datasetID: dataset.id, query: normalized), dataset: dataset, positions: positions)
     }
 
     static func parse(_ text: String) throws -> Query {

@@ -30,9 +30,9 @@ struct VersionRoutes {
         registry.get("/datasets/{id}/diff") { request, context in
             let dataset = try await DatasetRoutes.dataset(store, context)
             // Version 0 is the dataset when it was created, empty: the default diff lists everything.
-            let from = try await Self.point(store, dataset, request.uri.queryParameters.get("from") ?? "0")
+            let from = try await store.versionPoint(of: dataset, named: String(request.uri.queryParameters.get("from") ?? "0"))
             let toText = request.uri.queryParameters.get("to").map { String($0) } ?? String(dataset.version)
-            let to = try await Self.point(store, dataset, toText)
+            let to = try await store.versionPoint(of: dataset, named: toText)
             let end = max(from.count, to.count)
             return Response(
                 status: .ok,
@@ -63,29 +63,10 @@ struct VersionRoutes {
         }
     }
 
-    /// The version a `version` (or `from`/`to`) parameter names: a version number, or the name of
-    /// one of the dataset's snapshots. 404 `version_not_found` when the store has no record of it.
-    static func point(_ store: any Store, _ dataset: Dataset, _ text: some StringProtocol) async throws -> VersionPoint {
-        let text = String(text)
-        let version: Int64
-        if let number = Int64(text) {
-            version = number
-        } else if let snapshot = try await store.snapshot(datasetID: dataset.id, name: text) {
-            version = snapshot.version
-        } else {
-            throw APIError.notFound("dataset \(dataset.id) has no snapshot named '\(text)'", code: "version_not_found")
-        }
-        guard let point = try await store.versionPoint(datasetID: dataset.id, version: version) else {
-            throw APIError.notFound(
-                "dataset \(dataset.id) has no version \(version) (versions are kept from the upgrade that added them on)",
-                code: "version_not_found")
-        }
-        return point
-    }
-
-    /// The version a request's `version` parameter names, nil when it has none.
+    /// The version a request's `version` parameter names (a number or a snapshot name), nil
+    /// when it has none; 404 `version_not_found` when the store has no record of it.
     static func requested(_ store: any Store, _ dataset: Dataset, _ request: Request) async throws -> VersionPoint? {
         guard let text = request.uri.queryParameters.get("version"), !text.isEmpty else { return nil }
-        return try await point(store, dataset, text)
+        return try await store.versionPoint(of: dataset, named: String(text))
     }
 }
