@@ -25,6 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(cmd: list[str], *, capture: bool = True) -> tuple[str, str, float, float]:
     """Runs cmd; returns stdout, stderr, wall seconds and the child's peak RSS in MB."""
+    out, err, wall, rss, _ = run_measured(cmd, capture=capture)
+    return out, err, wall, rss
+
+
+def run_measured(cmd: list[str], *, capture: bool = True) -> tuple[str, str, float, float, float]:
+    """`run`, and the child's CPU seconds (user + system) last."""
     started = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE, text=True)
     err_lines = []
@@ -38,7 +44,14 @@ def run(cmd: list[str], *, capture: bool = True) -> tuple[str, str, float, float
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(cmd)}\n{''.join(err_lines[-5:])}")
-    return out, "".join(err_lines), wall, usage.ru_maxrss / 1024
+    return out, "".join(err_lines), wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """The CPU seconds (user + system) a running process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # Fields 14 and 15 of stat(5), counted after the command name's closing parenthesis.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(sluice: str, store: Path) -> tuple[subprocess.Popen, str]:

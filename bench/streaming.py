@@ -24,7 +24,9 @@ times its size in memory. The default run takes roughly 8 minutes on 2 cores the
 (generation and conversions; estimated from --files 2000), about half that when reused;
 --repeat 3 keeps the fastest of three runs of each reader, for steadier numbers.
 
-Each reader is its own process, so its wall time and peak RSS (wait4's ru_maxrss) are its own.
+Every reader's files are read once before it is measured, so each finds them in the page cache
+(as a second epoch would). Each reader is its own process, so its wall time and peak RSS
+(wait4's ru_maxrss) are its own; the curl comparison also prints the CPU each side spends.
 Time to the first item counts from the start of the process, imports and opening the dataset
 included (for Sluice: connecting, looking up the dataset and making the epoch; the fresh server
 first gets one unmeasured `--limit 1` stream, as a running server would have). Rates count
@@ -40,7 +42,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -48,7 +49,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from foundation import ROOT, add_dataset_arguments, run, start_listening, start_server, step  # noqa: E402
+from foundation import (  # noqa: E402
+    ROOT, add_dataset_arguments, process_cpu, run, run_measured, start_listening, start_server, step)
 
 PEERS = Path(__file__).resolve().parent / "peers.py"
 SYSTEMS = ("static", "wds", "mds", "hf", "curl")
@@ -154,7 +156,7 @@ class Bench:
         results = [measure() for _ in range(self.args.repeat)]
         return max(results, key=lambda r: r["items_per_s"])
 
-    def sluice_stream(self, host: str, *, media: bool, seed: int | None) -> dict[str, Any]:
+    def sluice_stream(self, host: str, server_pid: int, *, media: bool, seed: int | None) -> dict[str, Any]:
         cmd = [self.sluice, "stream", "--host", host, "--project", "bench", "--dataset", "D",
                "--prefetch", str(self.args.prefetch)]
         if self.args.range_size:
@@ -163,7 +165,9 @@ class Bench:
             cmd += ["--media"]
         if seed is not None:
             cmd += ["--seed", str(seed)]
-        _, err, wall, rss = run(cmd)
+        server_before = process_cpu(server_pid)
+        _, err, wall, rss, cpu = run_measured(cmd)
+        server_cpu = process_cpu(server_pid) - server_before
         m = STREAM_LINE.search(err.strip().splitlines()[-1])
         assert m, err
         items, seconds, first_ms, total, mb = (int(m.group(1)), float(m.group(2)), float(m.group(4)),
@@ -174,7 +178,7 @@ class Bench:
         return {"items": items, "items_per_s": items / seconds if seconds else 0,
                 "mb_per_s": mb / seconds if seconds else 0, "mb": mb,
                 "first_s": opening + first_ms / 1000, "first_note": f"connect {opening * 1000:,.0f} ms",
-                "rss": rss, "wall": wall}
+                "rss": rss, "wall": wall, "seconds": seconds, "client_cpu": cpu, "server_cpu": server_cpu}
 
     def peer_read(self, system: str, path: Path, media: bool) -> dict[str, Any]:
         cmd = [self.python, str(PEERS), "read", system, "--path", str(path)] + (["--media"] if media else [])
@@ -196,16 +200,34 @@ class Bench:
                 "mb_per_s": size / total if total else 0, "mb": size, "first_s": r["first_item_ms"] / 1000,
                 "first_note": "load + group all", "rss": rss, "wall": wall}
 
-    def curl(self, url: str) -> list[float]:
-        """curl's download speed in MB/s, --curl-repeat times."""
-        speeds = []
+    def curl(self, url: str, server_pid: int) -> list[dict[str, float]]:
+        """curl's downloads, --curl-repeat times: MB/s, wall seconds and the CPU seconds of
+        curl and of the server."""
+        runs = []
         for _ in range(self.args.curl_repeat):
-            out = subprocess.run(["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}",
-                                  url], capture_output=True, text=True, check=True).stdout.split()
-            size, speed = int(out[0]), float(out[1])
-            speeds.append(speed / 1e6)
+            server_before = process_cpu(server_pid)
+            out, _, wall, _, cpu = run_measured(
+                ["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", url])
+            server_cpu = process_cpu(server_pid) - server_before
+            size, speed = int(out.split()[0]), float(out.split()[1])
+            runs.append({"mb_per_s": speed / 1e6, "wall": wall, "client_cpu": cpu, "server_cpu": server_cpu})
             print(f"    curl {url}: {size / 1e6:,.0f} MB at {speed / 1e6:,.0f} MB/s", file=sys.stderr, flush=True)
-        return speeds
+        return runs
+
+
+def warm(*paths: Path) -> None:
+    """Reads every file under `paths` once, so that the reader measured next finds its data in
+    the page cache, as a second epoch does: otherwise whichever reader follows the conversions
+    (which push older files out) is measured on the disk instead."""
+    started, total = time.perf_counter(), 0
+    for path in paths:
+        files = [path] if path.is_file() else [Path(root) / name for root, _, names in os.walk(path) for name in names]
+        for file in files:
+            with open(file, "rb", buffering=0) as f:
+                while chunk := f.read(1 << 20):
+                    total += len(chunk)
+    print(f"    page cache warmed: {total / 1e6:,.0f} MB read in {time.perf_counter() - started:,.1f} s",
+          file=sys.stderr, flush=True)
 
 
 def format_seconds(s: float) -> str:
@@ -239,6 +261,59 @@ def table(title: str, rows: list[tuple[str, str, dict[str, Any]]], bases: dict[s
         print(f"| {name} | {r['items_per_s']:,.0f} | {r['mb_per_s']:,.1f} | {per_item:,.1f} "
               f"| {format_seconds(r['first_s'])} ({r['first_note']}) | {r['rss']:,.0f} MB | "
               + " | ".join(cells) + " |")
+
+
+def cpu_per_item(r: dict[str, float], items: int) -> tuple[float, float]:
+    """Server and client CPU µs per item of a run."""
+    return r["server_cpu"] / items * 1e6, r["client_cpu"] / items * 1e6
+
+
+def print_curl_comparison(curl: dict[str, list[dict[str, float]]], ann: list, med: list, files: int, repeat: int,
+                          total_media: int) -> None:
+    """The media-throughput bar, and the CPU each side spends per item: on a machine whose
+    cores both runs keep busy, the rate is the cores divided by the CPU per item."""
+    sluice_media = next(r for name, order, r in med if order == "in order" and name.startswith("**Sluice**"))
+    sluice_ann = next(r for name, order, r in ann if order == "in order" and name.startswith("**Sluice**"))
+    print()
+    print(f"**Media throughput against curl** (one {total_media / 1e6:,.0f} MB file over 127.0.0.1, "
+          f"median of {repeat} downloads; bar: Sluice ≥ 80% of curl)")
+    print()
+    print("| run | MB/s | all runs | Sluice ÷ this | CPU per item (per image's bytes for curl): server + client "
+          "| cores busy |")
+    print("|---|---|---|---|---|---|")
+
+    def row(name: str, mb_per_s: float, runs: str, percent: str, r: dict[str, float], seconds: float) -> None:
+        server, client = cpu_per_item(r, files)
+        cores = (r["server_cpu"] + r["client_cpu"]) / seconds if seconds else 0
+        print(f"| {name} | {mb_per_s:,.0f} | {runs} | {percent} | {server:,.0f} + {client:,.0f} = "
+              f"**{server + client:,.0f} µs** | {cores:,.2f} |")
+
+    row("Sluice stream --media (in order)", sluice_media["mb_per_s"], "–", "–", sluice_media, sluice_media["seconds"])
+    row("Sluice stream, annotations only (in order)", sluice_ann["mb_per_s"], "–", "–", sluice_ann,
+        sluice_ann["seconds"])
+    medians = {}
+    for source, runs in curl.items():
+        middle = sorted(runs, key=lambda r: r["mb_per_s"])[len(runs) // 2]
+        medians[source] = middle
+        percent = sluice_media["mb_per_s"] / middle["mb_per_s"] * 100 if middle["mb_per_s"] else 0
+        row(f"curl from the {source}", middle["mb_per_s"], ", ".join(f"{r['mb_per_s']:,.0f}" for r in runs),
+            f"**{percent:,.0f}%**", middle, middle["wall"])
+    route = medians.get("Sluice media route")
+    if route is None:
+        return
+    # At the bar, Sluice's rate is 80% of curl's: with c cores busy, the CPU per item it may spend
+    # is c ÷ (0.8 × curl's items/s).
+    curl_items_per_s = route["mb_per_s"] * 1e6 / (total_media / files)
+    sluice_cores = (sluice_media["server_cpu"] + sluice_media["client_cpu"]) / sluice_media["seconds"]
+    budget = sluice_cores / (0.8 * curl_items_per_s) * 1e6
+    curl_bytes = sum(cpu_per_item(route, files))
+    annotations = sum(cpu_per_item(sluice_ann, files))
+    spent = sum(cpu_per_item(sluice_media, files))
+    print()
+    print(f"At 80% of curl, with the {sluice_cores:,.2f} cores Sluice keeps busy, an item may cost {budget:,.0f} µs "
+          f"of CPU in all. Moving its image's bytes costs {curl_bytes:,.0f} µs through curl and the media route, "
+          f"and its annotations alone cost {annotations:,.0f} µs (the annotations-only stream): {curl_bytes + annotations:,.0f} µs "
+          f"before the two are combined. Sluice spends {spent:,.0f} µs.")
 
 
 def main() -> None:
@@ -308,41 +383,44 @@ def main() -> None:
 
     ann: list[tuple[str, str, dict[str, Any]]] = []
     med: list[tuple[str, str, dict[str, Any]]] = []
-    curl: dict[str, list[float]] = {}
+    curl: dict[str, list[dict[str, float]]] = {}
 
     next_step("sluice serve; sluice stream: annotations, then with media; in order, then shuffled")
     server, host = start_server(bench.sluice, bench.store)
     try:
         # Unmeasured: a fresh server's first request pays one-time costs (a running server's would not).
         print("    warm-up: sluice stream --limit 1", file=sys.stderr, flush=True)
+        warm(bench.store)
         run([bench.sluice, "stream", "--host", host, "--project", "bench", "--dataset", "D", "--limit", "1"])
         cases = [(False, None), (False, args.seed)] + ([(True, None), (True, args.seed)] if media else [])
         for with_media, seed in cases:
             order = "shuffled" if seed is not None else "in order"
             print(f"    sluice stream{' --media' if with_media else ''}{f' --seed {seed}' if seed is not None else ''}",
                   file=sys.stderr, flush=True)
-            result = bench.best(lambda: bench.sluice_stream(host, media=with_media, seed=seed))
+            result = bench.best(lambda: bench.sluice_stream(host, server.pid, media=with_media, seed=seed))
             assert result["items"] == files, (result, files)
             (med if with_media else ann).append((f"**Sluice** ({order})", order, result))
 
         if big is not None:
             next_step(f"curl: one {total_media / 1e6:,.0f} MB file over 127.0.0.1")
+            warm(big)
             out, _, _, _ = run([bench.sluice, "stream", "--host", host, "--project", "bench", "--dataset", "BIG",
                                 "--output", "ndjson"])
             file_id = json.loads(out.splitlines()[0])["file"]["id"]
-            curl["Sluice media route"] = bench.curl(f"{host}/api/v1/files/{file_id}/media")
+            curl["Sluice media route"] = bench.curl(f"{host}/api/v1/files/{file_id}/media", server.pid)
     finally:
         stop(server)
     if big is not None:
         static, url = start_listening([args.python, str(PEERS), "serve-static", "--dir", str(big / "images")])
         try:
             name = json.loads((big / "annotations.json").read_text())["images"][0]["file_name"]
-            curl["static file server (aiohttp, sendfile)"] = bench.curl(f"{url}/{name}")
+            curl["static file server (aiohttp, sendfile)"] = bench.curl(f"{url}/{name}", static.pid)
         finally:
             stop(static)
 
     next_step("the static-file way: json.load + per-image lists" if "static" in systems else "static way: skipped")
     if "static" in systems:
+        warm(bench.data / "annotations.json")
         result = bench.best(bench.static_json)
         assert result["items"] == files and result["instances"] == instances, (result, files, instances)
         ann.append(("static COCO JSON (json.load)", "in order", result))
@@ -367,6 +445,7 @@ def main() -> None:
             path = paths[system, with_media or reader == "hf-parquet"]
             label = name + (" (json, id columns only)" if reader == "hf-parquet" and not with_media else "")
             print(f"    {label}{' with media' if with_media else ''}", file=sys.stderr, flush=True)
+            warm(path)
             result = bench.best(lambda: bench.peer_read(reader, path, with_media))
             assert result["items"] == files and result["instances"] == instances, (reader, result, files, instances)
             (med if with_media else ann).append((label, order, result))
@@ -390,18 +469,7 @@ def main() -> None:
           "First item counts from the start of the reader's process: the peers' Python imports (torch, for "
           "WebDataset and MosaicML) are shown apart, Sluice's connect is its dataset look-up and epoch.")
     if curl:
-        sluice_media = next(r for name, order, r in med if order == "in order" and name.startswith("**Sluice**"))
-        print()
-        print(f"**Media throughput against curl** (one {total_media / 1e6:,.0f} MB file over 127.0.0.1, "
-              f"median of {args.curl_repeat} downloads; bar: Sluice ≥ 80% of curl)")
-        print()
-        print("| curl from | MB/s (median) | all runs | Sluice stream --media (in order) ÷ curl |")
-        print("|---|---|---|---|")
-        for source, speeds in curl.items():
-            median = statistics.median(speeds)
-            percent = sluice_media["mb_per_s"] / median * 100 if median else 0
-            print(f"| {source} | {median:,.0f} | {', '.join(f'{s:,.0f}' for s in speeds)} "
-                  f"| {sluice_media['mb_per_s']:,.0f} MB/s = **{percent:,.0f}%** |")
+        print_curl_comparison(curl, ann, med, files, args.curl_repeat, total_media)
     print()
     print(f"Total time {time.perf_counter() - started:,.0f} s.", file=sys.stderr)
 

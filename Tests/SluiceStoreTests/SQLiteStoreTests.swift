@@ -197,9 +197,20 @@ import Testing
         }
     }
 
+    /// The instance counts of a dataset's first three items, read as a stream reads them (with
+    /// statements kept compiled across calls).
+    static func streamedInstanceCounts(_ store: SQLiteStore, dataset name: String) async throws -> [Int] {
+        let dataset = try #require(try await store.dataset(projectID: "bulk", name: name))
+        return try await store.storedItems(datasetID: dataset.id, range: 0..<3).map(\.instances.count)
+    }
+
     @Test func aLargeImportRebuildsTheIndexesItDroppedAndASmallOneKeepsThem() async throws {
         try await withTemporaryStore { store, _ in
             _ = try await store.ensureProject(Project(id: "bulk", name: "bulk"))
+            // Read once before the imports, so that the stream's statements are compiled against
+            // the schema the imports then change.
+            _ = try await Self.importBoxes(store, files: 10, dataset: "seed")
+            #expect(try await Self.streamedInstanceCounts(store, dataset: "seed") == [4, 4, 4])
             let schema = try await Self.schemaSQL(store)
             let threshold = Int(SQLiteImportWriter.smallestBulkLoad)
 
@@ -208,6 +219,8 @@ import Testing
             #expect(first.firstIndex(of: true) == threshold, "dropped after exactly the threshold")
             #expect(try await Self.schemaSQL(store) == schema)
             #expect(try await Self.labelCountMismatches(store) == 0)
+            #expect(try await Self.streamedInstanceCounts(store, dataset: "seed") == [4, 4, 4])
+            #expect(try await Self.streamedInstanceCounts(store, dataset: "big") == [4, 4, 4])
             try await store.pool.read { db in
                 #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
                 let byIndex = try Int.fetchOne(db, sql: "SELECT count(*) FROM instances INDEXED BY instances_by_box WHERE x_min >= 40")
@@ -233,6 +246,7 @@ import Testing
             #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM instances") } == rows)
             #expect(try await Self.labelCountMismatches(store) == 0)
             #expect(try await store.dataset(projectID: "bulk", name: "failed") == nil)
+            #expect(try await Self.streamedInstanceCounts(store, dataset: "big") == [4, 4, 4])
         }
     }
 

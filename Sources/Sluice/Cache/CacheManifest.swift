@@ -129,7 +129,8 @@ final class CacheManifest: Sendable {
 
     private static func appendBytes(_ bytes: [UInt8], to url: URL) throws {
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            // A file that cannot be made fails the open below, with the reason.
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }

@@ -38,7 +38,7 @@ extension SQLiteStore {
             try db.execute(
                 sql: "INSERT INTO snapshots (dataset_id, name, version, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [datasetID, name, version, Timestamp.now().milliseconds])
-            return try Self.snapshot(
+            return Self.snapshot(
                 try Row.fetchOne(db, sql: "\(Self.snapshotColumns) WHERE s.id = ?", arguments: [db.lastInsertedRowID])!)
         }
     }

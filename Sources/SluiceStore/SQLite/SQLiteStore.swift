@@ -73,7 +73,8 @@ public final class SQLiteStore: Store {
 
     public func dataset(id: Int64) async throws -> Dataset? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "\(Self.datasetColumns) WHERE id = ?", arguments: [id]).map(Self.dataset)
+            try Row.fetchOne(db.cachedStatement(sql: "\(Self.datasetColumns) WHERE id = ?"), arguments: [id])
+                .map(Self.dataset)
         }
     }
 
@@ -170,8 +171,9 @@ public final class SQLiteStore: Store {
     // MARK: Row mapping shared by reads and writes
 
     static func fetchProject(_ db: GRDB.Database, id: String) throws -> Project? {
-        try Row.fetchOne(db, sql: "SELECT id, name, is_public, created_at FROM projects WHERE id = ?", arguments: [id])
-            .map(project)
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, name, is_public, created_at FROM projects WHERE id = ?"), arguments: [id]
+        ).map(project)
     }
 
     static func project(_ row: Row) -> Project {
@@ -187,8 +189,9 @@ public final class SQLiteStore: Store {
     }
 
     static func fetchDataset(_ db: GRDB.Database, projectID: String, name: String) throws -> Dataset? {
-        try Row.fetchOne(db, sql: "\(datasetColumns) WHERE project_id = ? AND name = ?", arguments: [projectID, name])
-            .map(dataset)
+        try Row.fetchOne(
+            db.cachedStatement(sql: "\(datasetColumns) WHERE project_id = ? AND name = ?"), arguments: [projectID, name]
+        ).map(dataset)
     }
 
     static func ensureDataset(_ db: GRDB.Database, projectID: String, name: String) throws -> Dataset {
