@@ -209,7 +209,8 @@ class Bench:
             out, _, wall, _, cpu = run_measured(
                 ["curl", "-s", "-f", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", url])
             server_cpu = process_cpu(server_pid) - server_before
-            size, speed = int(out.split()[0]), float(out.split()[1])
+            size_text, speed_text = out.split()
+            size, speed = int(size_text), float(speed_text)
             runs.append({"mb_per_s": speed / 1e6, "wall": wall, "client_cpu": cpu, "server_cpu": server_cpu})
             print(f"    curl {url}: {size / 1e6:,.0f} MB at {speed / 1e6:,.0f} MB/s", file=sys.stderr, flush=True)
         return runs

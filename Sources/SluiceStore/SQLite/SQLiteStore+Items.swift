@@ -74,37 +74,30 @@ extension SQLiteStore {
         guard let version else {
             return try await storedItems(
                 datasetID: datasetID, positionCondition: positionCondition, arguments: arguments, capacity: capacity,
-                fileColumns: Self.fileColumns, instanceColumns: Self.instanceColumns, alive: "i.deleted = 0",
-                cached: true)
+                fileColumns: Self.fileColumns, instanceColumns: Self.instanceColumns, alive: "i.deleted = 0")
         }
-        // The clock goes in by name: the columns use it before the positions' placeholders.
-        let clock = String(version.clock)
+        // The clock is bound by name, so a pinned read has one SQL text whatever its version.
         return try await storedItems(
-            datasetID: datasetID, positionCondition: positionCondition, arguments: arguments, capacity: capacity,
-            fileColumns: Self.fileColumnsAtVersion.replacingOccurrences(of: ":clock", with: clock),
-            instanceColumns: Self.instanceColumnsAtVersion.replacingOccurrences(of: ":clock", with: clock),
-            alive: "i.valid_from <= \(clock) AND (i.valid_to IS NULL OR i.valid_to > \(clock))",
-            // One SQL text per version: caching them would keep a statement per version read.
-            cached: false)
+            datasetID: datasetID, positionCondition: positionCondition,
+            arguments: arguments + ["clock": version.clock], capacity: capacity,
+            fileColumns: Self.fileColumnsAtVersion, instanceColumns: Self.instanceColumnsAtVersion,
+            alive: "i.valid_from <= :clock AND (i.valid_to IS NULL OR i.valid_to > :clock)")
     }
 
     private func storedItems(
         datasetID: Int64, positionCondition: String, arguments: StatementArguments, capacity: Int,
-        fileColumns: String, instanceColumns: String, alive: String, cached: Bool
+        fileColumns: String, instanceColumns: String, alive: String
     ) async throws -> [StoredItem] {
         try await pool.read { db in
-            // A stream reads a batch per query: compiling the statement each time (GRDB's
-            // authorizer walks every column) cost as much as running it.
-            func statement(_ sql: String) throws -> Statement {
-                try cached ? db.cachedStatement(sql: sql) : db.makeStatement(sql: sql)
-            }
             // Two range scans over primary keys: the files at the positions, then their instances.
+            // A stream reads a batch per query: compiling the statements each time (GRDB's
+            // authorizer walks every column) cost as much as running them, so they are kept.
             var items: [StoredItem] = []
             items.reserveCapacity(capacity)
             var indexByFile: [Int64: Int] = [:]
             let files = try Row.fetchCursor(
-                statement(
-                    """
+                db.cachedStatement(
+                    sql: """
                     SELECT df.position, \(fileColumns) FROM dataset_files df JOIN files f ON f.id = df.file_id
                     WHERE df.dataset_id = ? AND \(positionCondition) ORDER BY df.position
                     """),
@@ -116,8 +109,8 @@ extension SQLiteStore {
             }
             guard !items.isEmpty else { return [] }
             let instances = try Row.fetchCursor(
-                statement(
-                    """
+                db.cachedStatement(
+                    sql: """
                     SELECT \(instanceColumns) FROM dataset_files df
                     JOIN instances i ON i.file_id = df.file_id
                     LEFT JOIN labels l ON l.id = i.label_id
