@@ -69,6 +69,60 @@ struct Connection: Sendable {
         }
     }
 
+    /// Sends a write once (writes are not retried: they are not assumed idempotent) and
+    /// decodes the JSON reply. `ifRevision` becomes `If-Match`.
+    func send<T: Decodable & Sendable>(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer?, contentType: String? = nil, ifRevision: Int64? = nil,
+        as type: T.Type = T.self
+    ) async throws -> T {
+        var request = makeRequest(path)
+        request.method = method
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if let ifRevision { request.headers.add(name: "If-Match", value: "\"\(ifRevision)\"") }
+        if let body { request.body = .bytes(body) }
+        let reply: ByteBuffer
+        do {
+            reply = try await send(request, path: path)
+        } catch let failure as TransientFailure {
+            throw SluiceError.unreachable(host: configuration.host, reason: failure.reason)
+        }
+        do {
+            return try Self.decoder.decode(T.self, from: Data(buffer: reply, byteTransferStrategy: .noCopy))
+        } catch {
+            throw SluiceError.badResponse("\(path): \(error)")
+        }
+    }
+
+    /// Sends `json` as the body of a write (see `send(_:_:body:)`).
+    func send<T: Decodable & Sendable>(
+        _ method: HTTPMethod, _ path: String, json: some Encodable, ifRevision: Int64? = nil, as type: T.Type = T.self
+    ) async throws -> T {
+        let encoded = try JSONEncoder().encode(json)
+        return try await send(
+            method, path, body: ByteBuffer(bytes: encoded), contentType: "application/json", ifRevision: ifRevision)
+    }
+
+    /// Whether a HEAD of `path` answers 200 (false for 404).
+    func exists(_ path: String) async throws -> Bool {
+        var request = makeRequest(path)
+        request.method = .HEAD
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
+            switch response.status.code {
+            case 200..<300: return true
+            case 404: return false
+            default:
+                throw SluiceError.server(
+                    status: Int(response.status.code), code: "http_\(response.status.code)",
+                    message: "HEAD \(path): \(response.status.reasonPhrase)")
+            }
+        } catch let error as SluiceError {
+            throw error
+        } catch {
+            throw SluiceError.unreachable(host: configuration.host, reason: "\(error)")
+        }
+    }
+
     /// The reply `fetch` gets, kept in the local cache (when there is one) for offline runs,
     /// which answer from it without a request. Change feeds are live by nature: never kept.
     private func reply(key: String, _ fetch: () async throws -> ByteBuffer) async throws -> ByteBuffer {
@@ -175,6 +229,12 @@ struct Connection: Sendable {
             return SluiceError.badQuery(message: message, column: column, suggestions: suggestions)
         }
         if status == 404, code != "position_out_of_range" { return SluiceError.notFound(message) }
+        if status == 412, case .object(let detail)? = reply?.error.detail, let current = detail["revision"]?.numberValue {
+            return SluiceError.staleRevision(current: Int64(current), message: message)
+        }
+        if status == 422, case .object(let detail)? = reply?.error.detail, let field = detail["field"]?.stringValue {
+            return SluiceError.invalidField(path: field, message: message)
+        }
         return SluiceError.server(status: status, code: code, message: message)
     }
 

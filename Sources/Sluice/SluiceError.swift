@@ -15,6 +15,11 @@ public enum SluiceError: Error, CustomStringConvertible, Equatable {
     case badQuery(message: String, column: Int, suggestions: [String])
     /// An offline `LocalCache` does not hold what was asked for.
     case notCached(String)
+    /// A write named a file revision the file no longer has (someone else wrote first):
+    /// read the file again (`current` is its revision now) and decide.
+    case staleRevision(current: Int64, message: String)
+    /// A write the server refused for one field, named by its path (`instances[3].bbox`).
+    case invalidField(path: String, message: String)
 
     public var description: String {
         switch self {
@@ -26,6 +31,8 @@ public enum SluiceError: Error, CustomStringConvertible, Equatable {
         case .badResponse(let message): "unexpected response: \(message)"
         case .invalidArgument(let message): message
         case .notCached(let what): "offline, and the local cache does not hold \(what)"
+        case .staleRevision(_, let message): message
+        case .invalidField(_, let message): message
         case .badQuery(let message, let column, let suggestions):
             "bad query at column \(column): \(message)"
                 + (suggestions.isEmpty ? "" : " (did you mean \(suggestions.map { "'\($0)'" }.joined(separator: ", "))?)")

@@ -90,6 +90,15 @@ extension APIError {
                 self = APIError(.conflict, code: "conflict", message: message)
             case .versionNotFound(let message):
                 self = APIError(.notFound, code: "version_not_found", message: message)
+            case .invalidField(let field):
+                self = APIError(
+                    .unprocessableContent, code: "invalid", message: field.description,
+                    detail: .object(["field": .string(field.path)]))
+            case .revisionMismatch(_, let current):
+                // The current revision comes back as the ETag too: the client re-reads and retries.
+                self = APIError(
+                    .preconditionFailed, code: "revision_mismatch", message: error.description,
+                    detail: .object(["revision": .number(Double(current))]), headers: [.eTag: "\"\(current)\""])
             }
         case let error as any HTTPResponseError:
             let code =

@@ -11,11 +11,22 @@ public struct ServerConfiguration: Sendable {
     /// How often a long poll of a change feed reads the store while it waits. Writes through
     /// this process wake it at once; this bounds how late it sees another process's writes.
     public var changePollInterval: Duration
+    /// Largest JSON request body, in bytes (413 past it): a batch of appended files and their
+    /// instances is one body.
+    public var maxJSONBodyBytes: Int
+    /// Deepest nesting of arrays and objects a JSON request body may have (400 past it).
+    public var maxJSONDepth: Int
+    /// Largest media upload, in bytes (413 past it; nothing is kept).
+    public var maxMediaBytes: Int64
 
     public init(
         host: String = "127.0.0.1", port: Int = 8085, maxPageSize: Int = 10_000, defaultPageSize: Int = 100,
-        changePollInterval: Duration = .milliseconds(500)
+        changePollInterval: Duration = .milliseconds(500), maxJSONBodyBytes: Int = 64 << 20, maxJSONDepth: Int = 32,
+        maxMediaBytes: Int64 = 2 << 30
     ) {
+        self.maxJSONBodyBytes = maxJSONBodyBytes
+        self.maxJSONDepth = maxJSONDepth
+        self.maxMediaBytes = maxMediaBytes
         self.host = host
         self.port = port
         self.maxPageSize = maxPageSize

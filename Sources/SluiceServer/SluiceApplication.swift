@@ -80,6 +80,9 @@ public enum SluiceAPI {
         ChangeRoutes(api: api).addRoutes(to: &registry)
         ExportRoutes(api: api).addRoutes(to: &registry)
         VersionRoutes(api: api).addRoutes(to: &registry)
+        MediaRoutes(api: api).addRoutes(to: &registry)
+        AnnotationRoutes(api: api).addRoutes(to: &registry)
+        LabelRoutes(api: api).addRoutes(to: &registry)
         registry.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -145,18 +148,60 @@ extension Response {
 
 extension Request {
     /// The JSON body as `T`; 400 `bad_body` naming the field at fault.
-    func decodeBody<T: Decodable>(as type: T.Type, context: SluiceRequestContext) async throws -> T {
-        let buffer = try await body.collect(upTo: 1 << 20)
+    func decodeBody<T: Decodable>(
+        as type: T.Type, context: SluiceRequestContext, limits: ServerConfiguration
+    ) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limits.maxJSONBodyBytes)
+        } catch {
+            throw APIError(
+                .contentTooLarge, code: "payload_too_large",
+                message: "the request body is over the \(limits.maxJSONBodyBytes) bytes this server takes",
+                detail: .object(["limit": .number(Double(limits.maxJSONBodyBytes))]))
+        }
+        if let depth = JSONDepth.exceeding(limits.maxJSONDepth, in: buffer.readableBytesView) {
+            throw APIError(
+                .badRequest, code: "bad_body",
+                message: "the request body nests deeper than \(limits.maxJSONDepth) levels (at byte \(depth))")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw APIError(.badRequest, code: "bad_body", message: "the request body needs '\(key.stringValue)'")
+        } catch let DecodingError.keyNotFound(key, context) {
+            let path = Self.fieldPath(context.codingPath + [key])
+            throw APIError(
+                .badRequest, code: "bad_body", message: "the request body needs '\(path)'",
+                detail: .object(["field": .string(path)]))
         } catch let DecodingError.typeMismatch(expected, context) {
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw APIError(.badRequest, code: "bad_body", message: "'\(path)' must be \(expected)")
+            let path = Self.fieldPath(context.codingPath)
+            throw APIError(
+                .badRequest, code: "bad_body", message: "'\(path)' must be \(expected)",
+                detail: .object(["field": .string(path)]))
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            let path = Self.fieldPath(context.codingPath)
+            throw APIError(
+                .badRequest, code: "bad_body", message: "'\(path)': \(context.debugDescription)",
+                detail: .object(["field": .string(path)]))
+        } catch let DecodingError.valueNotFound(_, context) {
+            let path = Self.fieldPath(context.codingPath)
+            throw APIError(
+                .badRequest, code: "bad_body", message: "'\(path)' must not be null", detail: .object(["field": .string(path)]))
         } catch {
             throw APIError(.badRequest, code: "bad_body", message: "the request body is not valid JSON")
         }
+    }
+
+    /// `files[2].instances[0].bbox`: a decoding path as a request's author wrote the field.
+    static func fieldPath(_ path: [any CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return text
     }
 
     /// An integer query parameter, `defaultValue` when absent; 400 when not an integer.

@@ -58,6 +58,27 @@ public protocol Store: Sendable {
     /// Soft-deletes an instance; label counts and dataset versions follow.
     func deleteInstance(id: Int64) async throws
 
+    // MARK: Writes through the network (docs/writes.md)
+
+    /// Appends files with their instances at the end of the dataset, in one transaction: all
+    /// of them or, when any is refused, none. Their media must be in `media` already.
+    /// Throws `StoreError.invalidField` naming the first field at fault (`files[2].instances[0].bbox`).
+    func appendFiles(datasetID: Int64, _ files: [FileDraft], createLabels: Bool) async throws -> [AppendedFile]
+    /// Adds, replaces, changes or deletes a file's instances in one transaction and returns the
+    /// file as it then is. With `expectedRevision`, a file whose revision differs is refused
+    /// with `StoreError.revisionMismatch` and nothing is written.
+    func editInstances(fileID: Int64, _ edit: InstanceEdit, expectedRevision: Int64?, createLabels: Bool)
+        async throws -> AnnotatedFile
+    /// The file with its live instances.
+    func annotatedFile(id: Int64) async throws -> AnnotatedFile?
+    /// Creates a label; `StoreError.conflict` when the project has one of that name.
+    func createLabel(projectID: String, _ label: NewLabel) async throws -> Label
+    /// Changes a label's colour (a rename goes through `renameLabel`, which keeps versions).
+    func setLabelColor(id: Int64, projectID: String, color: String) async throws -> Label
+
+    /// Stores a server-wide admin key (`StoredAPIKey.projectID` nil).
+    func insertServerKey(_ key: StoredAPIKey) async throws
+
     // MARK: Versions (docs/versions.md)
 
     /// Version `version` of a dataset, nil when it is unknown (from before versions were kept,
@@ -107,6 +128,19 @@ public protocol Store: Sendable {
     func fileIDs(datasetID: Int64, range: Range<Int>) async throws -> [Int64]
 }
 
+/// One change to a file's instances (`Store.editInstances`).
+public enum InstanceEdit: Sendable, Hashable {
+    /// New instances beside the existing ones.
+    case add([InstanceDraft])
+    /// The file's whole annotation: every live instance is deleted and these take their place.
+    case replaceAll([InstanceDraft])
+    /// One instance changed. It gets a new id (the old row stays, closed, for the versions
+    /// before the change), as Diffgram's instance history does.
+    case update(id: Int64, InstanceDraft)
+    /// Instances deleted.
+    case delete(ids: [Int64])
+}
+
 /// A file's place in one dataset.
 public struct FilePlacement: Sendable, Hashable {
     public var datasetID: Int64
@@ -153,6 +187,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case conflict(String)
     /// A version number or snapshot name the dataset has no record of.
     case versionNotFound(String)
+    /// A value of a write that is refused, with the path of the field at fault.
+    case invalidField(FieldError)
+    /// A conditional write named a revision the file no longer has.
+    case revisionMismatch(fileID: Int64, current: Int64)
 
     public var description: String {
         switch self {
@@ -163,6 +201,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .invalid(let message): message
         case .conflict(let message): message
         case .versionNotFound(let message): message
+        case .invalidField(let error): error.description
+        case .revisionMismatch(let fileID, let current):
+            "file \(fileID) is at revision \(current): it changed since the revision this write names"
         }
     }
 }

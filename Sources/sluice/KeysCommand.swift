@@ -22,19 +22,37 @@ struct CreateKeyCommand: AsyncParsableCommand {
             and `--api-key` take (the diffgram SDK takes client_id= and client_secret=).
 
               sluice keys create --project coco-dataset --role viewer --data ~/sluice-data
+
+            A server admin key (--server-admin) may do anything to every project, and is the
+            only key that creates projects through the API:
+
+              sluice keys create --server-admin --data ~/sluice-data
             """)
 
     @Option(help: "Project id.")
-    var project: String
+    var project: String?
 
     @Option(help: "viewer (reads), editor (reads and writes) or admin.")
-    var role: APIKeyRole
+    var role: APIKeyRole?
+
+    @Flag(help: "Create a server-wide admin key instead of a project key.")
+    var serverAdmin = false
 
     @OptionGroup var store: StoreOptions
 
+    func validate() throws {
+        if serverAdmin {
+            guard project == nil, role == nil else {
+                throw ValidationError("--server-admin makes a key of the whole server: drop --project and --role")
+            }
+        } else if project == nil || role == nil {
+            throw ValidationError("pass --project and --role, or --server-admin")
+        }
+    }
+
     func run() async throws {
         let sluiceStore = try store.require("keys are created in the embedded store: pass --data DIR")
-        let key = NewAPIKey.generate(projectID: project, role: role)
+        let key = NewAPIKey.generate(projectID: serverAdmin ? nil : project, role: role ?? .admin)
         try await sluiceStore.insertAPIKey(key.stored)
         print("client_id: \(key.stored.clientID)")
         print("client_secret: \(key.secret)")

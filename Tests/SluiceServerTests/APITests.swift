@@ -163,15 +163,31 @@ import Testing
     @Test func createsProjectsAndDatasets() async throws {
         try await withSampleApp { client, store, _ in
             let body = ByteBuffer(string: #"{"id": "new-project", "name": "New", "public": false}"#)
-            let project = try await client.execute(uri: "/api/v1/projects", method: .post, body: body) { response in
+            try await client.execute(uri: "/api/v1/projects", method: .post, body: body) { response in
+                #expect(response.status == .unauthorized, "only a server admin key creates projects")
+            }
+            let projectKey = NewAPIKey.generate(projectID: "coco-dataset", role: .admin)
+            try await store.insertAPIKey(projectKey.stored)
+            try await client.execute(
+                uri: "/api/v1/projects", method: .post, headers: [.authorization: "Bearer \(projectKey.token)"], body: body
+            ) { #expect($0.status == .forbidden, "a project's admin key does not create other projects") }
+            #expect(try await store.project(id: "new-project") == nil)
+            let serverAdmin = NewAPIKey.generate(projectID: nil, role: .admin)
+            try await store.insertAPIKey(serverAdmin.stored)
+            let admin: HTTPFields = [.authorization: "Bearer \(serverAdmin.token)"]
+            let project = try await client.execute(uri: "/api/v1/projects", method: .post, headers: admin, body: body) { response in
                 #expect(response.status == .created)
                 return try Self.decode(Project.self, response)
             }
             #expect(project.id == "new-project" && !project.isPublic)
-            try await client.execute(uri: "/api/v1/projects", method: .post, body: ByteBuffer(string: #"{"id": "bad id!"}"#)) {
+            try await client.execute(
+                uri: "/api/v1/projects", method: .post, headers: admin, body: ByteBuffer(string: #"{"id": "bad id!"}"#)
+            ) {
                 #expect($0.status == .badRequest)
             }
-            try await client.execute(uri: "/api/v1/projects", method: .post, body: ByteBuffer(string: #"{"name": 3}"#)) {
+            try await client.execute(
+                uri: "/api/v1/projects", method: .post, headers: admin, body: ByteBuffer(string: #"{"name": 3}"#)
+            ) {
                 #expect($0.status == .badRequest)
                 let code = try Self.errorCode($0)
                 #expect(code == "bad_body")

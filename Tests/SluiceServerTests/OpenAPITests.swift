@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -17,7 +18,7 @@ import Testing
         let paths = try #require(try document()["paths"] as? [String: [String: Any]])
         var out: Set<String> = []
         for (path, methods) in paths {
-            for method in methods.keys where ["get", "post", "put", "patch", "delete"].contains(method) {
+            for method in methods.keys where ["get", "head", "post", "put", "patch", "delete"].contains(method) {
                 out.insert("\(method.uppercased()) \(path)")
             }
         }
@@ -54,25 +55,69 @@ import Testing
         try await withTemporaryStore { store, _ in
             let dataset = try await store.importSample()
             let fileID = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file.id
-            // An editor key, so that writes answer too (DESIGN "HTTP API": every write needs a key).
-            let editor = NewAPIKey.generate(projectID: "coco-dataset", role: .editor)
-            try await store.insertAPIKey(editor.stored)
+            // A server admin key, so that every write and every management route answers too.
+            let admin = NewAPIKey.generate(projectID: nil, role: .admin)
+            try await store.insertAPIKey(admin.stored)
+            let labelID = try await store.labels(projectID: "coco-dataset")[0].id
+            let photo = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("coco/crowdpose/106848.jpg"))))
+            let sha = SHA256.hash(data: photo).map { String(format: "%02x", $0) }.joined()
             let (router, _) = SluiceAPI.buildRouter(store: store)
-            let operations = try Self.operations()
             let token = SliceToken(datasetID: dataset.id, query: "labels.any >= 0").encoded
+            let instance = #"{"label": "person", "kind": "box", "bbox": [1, 2, 3, 4]}"#
+            let boundary = "b0undary"
+            let form =
+                Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n".utf8) + photo
+                + Array("\r\n--\(boundary)--\r\n".utf8)
+            // An example request per write; reads need none. Uploads come first (appends name the
+            // media), deletes last.
+            let examples: [String: (body: [UInt8], contentType: String)] = [
+                "POST /api/v1/projects": (Array(#"{"id": "x"}"#.utf8), "application/json"),
+                "PATCH /api/v1/projects/{project}": (Array(#"{"public": true}"#.utf8), "application/json"),
+                "POST /api/v1/projects/{project}/datasets": (Array(#"{"name": "x"}"#.utf8), "application/json"),
+                "POST /api/v1/projects/{project}/labels": (Array(#"{"name": "x"}"#.utf8), "application/json"),
+                "PATCH /api/v1/projects/{project}/labels/{label}": (Array(##"{"color": "#123456"}"##.utf8), "application/json"),
+                "POST /api/v1/projects/{project}/keys": (Array(#"{"role": "viewer"}"#.utf8), "application/json"),
+                "PUT /api/v1/projects/{project}/media/{sha256}": (photo, "application/octet-stream"),
+                "POST /api/v1/projects/{project}/media": (form, "multipart/form-data; boundary=\(boundary)"),
+                "POST /api/v1/datasets/{id}/files": (
+                    Array(#"{"files": [{"name": "n.jpg", "sha256": "\#(sha)", "instances": [\#(instance)]}]}"#.utf8),
+                    "application/json"
+                ),
+                "POST /api/v1/datasets/{id}/slices": (Array(#"{"query": "labels.any >= 0"}"#.utf8), "application/json"),
+                "POST /api/v1/datasets/{id}/snapshots": (Array(#"{"name": "x"}"#.utf8), "application/json"),
+                "POST /api/v1/files/{id}/instances": (Array(#"{"instances": [\#(instance)]}"#.utf8), "application/json"),
+                "PUT /api/v1/files/{id}/instances": (Array(#"{"instances": [\#(instance), \#(instance)]}"#.utf8), "application/json"),
+                "PATCH /api/v1/files/{id}/instances/{instance}": (Array(instance.utf8), "application/json"),
+            ]
+            let operations = try Self.operations().sorted { a, b in
+                func rank(_ operation: String) -> Int {
+                    operation.contains("/media") && !operation.hasPrefix("GET") ? 0 : operation.hasPrefix("DELETE") ? 2 : 1
+                }
+                return (rank(a), a) < (rank(b), b)
+            }
+            #expect(Set(examples.keys).isSubset(of: Set(operations)))
             try await Application(router: router).test(.live) { client in
                 for operation in operations {
                     let parts = operation.split(separator: " ")
+                    // Edits give instances new ids: look up a live one for each request.
+                    let instanceID = try await store.annotatedFile(id: fileID)?.instances.first?.id ?? 0
                     let path = String(parts[1])
                         .replacingOccurrences(of: "{project}", with: "coco-dataset")
                         .replacingOccurrences(of: "{position}", with: "0")
                         .replacingOccurrences(of: "/datasets/{id}", with: "/datasets/\(dataset.id)")
                         .replacingOccurrences(of: "/files/{id}", with: "/files/\(fileID)")
                         .replacingOccurrences(of: "{token}", with: token)
-                    let method: HTTPRequest.Method = parts[0] == "GET" ? .get : .post
-                    let body: ByteBuffer? = method == .post ? ByteBuffer(string: #"{"id": "x", "name": "x", "query": "labels.any >= 0"}"#) : nil
-                    let headers: HTTPFields = [.authorization: "Bearer \(editor.token)"]
-                    try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
+                        .replacingOccurrences(of: "{sha256}", with: sha)
+                        .replacingOccurrences(of: "{label}", with: String(labelID))
+                        .replacingOccurrences(of: "{instance}", with: String(instanceID))
+                    let method = HTTPRequest.Method(String(parts[0]))!
+                    let example = examples[operation]
+                    #expect(example != nil || method == .get || method == .head || method == .delete, "\(operation) needs an example")
+                    var headers: HTTPFields = [.authorization: "Bearer \(admin.token)"]
+                    if let example { headers[.contentType] = example.contentType }
+                    try await client.execute(
+                        uri: path, method: method, headers: headers, body: example.map { ByteBuffer(bytes: $0.body) }
+                    ) { response in
                         #expect((200..<300).contains(response.status.code), "\(operation) → \(response.status)")
                     }
                 }

@@ -30,18 +30,38 @@ extension APIContext {
         }
         guard let key else {
             if access == .read && project.isPublic { return }
-            throw AuthError.unauthorized(
-                access == .read
-                    ? "project '\(project.id)' is private: send an API key of the project"
-                    : "writing to project '\(project.id)' needs an API key with the editor role")
+            let message =
+                switch access {
+                case .read: "project '\(project.id)' is private: send an API key of the project"
+                case .write: "writing to project '\(project.id)' needs an API key with the editor role"
+                case .admin: "managing project '\(project.id)' needs an API key with the admin role"
+                }
+            throw AuthError.unauthorized(message)
         }
+        // A server admin key may do anything to any project.
+        if key.isServerAdmin { return }
         guard key.projectID == project.id else {
             if access == .read && project.isPublic { return }
             throw AuthError.forbidden("the API key \(key.clientID) belongs to another project, not '\(project.id)'")
         }
-        let needed: APIKeyRole = access == .read ? .viewer : .editor
+        let needed: APIKeyRole =
+            switch access {
+            case .read: .viewer
+            case .write: .editor
+            case .admin: .admin
+            }
         guard key.role >= needed else {
             throw AuthError.forbidden("the API key \(key.clientID) is a \(key.role.rawValue); this needs \(needed.rawValue)")
+        }
+    }
+
+    /// A server admin key, or 401/403: for creating projects, which belong to nobody yet.
+    func requireServerAdmin(_ request: Request) async throws {
+        guard let key = try await verifiedKey(request) else {
+            throw AuthError.unauthorized("creating a project needs a server admin key (sluice keys create --server-admin)")
+        }
+        guard key.isServerAdmin else {
+            throw AuthError.forbidden("the API key \(key.clientID) is a project key; creating a project needs a server admin key")
         }
     }
 
@@ -84,6 +104,6 @@ extension APIContext {
 
     /// Whether the request may read `project`, without failing: for listings.
     func canRead(_ project: Project, key: StoredAPIKey?) -> Bool {
-        project.isPublic || key?.projectID == project.id
+        project.isPublic || key?.projectID == project.id || key?.isServerAdmin == true
     }
 }

@@ -1,8 +1,11 @@
 /// What a route does to its project: reading needs a key only for a private project,
-/// writing needs an editor key.
+/// writing needs an editor key, managing it an admin key.
 public enum Access: Sendable, Hashable {
     case read
     case write
+    /// Managing the project: its keys and its visibility (an admin key of the project, or
+    /// a server admin key).
+    case admin
 }
 
 /// How to find the project a route belongs to, from its path template.

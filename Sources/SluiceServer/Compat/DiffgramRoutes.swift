@@ -41,9 +41,9 @@ struct DiffgramRoutes {
     }
 
     /// The request body as a JSON object (the SDK's bodies are loose: ids as numbers or
-    /// strings, nulls for "not given").
+    /// strings, nulls for "not given"). Diffgram's bodies are small: the default limits hold them.
     static func body(_ request: Request, _ context: SluiceRequestContext) async throws -> [String: JSONValue] {
-        let value = try await request.decodeBody(as: JSONValue.self, context: context)
+        let value = try await request.decodeBody(as: JSONValue.self, context: context, limits: ServerConfiguration())
         guard case .object(let members) = value else {
             throw APIError(.badRequest, code: "bad_body", message: "the request body must be a JSON object")
         }

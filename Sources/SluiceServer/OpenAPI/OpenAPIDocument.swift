@@ -17,13 +17,16 @@ enum OpenAPIDocument {
         "/api/v1/projects": {
           "get": {"operationId": "listProjects", "summary": "List projects",
             "responses": {"200": {"description": "Projects", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Project"}}}}}}},
-          "post": {"operationId": "createProject", "summary": "Create a project (or return the existing one)",
+          "post": {"operationId": "createProject", "summary": "Create a project (server admin key), or return an existing one (its editor key)",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"}, "name": {"type": "string"}, "public": {"type": "boolean"}}}}}},
             "responses": {"201": {"description": "The project", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Project"}}}}, "400": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/projects/{project}": {
           "get": {"operationId": "getProject", "summary": "Get a project", "parameters": [{"$ref": "#/components/parameters/project"}],
-            "responses": {"200": {"description": "The project", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Project"}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+            "responses": {"200": {"description": "The project", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Project"}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+          "patch": {"operationId": "editProject", "summary": "Make the project public or private (admin key of the project, or server admin)", "parameters": [{"$ref": "#/components/parameters/project"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["public"], "properties": {"public": {"type": "boolean"}}}}}},
+            "responses": {"200": {"description": "The project", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Project"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/projects/{project}/datasets": {
           "get": {"operationId": "listDatasets", "summary": "List a project's datasets, optionally by name",
@@ -35,7 +38,10 @@ enum OpenAPIDocument {
         },
         "/api/v1/projects/{project}/labels": {
           "get": {"operationId": "listLabels", "summary": "The project's labels in id order (the order of tensor label indices)", "parameters": [{"$ref": "#/components/parameters/project"}],
-            "responses": {"200": {"description": "Labels", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Label"}}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+            "responses": {"200": {"description": "Labels", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Label"}}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+          "post": {"operationId": "createLabel", "summary": "Create a label (editors)", "parameters": [{"$ref": "#/components/parameters/project"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}, "color": {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"}, "supercategory": {"type": "string"}, "keypoint_names": {"type": "array", "items": {"type": "string"}}, "skeleton": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}}}}}},
+            "responses": {"201": {"description": "The label", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Label"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/FieldError"}}}
         },
         "/api/v1/projects/{project}/attribute-groups": {
           "get": {"operationId": "listAttributeGroups", "summary": "The project's attribute groups", "parameters": [{"$ref": "#/components/parameters/project"}],
@@ -128,6 +134,60 @@ enum OpenAPIDocument {
             "parameters": [{"$ref": "#/components/parameters/fileID"}, {"name": "Range", "in": "header", "schema": {"type": "string"}}, {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
             "responses": {"200": {"description": "The bytes", "content": {"application/octet-stream": {}}}, "206": {"description": "A range of the bytes"}, "304": {"description": "Not modified"}, "404": {"$ref": "#/components/responses/Error"}, "416": {"$ref": "#/components/responses/Error"}}}
         },
+        "/api/v1/projects/{project}/media/{sha256}": {
+          "head": {"operationId": "hasMedia", "summary": "Whether the server holds media bytes of this SHA-256 (upload only what it lacks); editors", "parameters": [{"$ref": "#/components/parameters/project"}, {"$ref": "#/components/parameters/sha256"}],
+            "responses": {"200": {"description": "Held: Content-Length and Content-Type are the bytes'"}, "404": {"description": "Not held"}, "401": {"description": "No key"}, "403": {"description": "Not an editor key of the project"}}},
+          "put": {"operationId": "putMedia", "summary": "Upload media bytes as the raw body, checked against the SHA-256 in the path; the type is read from the bytes",
+            "parameters": [{"$ref": "#/components/parameters/project"}, {"$ref": "#/components/parameters/sha256"}],
+            "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": {"description": "Held already: nothing stored again", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoredMedia"}}}}, "201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoredMedia"}}}}, "400": {"description": "sha256_mismatch: the bytes hash to detail.sha256", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/projects/{project}/media": {
+          "post": {"operationId": "uploadMedia", "summary": "Upload media bytes as multipart/form-data (the part named file, or the first with a filename); the type is read from the bytes",
+            "parameters": [{"$ref": "#/components/parameters/project"}],
+            "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"201": {"description": "Stored (or held already)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoredMedia"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/datasets/{id}/files": {
+          "post": {"operationId": "appendFiles", "summary": "Append files (media by SHA-256, already uploaded) with their instances, in one transaction: all or none; one version, one added change",
+            "parameters": [{"$ref": "#/components/parameters/datasetID"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["files"], "properties": {"files": {"type": "array", "maxItems": 10000, "items": {"$ref": "#/components/schemas/FileDraft"}}, "create_labels": {"type": "boolean", "default": false, "description": "Create labels that instances name and the project lacks"}}}}}},
+            "responses": {"201": {"description": "Where each file landed", "content": {"application/json": {"schema": {"type": "object", "required": ["files"], "properties": {"files": {"type": "array", "items": {"type": "object", "required": ["position", "file"], "properties": {"position": {"type": "integer"}, "file": {"$ref": "#/components/schemas/File"}}}}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/FieldError"}}}
+        },
+        "/api/v1/files/{id}/instances": {
+          "get": {"operationId": "getAnnotation", "summary": "A file with its live instances; the ETag is the file's revision",
+            "parameters": [{"$ref": "#/components/parameters/fileID"}],
+            "responses": {"200": {"description": "The file and its instances", "headers": {"ETag": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AnnotatedFile"}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+          "post": {"operationId": "addInstances", "summary": "Add instances to a file, in one transaction",
+            "parameters": [{"$ref": "#/components/parameters/fileID"}, {"$ref": "#/components/parameters/ifMatch"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InstanceList"}}}},
+            "responses": {"201": {"description": "The file as it now is", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AnnotatedFile"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "412": {"$ref": "#/components/responses/RevisionMismatch"}, "422": {"$ref": "#/components/responses/FieldError"}}},
+          "put": {"operationId": "replaceInstances", "summary": "Replace the file's whole annotation (an annotation tool's save), in one transaction",
+            "parameters": [{"$ref": "#/components/parameters/fileID"}, {"$ref": "#/components/parameters/ifMatch"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InstanceList"}}}},
+            "responses": {"200": {"description": "The file as it now is", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AnnotatedFile"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "412": {"$ref": "#/components/responses/RevisionMismatch"}, "422": {"$ref": "#/components/responses/FieldError"}}}
+        },
+        "/api/v1/files/{id}/instances/{instance}": {
+          "patch": {"operationId": "changeInstance", "summary": "Replace one instance; the new state gets a new id (the old row stays for earlier versions)",
+            "parameters": [{"$ref": "#/components/parameters/fileID"}, {"$ref": "#/components/parameters/instanceID"}, {"$ref": "#/components/parameters/ifMatch"}, {"name": "create_labels", "in": "query", "schema": {"type": "boolean", "default": false}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InstanceDraft"}}}},
+            "responses": {"200": {"description": "The file as it now is", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AnnotatedFile"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "412": {"$ref": "#/components/responses/RevisionMismatch"}, "422": {"$ref": "#/components/responses/FieldError"}}},
+          "delete": {"operationId": "deleteInstance", "summary": "Delete one instance (earlier versions keep it)",
+            "parameters": [{"$ref": "#/components/parameters/fileID"}, {"$ref": "#/components/parameters/instanceID"}, {"$ref": "#/components/parameters/ifMatch"}],
+            "responses": {"200": {"description": "The file as it now is", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AnnotatedFile"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "412": {"$ref": "#/components/responses/RevisionMismatch"}}}
+        },
+        "/api/v1/projects/{project}/labels/{label}": {
+          "patch": {"operationId": "editLabel", "summary": "Rename a label (items of its instances change; earlier versions keep the old name) or change its colour",
+            "parameters": [{"$ref": "#/components/parameters/project"}, {"name": "label", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string", "minLength": 1}, "color": {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"}}}}}},
+            "responses": {"200": {"description": "The label", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Label"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/FieldError"}}}
+        },
+        "/api/v1/projects/{project}/keys": {
+          "post": {"operationId": "createKey", "summary": "Create an API key of the project (admin key of the project, or server admin); the secret is in this reply only",
+            "parameters": [{"$ref": "#/components/parameters/project"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["role"], "properties": {"role": {"enum": ["viewer", "editor", "admin"]}}}}}},
+            "responses": {"201": {"description": "The key", "content": {"application/json": {"schema": {"type": "object", "required": ["client_id", "role", "key"], "properties": {"client_id": {"type": "string"}, "role": {"type": "string"}, "key": {"type": "string", "description": "client_id:secret"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
         "/api/v1/openapi.json": {
           "get": {"operationId": "getOpenAPI", "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}
         }
@@ -142,6 +202,9 @@ enum OpenAPIDocument {
           "datasetID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
           "version": {"name": "version", "in": "query", "description": "Read the dataset as it was at this version: a version number or a snapshot name (default: now); 404 version_not_found when the store has no record of it", "schema": {"type": "string"}},
           "fileID": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
+          "sha256": {"name": "sha256", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+          "instanceID": {"name": "instance", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
+          "ifMatch": {"name": "If-Match", "in": "header", "description": "The file revision the write is based on (the ETag of the last read); a file at another revision answers 412", "schema": {"type": "string"}},
           "sliceToken": {"name": "token", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The id a slice was created with"},
           "streamStart": {"name": "start", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}, "description": "First index of the order"},
           "streamEnd": {"name": "end", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "One past the last index (default and upper bound: the order's length)"},
@@ -156,7 +219,9 @@ enum OpenAPIDocument {
           "streamFormat": {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["ndjson", "records", "tensors"], "default": "ndjson"}}
         },
         "responses": {
-          "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+          "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "FieldError": {"description": "A value refused: error.detail.field is the path of the field at fault (files[2].instances[0].bbox)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "RevisionMismatch": {"description": "The file is at another revision than If-Match names: error.detail.revision and the ETag give the current one", "headers": {"ETag": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         },
         "schemas": {
           "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "detail": {}}}}},
@@ -175,6 +240,11 @@ enum OpenAPIDocument {
           "DatasetChange": {"type": "object", "required": ["seq", "kind", "start", "end"], "properties": {"seq": {"type": "integer"}, "kind": {"enum": ["added", "changed"]}, "start": {"type": "integer", "description": "First position"}, "end": {"type": "integer", "description": "One past the last position"}}},
           "Snapshot": {"type": "object", "required": ["id", "dataset_id", "name", "version", "count", "created_at"], "properties": {"id": {"type": "integer"}, "dataset_id": {"type": "integer"}, "name": {"type": "string"}, "version": {"type": "integer", "description": "The dataset version it pins"}, "count": {"type": "integer", "description": "Files at that version"}, "created_at": {"type": "string", "format": "date-time"}}},
           "VersionDiffEntry": {"type": "object", "required": ["kind", "position", "file_id"], "properties": {"kind": {"enum": ["file_added", "file_removed", "file_changed", "instance_added", "instance_removed"]}, "position": {"type": "integer"}, "file_id": {"type": "integer"}, "instance_id": {"type": "integer"}}},
+          "StoredMedia": {"type": "object", "required": ["sha256", "mime_type", "byte_size", "type"], "properties": {"sha256": {"type": "string"}, "mime_type": {"type": "string"}, "byte_size": {"type": "integer"}, "type": {"enum": ["image", "video", "text", null]}, "width": {"type": ["integer", "null"]}, "height": {"type": ["integer", "null"]}}},
+          "InstanceDraft": {"type": "object", "required": ["kind"], "properties": {"label": {"type": "string", "description": "The label's name"}, "label_id": {"type": "integer"}, "kind": {"enum": ["box", "polygon", "mask", "point", "line", "keypoints", "ellipse", "cuboid", "global"]}, "bbox": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4, "description": "x_min, y_min, x_max, y_max in pixels; required for box"}, "geometry": {"$ref": "#/components/schemas/Geometry"}, "area": {"type": "number", "minimum": 0}, "iscrowd": {"type": "boolean"}, "score": {"type": "number"}, "frame": {"type": "integer", "minimum": 0}, "track": {"type": "integer", "minimum": 0}, "attributes": {"type": "object"}, "metadata": {"type": "object"}, "creator": {"type": "string"}}},
+          "InstanceList": {"type": "object", "required": ["instances"], "properties": {"instances": {"type": "array", "items": {"$ref": "#/components/schemas/InstanceDraft"}}, "create_labels": {"type": "boolean", "default": false}}},
+          "FileDraft": {"type": "object", "required": ["name", "sha256"], "properties": {"name": {"type": "string", "minLength": 1}, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "type": {"enum": ["image", "video", "frame", "text"]}, "metadata": {"type": "object"}, "status": {"enum": ["pending", "in_progress", "complete"]}, "instances": {"type": "array", "items": {"$ref": "#/components/schemas/InstanceDraft"}}}},
+          "AnnotatedFile": {"type": "object", "required": ["file", "instances"], "properties": {"file": {"$ref": "#/components/schemas/File"}, "instances": {"type": "array", "items": {"$ref": "#/components/schemas/Instance"}}}},
           "ChangePage": {"type": "object", "required": ["dataset_id", "cursor", "changes"], "properties": {"dataset_id": {"type": "integer"}, "cursor": {"type": "integer", "description": "Pass as since to continue"}, "changes": {"type": "array", "items": {"$ref": "#/components/schemas/DatasetChange"}}}}
         }
       }

@@ -29,14 +29,16 @@ struct ProjectRoutes {
             return try .json(try await store.projects().filter { api.canRead($0, key: key) })
         }
         registry.post("/projects") { request, context in
-            let body = try await request.decodeBody(as: CreateProject.self, context: context)
+            let body = try await request.decodeBody(as: CreateProject.self, context: context, limits: api.configuration)
             guard Self.isValidProjectID(body.id) else {
                 throw APIError.badParameter("id", "use letters, digits, '-' and '_' (1 to 100 characters)")
             }
-            // A new project touches nothing that exists and has no keys yet to ask for (its first
-            // comes from `sluice keys create`); an existing one is a write to that project.
+            // Only a server admin key creates projects; asking again for an existing one is a
+            // write to that project, which its own editor key may do.
             if try await store.project(id: body.id) != nil {
                 try await api.authorize(request, projectID: body.id, access: .write)
+            } else {
+                try await api.requireServerAdmin(request)
             }
             let project = try await store.ensureProject(
                 Project(id: body.id, name: body.name ?? body.id, isPublic: body.isPublic ?? true))
@@ -55,7 +57,7 @@ struct ProjectRoutes {
         }
         registry.post("/projects/{project}/datasets") { request, context in
             let project = try await Self.project(store, context)
-            let body = try await request.decodeBody(as: CreateDataset.self, context: context)
+            let body = try await request.decodeBody(as: CreateDataset.self, context: context, limits: api.configuration)
             guard !body.name.isEmpty else { throw APIError.badParameter("name", "a dataset needs a name") }
             return try .json(try await store.ensureDataset(projectID: project.id, name: body.name), status: .created)
         }

@@ -35,7 +35,7 @@ struct SliceRoutes {
         // Creating a slice reads: it stores nothing (the id is the query), so viewers may.
         registry.post("/datasets/{id}/slices", access: .read) { request, context in
             let dataset = try await DatasetRoutes.dataset(api.store, context)
-            let body = try await request.decodeBody(as: CreateSlice.self, context: context)
+            let body = try await request.decodeBody(as: CreateSlice.self, context: context, limits: api.configuration)
             let pinned = try await body.version.asyncMap { try await api.store.versionPoint(of: dataset, named: $0) }
             let resolved = try await Self.resolve(api, dataset: dataset, query: body.query, at: pinned)
             return try .json(Self.info(resolved), status: .created)

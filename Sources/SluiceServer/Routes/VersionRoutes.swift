@@ -20,7 +20,7 @@ struct VersionRoutes {
         let store = api.store
         registry.post("/datasets/{id}/snapshots") { request, context in
             let dataset = try await DatasetRoutes.dataset(store, context)
-            let body = try await request.decodeBody(as: CreateSnapshot.self, context: context)
+            let body = try await request.decodeBody(as: CreateSnapshot.self, context: context, limits: api.configuration)
             return try .json(try await store.createSnapshot(datasetID: dataset.id, name: body.name), status: .created)
         }
         registry.get("/datasets/{id}/snapshots") { _, context in

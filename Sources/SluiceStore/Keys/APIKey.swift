@@ -19,19 +19,24 @@ public enum APIKeyRole: String, Sendable, Hashable, Codable, CaseIterable, Compa
 /// An API key as the store keeps it: the client id in clear, the secret only as its SHA-256.
 public struct StoredAPIKey: Sendable, Hashable {
     public var clientID: String
-    public var projectID: String
+    /// The project the key belongs to; nil for a server-wide admin key (every project, and the
+    /// only key that creates projects).
+    public var projectID: String?
     public var role: APIKeyRole
     /// SHA-256 of the secret's UTF-8 bytes.
     public var secretHash: [UInt8]
     public var createdAt: Timestamp
 
-    public init(clientID: String, projectID: String, role: APIKeyRole, secretHash: [UInt8], createdAt: Timestamp) {
+    public init(clientID: String, projectID: String?, role: APIKeyRole, secretHash: [UInt8], createdAt: Timestamp) {
         self.clientID = clientID
         self.projectID = projectID
         self.role = role
         self.secretHash = secretHash
         self.createdAt = createdAt
     }
+
+    /// Whether the key is server-wide.
+    public var isServerAdmin: Bool { projectID == nil }
 
     /// Whether `secret` is this key's, compared in constant time.
     public func matches(secret: String) -> Bool {
@@ -48,7 +53,7 @@ public struct NewAPIKey: Sendable {
     public var token: String { "\(stored.clientID):\(secret)" }
 
     /// A key with a random client id and a random 256-bit secret.
-    public static func generate(projectID: String, role: APIKeyRole, now: Timestamp = .now()) -> NewAPIKey {
+    public static func generate(projectID: String?, role: APIKeyRole, now: Timestamp = .now()) -> NewAPIKey {
         // SystemRandomNumberGenerator reads the OS's CSPRNG (getrandom / arc4random).
         var generator = SystemRandomNumberGenerator()
         let clientID = "sk-" + APIKeySecret.base64URL((0..<12).map { _ in UInt8.random(in: .min ... .max, using: &generator) })

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SluiceModel
 
 /// Media bytes kept once per content, at `root/ab/cd/abcd…` for the SHA-256 `abcd…`.
 ///
@@ -20,6 +21,25 @@ public struct MediaStore: Sendable {
 
     public func contains(_ sha256: String) -> Bool {
         FileManager.default.fileExists(atPath: path(for: sha256))
+    }
+
+    /// Moves a checked staging file to the address of `sha256`; when the bytes are there
+    /// already, the staging file is dropped (content addressing makes a second upload a no-op).
+    func place(stagingPath staging: String, sha256 sha: String) throws {
+        let destination = path(for: sha)
+        if FileManager.default.fileExists(atPath: destination) {
+            try? FileManager.default.removeItem(atPath: staging)
+            return
+        }
+        try FileManager.default.createDirectory(
+            atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // rename(2) is atomic: a reader never sees a half-written blob under its final name.
+        if rename(staging, destination) != 0 {
+            try? FileManager.default.removeItem(atPath: staging)
+            if !FileManager.default.fileExists(atPath: destination) {
+                throw MediaError.unwritable(path: destination)
+            }
+        }
     }
 
     /// Hashes the file at `sourcePath` while copying it in; returns what was stored.
@@ -49,20 +69,7 @@ public struct MediaStore: Sendable {
             throw MediaError.unreadable(path: sourcePath)
         }
         let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        let destination = path(for: sha)
-        if FileManager.default.fileExists(atPath: destination) {
-            try? FileManager.default.removeItem(atPath: staging)
-        } else {
-            try FileManager.default.createDirectory(
-                atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            // rename(2) is atomic: a reader never sees a half-written blob under its final name.
-            if rename(staging, destination) != 0 {
-                try? FileManager.default.removeItem(atPath: staging)
-                if !FileManager.default.fileExists(atPath: destination) {
-                    throw MediaError.unwritable(path: destination)
-                }
-            }
-        }
+        try place(stagingPath: staging, sha256: sha)
         let header = ImageHeader(bytes: [UInt8](head))
         return StoredMedia(
             sha256: sha, byteSize: size,
@@ -78,15 +85,23 @@ public struct StoredMedia: Sendable, Hashable {
     public var mimeType: String
     public var width: Int?
     public var height: Int?
+    /// What the bytes hold, when recognised.
+    public var fileType: FileType? = nil
 }
 
 /// Errors of the media store.
 public enum MediaError: Error, CustomStringConvertible {
     case unreadable(path: String)
     case unwritable(path: String)
+    /// Uploaded bytes whose SHA-256 is not the one the upload named.
+    case hashMismatch(expected: String, actual: String)
+    /// Bytes of no type Sluice holds.
+    case unsupported(sha256: String)
 
     public var description: String {
         switch self {
+        case .hashMismatch(let expected, let actual): "the bytes hash to \(actual), not \(expected)"
+        case .unsupported: "the bytes are not an image, video or UTF-8 text Sluice recognises"
         case .unreadable(let path): "cannot read media file \(path)"
         case .unwritable(let path): "cannot write media file \(path)"
         }
@@ -108,5 +123,98 @@ public enum MediaType {
         case "txt": "text/plain"
         default: "application/octet-stream"
         }
+    }
+}
+
+extension MediaStore {
+    /// What the store holds under `sha256`: its size and what its bytes are; nil when it holds
+    /// nothing there. Throws `MediaError.unsupported` for bytes of no type Sluice holds.
+    public func describe(sha256: String) throws -> StoredMedia? {
+        guard MediaStore.isSHA256(sha256) else { return nil }
+        let path = path(for: sha256)
+        guard let input = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? input.close() }
+        let head = [UInt8](try input.read(upToCount: SniffedMedia.headLength) ?? Data())
+        let size = try input.seekToEnd()
+        guard let sniffed = SniffedMedia(head: head) else { throw MediaError.unsupported(sha256: sha256) }
+        return StoredMedia(
+            sha256: sha256, byteSize: Int64(size), mimeType: sniffed.mimeType, width: sniffed.width,
+            height: sniffed.height, fileType: sniffed.fileType)
+    }
+
+    /// Whether `text` is a SHA-256 as media are named: 64 lowercase hex digits.
+    public static func isSHA256(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// Starts an upload: bytes are written to a staging file beside the blobs and reach their
+    /// content address only when `MediaUpload.finish` has checked them.
+    public func beginUpload() throws -> MediaUpload {
+        let staging = root.appendingPathComponent("staging-\(UUID().uuidString)").path
+        let descriptor = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw MediaError.unwritable(path: staging) }
+        return MediaUpload(store: self, stagingPath: staging, descriptor: descriptor)
+    }
+}
+
+/// An upload in progress: a staging file, the running hash and the first bytes (to sniff).
+/// A value owned by the one task that receives the body. Exactly one of `discard` and
+/// `finish` ends it: each closes the descriptor, and a second close could close a socket
+/// that reused the number. A staging file left by a crash is never under a content address.
+public struct MediaUpload: Sendable {
+    let store: MediaStore
+    let stagingPath: String
+    let descriptor: Int32
+    private var hasher = SHA256()
+    private var head: [UInt8] = []
+    public private(set) var byteCount: Int64 = 0
+
+    init(store: MediaStore, stagingPath: String, descriptor: Int32) {
+        self.store = store
+        self.stagingPath = stagingPath
+        self.descriptor = descriptor
+    }
+
+    /// Appends bytes (blocking file I/O: call it off the event loop).
+    public mutating func write(_ bytes: [UInt8]) throws {
+        hasher.update(data: bytes)
+        if head.count < SniffedMedia.headLength { head.append(contentsOf: bytes.prefix(SniffedMedia.headLength - head.count)) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { throw MediaError.unwritable(path: stagingPath) }
+            offset += written
+        }
+        byteCount += Int64(bytes.count)
+    }
+
+    /// Removes the staging file: an upload cut off part-way leaves nothing behind. Not after `finish`.
+    public func discard() {
+        close(descriptor)
+        unlink(stagingPath)
+    }
+
+    /// Checks the bytes (their hash against `expectedSHA256` when given, their type) and moves
+    /// them to their content address. Ends the upload whatever happens: nothing stays behind
+    /// when it throws, and `discard` must not follow.
+    public func finish(expectedSHA256: String?) throws -> StoredMedia {
+        let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        guard fsync(descriptor) == 0, close(descriptor) == 0 else {
+            unlink(stagingPath)
+            throw MediaError.unwritable(path: stagingPath)
+        }
+        if let expectedSHA256, expectedSHA256 != sha {
+            unlink(stagingPath)
+            throw MediaError.hashMismatch(expected: expectedSHA256, actual: sha)
+        }
+        guard let sniffed = SniffedMedia(head: head) else {
+            unlink(stagingPath)
+            throw MediaError.unsupported(sha256: sha)
+        }
+        try store.place(stagingPath: stagingPath, sha256: sha)
+        return StoredMedia(
+            sha256: sha, byteSize: byteCount, mimeType: sniffed.mimeType, width: sniffed.width, height: sniffed.height,
+            fileType: sniffed.fileType)
     }
 }

@@ -183,6 +183,17 @@ enum Migrations {
         migrator.registerMigration("v4-versions") { db in
             try db.execute(sql: versionsSchema)
         }
+        migrator.registerMigration("v5-server-keys") { db in
+            try db.execute(sql: """
+                -- Keys of the whole server (issue 14): the only ones that create projects. Kept apart
+                -- from project keys, whose project_id is a foreign key.
+                CREATE TABLE server_keys (
+                    client_id TEXT PRIMARY KEY,
+                    secret_sha256 BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

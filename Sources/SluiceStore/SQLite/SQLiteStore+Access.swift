@@ -12,9 +12,10 @@ extension SQLiteStore {
     }
 
     public func insertAPIKey(_ key: StoredAPIKey) async throws {
+        guard let projectID = key.projectID else { return try await insertServerKey(key) }
         try await pool.write { db in
-            guard try Self.fetchProject(db, id: key.projectID) != nil else {
-                throw StoreError.projectNotFound(key.projectID)
+            guard try Self.fetchProject(db, id: projectID) != nil else {
+                throw StoreError.projectNotFound(projectID)
             }
             try db.execute(
                 sql: """
@@ -27,9 +28,25 @@ extension SQLiteStore {
         }
     }
 
+    public func insertServerKey(_ key: StoredAPIKey) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO server_keys (client_id, secret_sha256, created_at) VALUES (?, ?, ?)",
+                arguments: [key.clientID, Data(key.secretHash), key.createdAt.milliseconds])
+        }
+    }
+
     public func apiKey(clientID: String) async throws -> StoredAPIKey? {
         try await pool.read { db in
-            try Row.fetchOne(
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT client_id, secret_sha256, created_at FROM server_keys WHERE client_id = ?",
+                arguments: [clientID])
+            {
+                return StoredAPIKey(
+                    clientID: row[0], projectID: nil, role: .admin, secretHash: Array(row[1] as Data),
+                    createdAt: Timestamp(milliseconds: row[2]))
+            }
+            return try Row.fetchOne(
                 db,
                 sql: "SELECT client_id, project_id, role, secret_sha256, created_at FROM api_keys WHERE client_id = ?",
                 arguments: [clientID]

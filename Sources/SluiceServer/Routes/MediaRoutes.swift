@@ -1,0 +1,190 @@
+import Hummingbird
+import MultipartKit
+import NIOCore
+import NIOPosix
+import SluiceModel
+import SluiceStore
+
+/// `/projects/{project}/media`: content-addressed uploads. A client asks `HEAD …/media/{sha256}`
+/// and uploads only what the server lacks, as a raw body (`PUT …/media/{sha256}`, checked
+/// against the hash) or as multipart form data (`POST …/media`, browsers and the diffgram SDK).
+///
+/// The type comes from the bytes (magic numbers), never from a header or a name. Bytes go to
+/// a staging file and reach their address only once checked: an upload cut off part-way, too
+/// large, of the wrong hash or of no known type leaves nothing behind.
+struct MediaRoutes {
+    let api: APIContext
+
+    func addRoutes(to registry: inout RouteRegistry) {
+        let api = self.api
+        registry.on(.head, "/projects/{project}/media/{sha256}", access: .write) { _, context in
+            let sha = try Self.sha256(context)
+            guard let media = try await Self.describe(api, sha) else {
+                return Response(status: .notFound, headers: [.contentLength: "0"])
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentLength: String(media.byteSize), .contentType: media.mimeType, .eTag: "\"\(sha)\""])
+        }
+        registry.on(.put, "/projects/{project}/media/{sha256}") { request, context in
+            let sha = try Self.sha256(context)
+            if let existing = try await Self.describe(api, sha) {
+                // Content addressing: the bytes are there already, the body is not needed.
+                return try Self.reply(existing, created: false)
+            }
+            var upload = try api.store.media.beginUpload()
+            do {
+                for try await chunk in request.body {
+                    try await Self.write(chunk, to: &upload, limit: api.configuration.maxMediaBytes)
+                }
+            } catch {
+                upload.discard()
+                throw error
+            }
+            return try Self.reply(try await Self.finish(upload, expecting: sha), created: true)
+        }
+        registry.post("/projects/{project}/media") { request, _ in
+            guard let boundary = Self.boundary(request.headers[.contentType]) else {
+                throw APIError(
+                    .unsupportedMediaType, code: "unsupported_media_type",
+                    message: "send multipart/form-data with a boundary, or PUT the raw bytes to /media/{sha256}")
+            }
+            var upload = try api.store.media.beginUpload()
+            do {
+                let part = FormPart(boundary: boundary)
+                for try await chunk in request.body {
+                    for bytes in try part.fileBytes(in: chunk) {
+                        try await Self.write(ByteBuffer(bytes: bytes), to: &upload, limit: api.configuration.maxMediaBytes)
+                    }
+                }
+                guard part.sawFile else {
+                    throw APIError(.badRequest, code: "bad_body", message: "the form has no 'file' part")
+                }
+            } catch {
+                upload.discard()
+                throw error
+            }
+            return try Self.reply(try await Self.finish(upload, expecting: nil), created: true)
+        }
+    }
+
+    static func sha256(_ context: SluiceRequestContext) throws -> String {
+        let sha = try context.parameters.require("sha256")
+        guard MediaStore.isSHA256(sha) else {
+            throw APIError.badParameter("sha256", "expected 64 lowercase hex digits")
+        }
+        return sha
+    }
+
+    /// File I/O runs on NIO's blocking pool, never on an event loop.
+    static func describe(_ api: APIContext, _ sha: String) async throws -> StoredMedia? {
+        let media = api.store.media
+        return try await NIOThreadPool.singleton.runIfActive { try? media.describe(sha256: sha) }
+    }
+
+    static func write(_ chunk: ByteBuffer, to upload: inout MediaUpload, limit: Int64) async throws {
+        guard upload.byteCount + Int64(chunk.readableBytes) <= limit else {
+            throw APIError(
+                .contentTooLarge, code: "payload_too_large", message: "the upload is over the \(limit) bytes this server takes",
+                detail: .object(["limit": .number(Double(limit))]))
+        }
+        let bytes = Array(chunk.readableBytesView)
+        upload = try await NIOThreadPool.singleton.runIfActive { [upload] in
+            var upload = upload
+            try upload.write(bytes)
+            return upload
+        }
+    }
+
+    /// Ends the upload (never discard it after this).
+    static func finish(_ upload: MediaUpload, expecting sha: String?) async throws -> StoredMedia {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { try upload.finish(expectedSHA256: sha) }
+        } catch {
+            throw mediaError(error)
+        }
+    }
+
+    static func reply(_ media: StoredMedia, created: Bool) throws -> Response {
+        var out = JSONOutput()
+        out.object([
+            "sha256": .string(media.sha256), "mime_type": .string(media.mimeType),
+            "byte_size": .number(Double(media.byteSize)), "type": media.fileType.map { .string($0.rawValue) } ?? .null,
+            "width": media.width.map { .number(Double($0)) } ?? .null,
+            "height": media.height.map { .number(Double($0)) } ?? .null,
+        ])
+        return Response.json(bytes: out.bytes, status: created ? .created : .ok)
+    }
+
+    static func mediaError(_ error: any Error) -> any Error {
+        switch error {
+        case MediaError.hashMismatch(let expected, let actual):
+            APIError(
+                .badRequest, code: "sha256_mismatch", message: "the bytes hash to \(actual), not \(expected)",
+                detail: .object(["sha256": .string(actual)]))
+        case MediaError.unsupported:
+            APIError(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                message: "the bytes are not an image, video or UTF-8 text Sluice recognises")
+        default: error
+        }
+    }
+
+    /// The boundary of a `multipart/form-data` content type (RFC 7578 §4.1).
+    static func boundary(_ contentType: String?) -> String? {
+        guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0].lowercased() == "boundary" {
+                let value = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                return value.isEmpty ? nil : value
+            }
+        }
+        return nil
+    }
+}
+
+/// Cuts the bytes of the form's `file` part out of a multipart body as it arrives, with
+/// MultipartKit's streaming parser: the body is never held whole. Used by one request's task.
+final class FormPart {
+    private let parser: MultipartParser
+    private var headers: [String: String] = [:]
+    private var inFile = false
+    private var pending: [[UInt8]] = []
+    private(set) var sawFile = false
+
+    init(boundary: String) {
+        parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { [unowned self] name, value in headers[name.lowercased()] = value }
+        parser.onBody = { [unowned self] buffer in
+            if headers.isEmpty == false, !inFile, !sawFile { inFile = Self.isFilePart(headers["content-disposition"]) }
+            if inFile {
+                sawFile = true
+                pending.append(Array(buffer.readableBytesView))
+            }
+        }
+        parser.onPartComplete = { [unowned self] in
+            headers = [:]
+            inFile = false
+        }
+    }
+
+    /// The file part's bytes that `chunk` completes, in order.
+    func fileBytes(in chunk: ByteBuffer) throws -> [[UInt8]] {
+        do {
+            try parser.execute(chunk)
+        } catch {
+            throw APIError(.badRequest, code: "bad_body", message: "the multipart body is malformed: \(error)")
+        }
+        defer { pending = [] }
+        return pending
+    }
+
+    /// The part named `file` (the diffgram SDK's and an HTML form's name), or any part with a filename.
+    static func isFilePart(_ disposition: String?) -> Bool {
+        guard let disposition else { return false }
+        return disposition.contains("name=\"file\"") || disposition.contains("filename=")
+    }
+}
+
+import Foundation
