@@ -102,6 +102,48 @@ struct Connection: Sendable {
             method, path, body: ByteBuffer(bytes: encoded), contentType: "application/json", ifRevision: ifRevision)
     }
 
+    /// PUTs the file at `filePath` as the body, read in chunks as the connection takes them.
+    func upload<T: Decodable & Sendable>(
+        _ path: String, fileAt filePath: String, progress: (@Sendable (Int64) -> Void)?, as type: T.Type = T.self
+    ) async throws -> T {
+        guard let handle = FileHandle(forReadingAtPath: filePath) else {
+            throw SluiceError.invalidArgument("cannot read \(filePath)")
+        }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: 0)
+        let chunks = FileChunks(handle: handle, progress: progress)
+        var request = makeRequest(path)
+        request.method = .PUT
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .stream(chunks, length: .known(Int64(size)))
+        let reply: ByteBuffer
+        do {
+            reply = try await send(request, path: path, timeout: .seconds(3600))
+        } catch let failure as TransientFailure {
+            throw SluiceError.unreachable(host: configuration.host, reason: failure.reason)
+        }
+        do {
+            return try Self.decoder.decode(T.self, from: Data(buffer: reply, byteTransferStrategy: .noCopy))
+        } catch {
+            throw SluiceError.badResponse("\(path): \(error)")
+        }
+    }
+
+    /// POSTs a JSON body once and hands the reply to `onChunk` as it arrives (a long reply
+    /// that reports progress, such as an import's).
+    func post(_ path: String, json: some Encodable, onChunk: (ByteBuffer) throws -> Void) async throws {
+        var request = makeRequest(path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(json)))
+        do {
+            _ = try await stream(request, path: path, timeout: .seconds(24 * 3600), onChunk: onChunk)
+        } catch let failure as TransientFailure {
+            throw SluiceError.unreachable(host: configuration.host, reason: failure.reason)
+        }
+    }
+
     /// Whether a HEAD of `path` answers 200 (false for 404).
     func exists(_ path: String) async throws -> Bool {
         var request = makeRequest(path)
@@ -248,4 +290,26 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+}
+
+/// A file's bytes as an async sequence of 1 MiB buffers, for a streamed request body.
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let handle: FileHandle
+    let progress: (@Sendable (Int64) -> Void)?
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let handle: FileHandle
+        let progress: (@Sendable (Int64) -> Void)?
+        var sent: Int64 = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty else { return nil }
+            sent += Int64(chunk.count)
+            progress?(sent)
+            return ByteBuffer(data: chunk)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle, progress: progress) }
 }

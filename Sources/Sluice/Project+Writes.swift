@@ -92,6 +92,20 @@ extension Project {
         try await connection.send(.DELETE, "/api/v1/files/\(fileID)/instances/\(instanceID)", body: nil, ifRevision: ifRevision)
     }
 
+    /// Creates an API key of the project (needs an admin key of it, or a server admin key)
+    /// and returns it as `client_id:secret`: the only time the secret is seen.
+    public func createKey(role: String) async throws -> String {
+        struct Reply: Decodable, Sendable { var key: String }
+        let reply: Reply = try await connection.send(.POST, "/api/v1/projects/\(id.pathEscaped)/keys", json: ["role": role])
+        return reply.key
+    }
+
+    /// Makes the project public (readable without a key) or private (needs an admin key).
+    public func setPublic(_ isPublic: Bool) async throws {
+        let _: SluiceModel.Project = try await connection.send(
+            .PATCH, "/api/v1/projects/\(id.pathEscaped)", json: ["public": isPublic])
+    }
+
     struct InstanceList: Encodable {
         var instances: [InstanceDraft]
         var create_labels: Bool
@@ -112,5 +126,109 @@ extension Dataset {
         let reply: Reply = try await reader.connection.send(
             .POST, "/api/v1/datasets/\(info.id)/files", json: Body(files: files, create_labels: createLabels))
         return reply.files
+    }
+}
+
+/// Progress of an import the server runs (`Project.importCOCO`).
+public struct ServerImportProgress: Sendable, Hashable, Decodable {
+    public var bytesRead: Int
+    public var totalBytes: Int
+    public var files: Int
+    public var instances: Int
+    public var elapsed: Double
+    public var finishing: Bool
+    /// The server's one-line rendering: counts, rate, percentage, ETA.
+    public var line: String
+
+    enum CodingKeys: String, CodingKey {
+        case files, instances, elapsed, finishing, line
+        case bytesRead = "bytes_read"
+        case totalBytes = "total_bytes"
+    }
+}
+
+/// What an import through the server wrote.
+public struct ServerImportSummary: Sendable, Hashable, Decodable {
+    public var datasetID: Int64
+    public var files: Int
+    public var instances: Int
+    public var labels: Int
+    public var media: Int
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case files, instances, labels, media, seconds
+        case datasetID = "dataset_id"
+    }
+}
+
+extension Project {
+    /// Uploads the file at `path` unless the server holds its bytes already, reading it in
+    /// chunks (memory flat in the file's size); `progress` gets the bytes sent so far.
+    public func uploadMedia(fileAt path: String, progress: (@Sendable (Int64) -> Void)? = nil) async throws
+        -> UploadedMedia
+    {
+        let sha = try Self.sha256(ofFileAt: path)
+        let route = "/api/v1/projects/\(id.pathEscaped)/media/\(sha)"
+        guard try await connection.exists(route) == false else {
+            return try await connection.send(.PUT, route, body: ByteBuffer(), contentType: "application/octet-stream")
+        }
+        return try await connection.upload(route, fileAt: path, progress: progress)
+    }
+
+    /// The SHA-256 of a file, read in 1 MiB chunks.
+    static func sha256(ofFileAt path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw SluiceError.invalidArgument("cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Asks the server to import a COCO file uploaded before (`uploadMedia`) into `dataset`
+    /// (created when missing), in one transaction; `mediaList` is the upload of the
+    /// `sha256<TAB>file_name` lines that give each image's bytes. `progress` is called about
+    /// twice a second. Throws `SluiceError.server` with the fault (JSON path and line) when the
+    /// import is refused; nothing of it is kept then.
+    public func importCOCO(
+        dataset: String, annotationsSHA256: String, mediaListSHA256: String? = nil,
+        progress: (ServerImportProgress) -> Void = { _ in }
+    ) async throws -> ServerImportSummary {
+        struct Body: Encodable {
+            var dataset: String
+            var annotations_sha256: String
+            var media_sha256: String?
+        }
+        struct Line: Decodable {
+            var progress: ServerImportProgress?
+            var summary: ServerImportSummary?
+            var error: ErrorLine?
+        }
+        struct ErrorLine: Decodable {
+            var code: String
+            var message: String
+        }
+        var pending = ByteBuffer()
+        var summary: ServerImportSummary?
+        var failure: ErrorLine?
+        let body = Body(dataset: dataset, annotations_sha256: annotationsSHA256, media_sha256: mediaListSHA256)
+        try await connection.post("/api/v1/projects/\(id.pathEscaped)/imports/coco", json: body) { chunk in
+            var chunk = chunk
+            pending.writeBuffer(&chunk)
+            while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+                let length = newline - pending.readerIndex
+                let bytes = pending.readBytes(length: length)!
+                pending.moveReaderIndex(forwardBy: 1)
+                let line = try JSONDecoder().decode(Line.self, from: Data(bytes))
+                if let update = line.progress { progress(update) }
+                if let done = line.summary { summary = done }
+                if let error = line.error { failure = error }
+            }
+        }
+        if let failure { throw SluiceError.server(status: 422, code: failure.code, message: failure.message) }
+        guard let summary else { throw SluiceError.badResponse("the import's reply ended without a summary") }
+        return summary
     }
 }

@@ -13,6 +13,10 @@ public enum ImportError: Error, Equatable, CustomStringConvertible {
     /// A media file the annotations name is not where `--images` says.
     case missingMedia(path: String, file: String)
     case unreadable(path: String)
+    /// A path in the import file that would lead outside the directory it is relative to.
+    case unsafePath(path: String, file: String, reason: String)
+    /// The import was stopped (its client went away): nothing of it is kept.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -22,6 +26,8 @@ public enum ImportError: Error, Equatable, CustomStringConvertible {
         case .duplicateID(let path, let kind, let id): "\(path): duplicate \(kind) id \(id)"
         case .missingMedia(let path, let file): "\(path): media file not found: \(file)"
         case .unreadable(let path): "cannot read \(path)"
+        case .unsafePath(let path, let file, let reason): "\(path): '\(file)' is refused: \(reason)"
+        case .cancelled: "the import was cancelled; nothing of it was kept"
         }
     }
 }

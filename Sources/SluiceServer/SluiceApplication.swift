@@ -83,6 +83,7 @@ public enum SluiceAPI {
         MediaRoutes(api: api).addRoutes(to: &registry)
         AnnotationRoutes(api: api).addRoutes(to: &registry)
         LabelRoutes(api: api).addRoutes(to: &registry)
+        ImportRoutes(api: api).addRoutes(to: &registry)
         registry.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],

@@ -27,6 +27,8 @@ public protocol ImportWriter {
     @discardableResult func insertInstance(_ instance: NewInstance) throws -> Int64
     /// Copies media bytes into the content-addressed store.
     func storeMedia(at path: String) throws -> StoredMedia
+    /// What the store holds under `sha256` (uploaded before the import), nil when nothing.
+    func storedMedia(sha256: String) throws -> StoredMedia?
 }
 
 /// A label as an importer knows it.

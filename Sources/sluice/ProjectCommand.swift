@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Sluice
 import SluiceStore
 
 struct ProjectCommand: AsyncParsableCommand {
@@ -15,15 +16,17 @@ struct SetPrivateCommand: AsyncParsableCommand {
         abstract: "Make a project private: every read needs an API key of the project.",
         discussion: """
               sluice project set-private coco-dataset --data ~/sluice-data
+              sluice project set-private coco-dataset --host http://127.0.0.1:8085 --api-key ADMIN
             """)
 
     @Argument(help: "Project id.")
     var project: String
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        try await setVisibility(of: project, isPublic: false, store: store)
+        try await setVisibility(of: project, isPublic: false, store: store, server: server)
         printError("project \(project) is private")
     }
 }
@@ -34,20 +37,26 @@ struct SetPublicCommand: AsyncParsableCommand {
         abstract: "Make a project public: anyone can read it without a key (writes still need one).",
         discussion: """
               sluice project set-public coco-dataset --data ~/sluice-data
+              sluice project set-public coco-dataset --host http://127.0.0.1:8085 --api-key ADMIN
             """)
 
     @Argument(help: "Project id.")
     var project: String
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        try await setVisibility(of: project, isPublic: true, store: store)
+        try await setVisibility(of: project, isPublic: true, store: store, server: server)
         printError("project \(project) is public")
     }
 }
 
-private func setVisibility(of project: String, isPublic: Bool, store: StoreOptions) async throws {
-    let sluiceStore = try store.require("visibility is changed in the embedded store: pass --data DIR")
-    try await sluiceStore.setProjectPublic(id: project, isPublic: isPublic)
+/// Through the embedded store (--data), else through the server (--host, with an admin key).
+private func setVisibility(of project: String, isPublic: Bool, store: StoreOptions, server: ServerOptions) async throws {
+    if let sluiceStore = try store.open() {
+        try await sluiceStore.setProjectPublic(id: project, isPublic: isPublic)
+    } else {
+        try await Project(id: project, host: server.host, apiKey: server.apiKey).setPublic(isPublic)
+    }
 }

@@ -61,6 +61,10 @@ import Testing
             let labelID = try await store.labels(projectID: "coco-dataset")[0].id
             let photo = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("coco/crowdpose/106848.jpg"))))
             let sha = SHA256.hash(data: photo).map { String(format: "%02x", $0) }.joined()
+            let coco = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("coco/datumaro-labels/annotations/labels_val.json"))))
+            let cocoSHA = SHA256.hash(data: coco).map { String(format: "%02x", $0) }.joined()
+            _ = try store.media.put(fileAt: Fixtures.path("coco/datumaro-labels/annotations/labels_val.json"))
+            #expect(store.media.contains(cocoSHA))
             let (router, _) = SluiceAPI.buildRouter(store: store)
             let token = SliceToken(datasetID: dataset.id, query: "labels.any >= 0").encoded
             let instance = #"{"label": "person", "kind": "box", "bbox": [1, 2, 3, 4]}"#
@@ -82,6 +86,9 @@ import Testing
                 "POST /api/v1/datasets/{id}/files": (
                     Array(#"{"files": [{"name": "n.jpg", "sha256": "\#(sha)", "instances": [\#(instance)]}]}"#.utf8),
                     "application/json"
+                ),
+                "POST /api/v1/projects/{project}/imports/coco": (
+                    Array(#"{"dataset": "imported", "annotations_sha256": "\#(cocoSHA)"}"#.utf8), "application/json"
                 ),
                 "POST /api/v1/datasets/{id}/slices": (Array(#"{"query": "labels.any >= 0"}"#.utf8), "application/json"),
                 "POST /api/v1/datasets/{id}/snapshots": (Array(#"{"name": "x"}"#.utf8), "application/json"),

@@ -13,6 +13,7 @@ from .epoch import Epoch, EpochState
 from .errors import SluiceError
 from .records import Record
 from .sample import FileInfo, make_sample
+from .writes import StaleRevision
 
-__all__ = ["Project", "Directory", "Dataset", "Record", "Epoch", "EpochState", "FileInfo", "make_sample", "SluiceError"]
+__all__ = ["Project", "Directory", "Dataset", "Record", "Epoch", "EpochState", "FileInfo", "make_sample", "SluiceError", "StaleRevision"]
 __version__ = "0.1.0"

@@ -11,9 +11,10 @@ from .errors import SluiceError
 from .epoch import Epoch, EpochState, resume
 from .records import OrderReader, Record
 from .sample import make_sample
+from .writes import ProjectWrites, append_files
 
 
-class Project:
+class Project(ProjectWrites):
     """A project on a Sluice server: `Project("coco-dataset", host="http://127.0.0.1:8085")`.
 
     `host` defaults to `$SLUICE_HOST`, `api_key` to `$SLUICE_API_KEY`. A key is the
@@ -92,6 +93,13 @@ class Dataset:
     @property
     def name(self) -> str:
         return self.info.get("name", self.query or "")
+
+    def append(self, files: Any, create_labels: bool = False) -> List[Dict[str, Any]]:
+        """Appends files with their instances, all or none (see `sluice.writes.append_files`);
+        returns where each landed. Call `refresh()` for the new count."""
+        if self.query is not None or self.pinned_version is not None:
+            raise SluiceError("invalid", "files are appended to the dataset itself, not a slice or a pinned version")
+        return append_files(self.connection, self.project.id, self.dataset_id, files, create_labels=create_labels)
 
     def __len__(self) -> int:
         return self._count

@@ -9,14 +9,25 @@ import SluiceStore
 /// re-imports reuse them); each annotation becomes one instance whose kind is its richest
 /// geometry (keypoints, then RLE mask, then polygon, then box, else a global tag).
 public struct COCOImporter: Sendable {
-    /// Where `file_name`s are resolved; media bytes are copied into the store when set.
-    public var imagesDirectory: String?
+    /// Where the images' bytes come from; nil imports annotations without media.
+    public var media: MediaSource?
     /// Called about twice a second with the progress so far.
     public var progress: (@Sendable (ImportProgress) -> Void)?
+    /// Asked between batches of records: true stops the import, and nothing of it is kept
+    /// (an import through a server whose client went away).
+    public var isCancelled: (@Sendable () -> Bool)?
 
     public init(imagesDirectory: String? = nil, progress: (@Sendable (ImportProgress) -> Void)? = nil) {
-        self.imagesDirectory = imagesDirectory
+        self.init(media: imagesDirectory.map(MediaSource.directory), progress: progress)
+    }
+
+    public init(
+        media: MediaSource?, progress: (@Sendable (ImportProgress) -> Void)? = nil,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) {
+        self.media = media
         self.progress = progress
+        self.isCancelled = isCancelled
     }
 
     /// Imports `path` into `datasetName` of `projectID` in one transaction; on any error the
@@ -34,6 +45,18 @@ public struct COCOImporter: Sendable {
         let elapsed = ContinuousClock.now - started
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return summary
+    }
+
+    /// The images a COCO file names, in file order, with the JSON path of each `file_name`:
+    /// what a client uploads before an import through a server. Streams the file.
+    public static func imageNames(at path: String) throws -> [(field: String, fileName: String)] {
+        let source = try FileByteSource(path: path)
+        var reader = JSONReader(source: source, chunkSize: 1 << 20)
+        var names: [(field: String, fileName: String)] = []
+        try COCOParser.parse(&reader) { record, _ in
+            if case .image(let image) = record { names.append(("images[\(image.index)].file_name", image.fileName)) }
+        }
+        return names
     }
 
     /// Runs the import inside an open import transaction: a parser thread reads the file
@@ -61,9 +84,10 @@ public struct COCOImporter: Sendable {
         }
         parser.name = "sluice-coco-parser"
         parser.start()
-        var run = COCORun(writer: writer, totalBytes: source.size, imagesDirectory: imagesDirectory, progress: progress)
+        var run = COCORun(writer: writer, totalBytes: source.size, media: media, progress: progress)
         do {
             while let batch = try pipe.receive() {
+                if isCancelled?() == true { throw ImportError.cancelled }
                 for (record, bytesRead) in batch {
                     try run.apply(record)
                     run.report(bytesRead: bytesRead)
@@ -81,7 +105,7 @@ public struct COCOImporter: Sendable {
 struct COCORun {
     let writer: any ImportWriter
     let totalBytes: Int
-    let imagesDirectory: String?
+    let media: MediaSource?
     let progress: (@Sendable (ImportProgress) -> Void)?
 
     /// COCO image id → file id.
@@ -98,12 +122,12 @@ struct COCORun {
     var lastReport = Date()
 
     init(
-        writer: any ImportWriter, totalBytes: Int, imagesDirectory: String?,
+        writer: any ImportWriter, totalBytes: Int, media: MediaSource?,
         progress: (@Sendable (ImportProgress) -> Void)?
     ) {
         self.writer = writer
         self.totalBytes = totalBytes
-        self.imagesDirectory = imagesDirectory
+        self.media = media
         self.progress = progress
     }
 
@@ -153,12 +177,21 @@ struct COCORun {
     mutating func apply(_ image: COCOImage) throws {
         let path = "images[\(image.index)]"
         var media = Media(mimeType: MediaType.mimeType(forPath: image.fileName), width: image.width, height: image.height)
-        if let directory = imagesDirectory {
-            let mediaPath = (directory as NSString).appendingPathComponent(image.fileName)
-            guard FileManager.default.fileExists(atPath: mediaPath) else {
-                throw ImportError.missingMedia(path: "\(path).file_name", file: mediaPath)
+        if let source = self.media {
+            let stored: StoredMedia
+            switch source {
+            case .directory(let directory):
+                let mediaPath = try ConfinedPath.resolve(image.fileName, in: directory, field: "\(path).file_name")
+                guard FileManager.default.fileExists(atPath: mediaPath) else {
+                    throw ImportError.missingMedia(path: "\(path).file_name", file: mediaPath)
+                }
+                stored = try writer.storeMedia(at: mediaPath)
+            case .addressed(let shas):
+                guard let sha = shas[image.fileName], let held = try writer.storedMedia(sha256: sha) else {
+                    throw ImportError.missingMedia(path: "\(path).file_name", file: image.fileName)
+                }
+                stored = held
             }
-            let stored = try writer.storeMedia(at: mediaPath)
             media = Media(
                 sha256: stored.sha256, mimeType: stored.mimeType, byteSize: stored.byteSize,
                 width: image.width ?? stored.width, height: image.height ?? stored.height)
@@ -217,4 +250,13 @@ struct COCORun {
                 bytesRead: bytesRead, totalBytes: totalBytes, files: fileCount, instances: instanceCount,
                 elapsed: now.timeIntervalSince(started), finishing: finishing))
     }
+}
+
+/// Where an import finds the media its annotations name.
+public enum MediaSource: Sendable, Hashable {
+    /// Files below a directory (`--images`), copied into the store; names are confined to it.
+    case directory(String)
+    /// Media the store holds already, by the name the annotations give them: an import
+    /// through a server, whose client uploaded the bytes first.
+    case addressed([String: String])
 }

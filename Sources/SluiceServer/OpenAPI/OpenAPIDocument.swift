@@ -188,6 +188,12 @@ enum OpenAPIDocument {
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["role"], "properties": {"role": {"enum": ["viewer", "editor", "admin"]}}}}}},
             "responses": {"201": {"description": "The key", "content": {"application/json": {"schema": {"type": "object", "required": ["client_id", "role", "key"], "properties": {"client_id": {"type": "string"}, "role": {"type": "string"}, "key": {"type": "string", "description": "client_id:secret"}}}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
         },
+        "/api/v1/projects/{project}/imports/coco": {
+          "post": {"operationId": "importCOCO", "summary": "Import a COCO file uploaded before (PUT /media/{sha256}) into a dataset (created when missing), in one transaction; images come from the media list upload (lines sha256<TAB>file_name). What sluice import coco --host does",
+            "parameters": [{"$ref": "#/components/parameters/project"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["dataset", "annotations_sha256"], "properties": {"dataset": {"type": "string", "minLength": 1}, "annotations_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "media_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}}}},
+            "responses": {"200": {"description": "NDJSON: {progress: {bytes_read, total_bytes, files, instances, elapsed, finishing, line}} about twice a second, then one {summary: {dataset_id, files, instances, labels, media, seconds}} or {error: {code, message}} (the fault's JSON path and line; nothing kept). A client that disconnects stops the import and nothing is kept", "content": {"application/x-ndjson": {"schema": {"type": "object"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/FieldError"}}}
+        },
         "/api/v1/openapi.json": {
           "get": {"operationId": "getOpenAPI", "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}
         }

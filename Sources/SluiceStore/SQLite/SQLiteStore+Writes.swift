@@ -357,6 +357,10 @@ final class SQLiteImportWriter: ImportWriter {
     func storeMedia(at path: String) throws -> StoredMedia {
         try media.put(fileAt: path)
     }
+
+    func storedMedia(sha256: String) throws -> StoredMedia? {
+        try media.describe(sha256: sha256)
+    }
 }
 
 /// Binds values to a GRDB statement's SQLite handle in parameter order.
