@@ -38,6 +38,9 @@ public struct FollowedItem: Sendable, Hashable {
         case added
         /// Its file or its instances changed.
         case changed
+        /// Its file was removed from the dataset; `item` is the file as it was there, marked
+        /// `isRemoved`. The position stays and reads as removed (docs/writes.md).
+        case removed
     }
 
     public var kind: Kind
@@ -119,6 +122,8 @@ struct Follower {
                     position + 1 < end
                     ? ChangeCursor(seq: at.seq, nextPosition: position + 1, existingEnd: end) : ChangeCursor(seq: at.seq)
                 if position + 1 >= end { buffered = [] }
+                // A removed position is not an existing item.
+                if item.isRemoved { continue }
                 return FollowedItem(kind: .existing, position: position, item: item, cursor: cursor!)
             }
             if let change = changes.first {
@@ -135,8 +140,13 @@ struct Follower {
                 } else {
                     finish(change)
                 }
-                return FollowedItem(
-                    kind: change.kind == .added ? .added : .changed, position: position, item: item, cursor: cursor!)
+                let kind: FollowedItem.Kind =
+                    switch change.kind {
+                    case .added: .added
+                    case .changed: .changed
+                    case .removed: .removed
+                    }
+                return FollowedItem(kind: kind, position: position, item: item, cursor: cursor!)
             }
             let page = try await feed(since: at.seq, limit: Self.changesPerRequest, wait: wait)
             changes = page.changes.filter { $0.seq > at.seq }

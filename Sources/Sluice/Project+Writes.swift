@@ -127,6 +127,31 @@ extension Dataset {
             .POST, "/api/v1/datasets/\(info.id)/files", json: Body(files: files, create_labels: createLabels))
         return reply.files
     }
+
+    /// Removes a file from the dataset. Its position stays and reads as removed: `count` keeps
+    /// it, iteration skips it, `dataset[i]` there throws (410), versions before keep it.
+    /// Returns the dataset as it then is.
+    @discardableResult
+    public func remove(fileID: Int64) async throws -> SluiceModel.Dataset {
+        try await reader.connection.send(.DELETE, "/api/v1/datasets/\(info.id)/files/\(fileID)", body: nil)
+    }
+
+    /// Appends files of the project held by other datasets (shared, not duplicated); with
+    /// `movingFrom`, removes them from that dataset in the same transaction.
+    public func copy(fileIDs: [Int64], movingFrom source: Dataset? = nil) async throws -> [AppendedFile] {
+        struct Body: Encodable {
+            var file_ids: [Int64]
+            var from: Int64?
+            var move: Bool
+        }
+        struct Reply: Decodable, Sendable {
+            var files: [AppendedFile]
+        }
+        let reply: Reply = try await reader.connection.send(
+            .POST, "/api/v1/datasets/\(info.id)/files/copy",
+            json: Body(file_ids: fileIDs, from: source?.info.id, move: source != nil))
+        return reply.files
+    }
 }
 
 /// Progress of an import the server runs (`Project.importCOCO`).

@@ -4,6 +4,9 @@ public enum ChangeKind: String, Sendable, Hashable, Codable, CaseIterable {
     case added
     /// Items already at these positions changed: their file's fields or their instances.
     case changed
+    /// Files removed from the dataset: their positions stay, and read as removed
+    /// (docs/writes.md).
+    case removed
 }
 
 /// One entry of a dataset's change feed: what happened to a half-open range of positions.

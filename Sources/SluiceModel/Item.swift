@@ -5,11 +5,37 @@ public struct Item: Sendable, Hashable, Codable {
     public var file: File
     /// Live (not deleted) instances, in id order.
     public var instances: [Instance]
+    /// The file was removed from the dataset; the position keeps it, marked (docs/writes.md).
+    /// Iteration skips such items; pages and the change feed show them.
+    public var isRemoved: Bool
 
-    public init(position: Int, file: File, instances: [Instance]) {
+    public init(position: Int, file: File, instances: [Instance], isRemoved: Bool = false) {
         self.position = position
         self.file = file
         self.instances = instances
+        self.isRemoved = isRemoved
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case position, file, instances
+        case isRemoved = "removed"
+    }
+
+    // By hand so that `removed` is written only when true and read as false when absent.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        position = try c.decode(Int.self, forKey: .position)
+        file = try c.decode(File.self, forKey: .file)
+        instances = try c.decode([Instance].self, forKey: .instances)
+        isRemoved = try c.decodeIfPresent(Bool.self, forKey: .isRemoved) ?? false
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(position, forKey: .position)
+        try c.encode(file, forKey: .file)
+        try c.encode(instances, forKey: .instances)
+        if isRemoved { try c.encode(true, forKey: .isRemoved) }
     }
 }
 

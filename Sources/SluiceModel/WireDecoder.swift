@@ -43,17 +43,19 @@ public enum WireDecoder {
         var position = 0
         var file: File?
         var instances: [Instance] = []
+        var isRemoved = false
         try object(&reader, "item") { reader, key in
             switch key {
             case "position": position = try int(&reader, key)
             case "file": file = try self.file(&reader)
             case "instances":
                 try array(&reader, key) { reader in instances.append(try instance(&reader)) }
+            case "removed": isRemoved = try bool(&reader, key)
             default: try reader.skipValue()
             }
         }
         guard let file else { throw WireError.missing("item.file") }
-        return Item(position: position, file: file, instances: instances)
+        return Item(position: position, file: file, instances: instances, isRemoved: isRemoved)
     }
 
     static func file(_ reader: inout JSONReader) throws -> File {

@@ -181,7 +181,7 @@ struct SQLWriter<Dialect: SQLDialect> {
             return "EXISTS (SELECT 1 FROM instances i WHERE i.file_id = f.id AND i.deleted = 0 AND \(element))"
         case .datasetName:
             return "EXISTS (SELECT 1 FROM dataset_files m JOIN datasets d ON d.id = m.dataset_id "
-                + "WHERE m.file_id = f.id AND \(compare("d.name", predicate)))"
+                + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("d.name", predicate)))"
         }
     }
 }

@@ -15,7 +15,7 @@ extension JSONOutput {
             if i > 0 { raw(UInt8(ascii: ",")) }
             self.instance(instance)
         }
-        raw("]}")
+        raw(item.isRemoved ? "],\"removed\":true}" : "]}")
     }
 
     public mutating func file(_ f: StoredFile) {

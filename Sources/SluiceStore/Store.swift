@@ -71,6 +71,14 @@ public protocol Store: Sendable {
         async throws -> AnnotatedFile
     /// The file with its live instances.
     func annotatedFile(id: Int64) async throws -> AnnotatedFile?
+    /// Removes files from a dataset in one transaction. Their positions stay, read as removed
+    /// (docs/writes.md); the files, their instances and their places in other datasets stay.
+    /// Throws `StoreError.invalidField` (`file_ids[2]`) for a file the dataset does not hold.
+    func removeFiles(datasetID: Int64, fileIDs: [Int64]) async throws -> Dataset
+    /// Appends files of the project to `datasetID`, and with `movingFrom` removes them from that
+    /// dataset, in one transaction (Diffgram's copy and move between directories). A file is
+    /// shared, not duplicated: its instances are the same in every dataset that holds it.
+    func copyFiles(_ fileIDs: [Int64], into datasetID: Int64, movingFrom source: Int64?) async throws -> [AppendedFile]
     /// Creates a label; `StoreError.conflict` when the project has one of that name.
     func createLabel(projectID: String, _ label: NewLabel) async throws -> Label
     /// Changes a label's colour (a rename goes through `renameLabel`, which keeps versions).
@@ -248,12 +256,15 @@ public struct VersionPoint: Sendable, Hashable {
     /// The store clock value (docs/versions.md) the version reads at.
     public var clock: Int64
     public var count: Int
+    /// Positions below `count` whose file had been removed by then.
+    public var removedCount: Int
 
-    public init(datasetID: Int64, version: Int64, clock: Int64, count: Int) {
+    public init(datasetID: Int64, version: Int64, clock: Int64, count: Int, removedCount: Int = 0) {
         self.datasetID = datasetID
         self.version = version
         self.clock = clock
         self.count = count
+        self.removedCount = removedCount
     }
 }
 
@@ -280,7 +291,8 @@ extension Store {
         var start = 0
         while start < version.count {
             try Task.checkCancellation()
-            for stored in try await storedItems(datasetID: datasetID, range: start..<(start + pageSize), at: version) {
+            for stored in try await storedItems(datasetID: datasetID, range: start..<(start + pageSize), at: version)
+            where !stored.isRemoved {
                 // Membership of other datasets is not versioned: `dataset.*` tests see this one.
                 if query.matches(try stored.decoded(), datasetNames: [datasetName]) { positions.append(stored.position) }
             }

@@ -7,16 +7,22 @@ public struct StoredItem: Sendable {
     public var position: Int
     public var file: StoredFile
     public var instances: [StoredInstance]
+    /// The file was removed from the dataset (at or before the version read): the position
+    /// keeps it, marked (docs/writes.md).
+    public var isRemoved: Bool
 
-    public init(position: Int, file: StoredFile, instances: [StoredInstance]) {
+    public init(position: Int, file: StoredFile, instances: [StoredInstance], isRemoved: Bool = false) {
         self.position = position
         self.file = file
         self.instances = instances
+        self.isRemoved = isRemoved
     }
 
     /// The item as model values.
     public func decoded() throws -> Item {
-        Item(position: position, file: try file.decoded(), instances: try instances.map { try $0.decoded() })
+        Item(
+            position: position, file: try file.decoded(), instances: try instances.map { try $0.decoded() },
+            isRemoved: isRemoved)
     }
 }
 

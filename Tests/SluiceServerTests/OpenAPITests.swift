@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SluiceModel
 import SluiceStore
 import SluiceTestSupport
 import Testing
@@ -65,6 +66,11 @@ import Testing
             let cocoSHA = SHA256.hash(data: coco).map { String(format: "%02x", $0) }.joined()
             _ = try store.media.put(fileAt: Fixtures.path("coco/datumaro-labels/annotations/labels_val.json"))
             #expect(store.media.contains(cocoSHA))
+            // A file of another dataset, for the copy example.
+            let stored = try store.media.put(fileAt: Fixtures.path("coco/crowdpose/106848.jpg"))
+            let other = try await store.ensureDataset(projectID: "coco-dataset", name: "other")
+            let otherFile = try await store.appendFiles(
+                datasetID: other.id, [FileDraft(name: "o.jpg", sha256: stored.sha256)], createLabels: false)[0].file.id
             let (router, _) = SluiceAPI.buildRouter(store: store)
             let token = SliceToken(datasetID: dataset.id, query: "labels.any >= 0").encoded
             let instance = #"{"label": "person", "kind": "box", "bbox": [1, 2, 3, 4]}"#
@@ -90,6 +96,7 @@ import Testing
                 "POST /api/v1/projects/{project}/imports/coco": (
                     Array(#"{"dataset": "imported", "annotations_sha256": "\#(cocoSHA)"}"#.utf8), "application/json"
                 ),
+                "POST /api/v1/datasets/{id}/files/copy": (Array(#"{"file_ids": [\#(otherFile)]}"#.utf8), "application/json"),
                 "POST /api/v1/datasets/{id}/slices": (Array(#"{"query": "labels.any >= 0"}"#.utf8), "application/json"),
                 "POST /api/v1/datasets/{id}/snapshots": (Array(#"{"name": "x"}"#.utf8), "application/json"),
                 "POST /api/v1/files/{id}/instances": (Array(#"{"instances": [\#(instance)]}"#.utf8), "application/json"),
@@ -117,6 +124,7 @@ import Testing
                         .replacingOccurrences(of: "{sha256}", with: sha)
                         .replacingOccurrences(of: "{label}", with: String(labelID))
                         .replacingOccurrences(of: "{instance}", with: String(instanceID))
+                        .replacingOccurrences(of: "{file}", with: String(fileID))
                     let method = HTTPRequest.Method(String(parts[0]))!
                     let example = examples[operation]
                     #expect(example != nil || method == .get || method == .head || method == .delete, "\(operation) needs an example")

@@ -57,6 +57,52 @@ import Testing
         }
     }
 
+    @Test func removedPositionsAreSkippedByIterationAndRefusedByPosition() async throws {
+        try await withTemporaryStore { store, _ in
+            let stored = try await store.importSample()
+            let token = try await store.editorToken()
+            let all = try await store.items(datasetID: stored.id, range: 0..<stored.count)
+            try await withLiveServer(store: store) { host in
+                let project = try await Project(id: "coco-dataset", host: host, apiKey: token)
+                let dataset = try await project.datasets.get(name: "Default")
+                let start = ChangeCursor(seq: try await store.changeCursor(datasetID: stored.id))
+                let after = try await dataset.remove(fileID: all[3].file.id)
+                #expect(after.count == stored.count && after.removedCount == 1)
+                try await dataset.remove(fileID: all[7].file.id)
+                let expected = all.filter { ![3, 7].contains($0.position) }.map(\.file.id)
+                var streamed: [Int64] = []
+                for try await item in dataset.items(prefetch: 2, pageSize: 3) { streamed.append(item.file.id) }
+                #expect(streamed == expected, "iteration skips removed positions")
+                var tensors = 0
+                for try await record in dataset.tensors(rangeSize: 2) {
+                    #expect(record.metadata["removed"] == nil)
+                    tensors += 1
+                }
+                #expect(tensors == expected.count)
+                // An epoch's state counts removed positions: a state saved after them resumes after them.
+                let epoch = try await dataset.epoch()
+                var iterator = epoch.items(prefetch: 1, rangeSize: 2).makeAsyncIterator()
+                for _ in 0..<4 { _ = try await iterator.next() }
+                let state = epoch.state
+                #expect(state.delivered == 5, "4 items delivered and the removed position 3 passed")
+                await #expect(throws: SluiceError.self) { _ = try await dataset[3] }
+                let page = try await dataset.items(in: 2..<5)
+                #expect(page.map(\.isRemoved) == [false, true, false], "pages show a removed position, marked")
+                var followed: [FollowedItem.Kind] = []
+                for try await element in dataset.follow(from: start, wait: .milliseconds(100)) {
+                    followed.append(element.kind)
+                    #expect(element.item.isRemoved)
+                    if followed.count == 2 { break }
+                }
+                #expect(followed == [.removed, .removed])
+                // Moving a file back makes it a new position.
+                let other = try await project.datasets.get(name: "Default")
+                let back = try await other.copy(fileIDs: [all[3].file.id])
+                #expect(back.map(\.position) == [stored.count])
+            }
+        }
+    }
+
     /// Concurrent read-modify-write saves with the revision check on shared files, while an
     /// epoch streams and a follower runs: no lost update, the follower sees each accepted
     /// save once, and a snapshot taken before reads unchanged.

@@ -143,9 +143,11 @@ class Dataset:
         return self.connection.get_json(f"{self.route}/items/{position}", params=self._pin or None)
 
     def __iter__(self) -> Iterator[Dict[str, Any]]:
-        """The items in order, as JSON objects, streamed."""
+        """The items in order, as JSON objects, streamed; removed positions are skipped."""
         for line in self._ndjson_lines():
-            yield json.loads(line)
+            item = json.loads(line)
+            if not item.get("removed"):
+                yield item
 
     def _ndjson_lines(self) -> Iterator[bytes]:
         response = self.connection.open_stream(f"{self.route}/stream", {**self._pin, "format": "ndjson"})
@@ -170,11 +172,15 @@ class Dataset:
             position += self._count
         if not 0 <= position < self._count:
             raise IndexError(f"position {position} outside 0..<{self._count}")
-        return next(self.records_in(position, position + 1))
+        record = next(OrderReader(self.connection, self.route, self._pin).read(position, position + 1))
+        if record.removed:
+            raise SluiceError("removed", f"the file at position {position} was removed from the dataset", 410)
+        return record
 
     def records_in(self, start: int, end: int) -> Iterator[Record]:
-        """The tensor records of positions `[start, end)`, in one request (resumed if it drops)."""
-        return OrderReader(self.connection, self.route, self._pin).read(start, end)
+        """The tensor records of positions `[start, end)`, in one request (resumed if it drops);
+        removed positions are skipped."""
+        return (r for r in OrderReader(self.connection, self.route, self._pin).read(start, end) if not r.removed)
 
     def epoch(self) -> Epoch:
         """An epoch over the items now (a dataset's current count and version; a slice's own),

@@ -157,8 +157,10 @@ class Epoch:
         source = Prefetcher(ranges, window=prefetch) if prefetch > 0 else ranges()
         try:
             for record in source:
+                # A removed position counts as delivered (so tokens resume after it) but is no sample.
                 self.state = replace(self.state, delivered=self.state.delivered + 1)
-                yield record
+                if not record.removed:
+                    yield record
         finally:
             if isinstance(source, Prefetcher):
                 source.close()

@@ -27,6 +27,10 @@ class SluiceMapDataset(TorchDataset):
     """
 
     def __init__(self, dataset: Any, transform: Optional[Callable[[Dict[str, Any]], Any]] = None):
+        # Removed positions hold no sample (docs/writes.md): over a dataset that has some,
+        # `[i]` indexes a slice of every file it still holds, dense from 0.
+        if dataset.query is None and int(dataset.info.get("removed", 0)) > 0:
+            dataset = dataset.slice("labels.any >= 0")
         self.dataset = dataset
         self.transform = transform
 

@@ -81,6 +81,12 @@ class Record:
         return cls(metadata=metadata, tensors=tensors)
 
     @property
+    def removed(self) -> bool:
+        """The position's file was removed from the dataset: a marker that holds no tensors,
+        which iteration skips (docs/writes.md)."""
+        return self.metadata.get("removed") == "true"
+
+    @property
     def position(self) -> int:
         return int(self.metadata["position"])
 

@@ -39,7 +39,7 @@ struct CachedFetcher: Sendable {
         while true {
             let page: ChangePage = try await connection.get(route + "&since=\(cursor)")
             if page.changes.isEmpty { return }
-            try manifest.advance(to: page.cursor, changed: page.changes.filter { $0.kind == .changed }.map(\.positions))
+            try manifest.advance(to: page.cursor, changed: page.changes.filter { $0.kind != .added }.map(\.positions))
             cursor = page.cursor
         }
     }

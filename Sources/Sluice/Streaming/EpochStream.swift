@@ -36,9 +36,14 @@ public struct EpochStream<Element: Sendable>: AsyncSequence, Sendable {
         let progress: StreamProgress?
 
         public mutating func next() async throws -> Element? {
-            guard let element = try await window.next() else { return nil }
-            progress?.advance()
-            return element
+            while let element = try await window.next() {
+                // A removed position counts as delivered (a saved state resumes after it) but
+                // is no element.
+                progress?.advance()
+                if let marker = element as? any RemovalMarking, marker.marksRemovedPosition { continue }
+                return element
+            }
+            return nil
         }
     }
 }

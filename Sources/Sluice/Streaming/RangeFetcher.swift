@@ -76,6 +76,24 @@ struct RangeFetcher: Sendable {
     }
 }
 
+/// An element that may stand for a removed position (docs/writes.md): streams carry a marker
+/// there so that positions are counted (for resuming), and iteration skips it.
+protocol RemovalMarking {
+    var marksRemovedPosition: Bool { get }
+}
+
+extension Item: RemovalMarking {
+    var marksRemovedPosition: Bool { isRemoved }
+}
+
+extension StreamedItem: RemovalMarking {
+    var marksRemovedPosition: Bool { item.isRemoved }
+}
+
+extension TensorRecord: RemovalMarking {
+    var marksRemovedPosition: Bool { metadata["removed"] == "true" }
+}
+
 /// What a stream can carry, with how to cut one element off the front of a stream body.
 protocol StreamElement: Sendable {
     /// The stream endpoint's `format` parameter.
@@ -142,7 +160,8 @@ extension Item: StreamElement {
         return try WireDecoder.item(from: line)
     }
 
-    var cacheIdentity: (fileID: Int64, revision: Int64)? { (file.id, file.revision) }
+    // A removed position's marker is never cached: the file may be live elsewhere.
+    var cacheIdentity: (fileID: Int64, revision: Int64)? { isRemoved ? nil : (file.id, file.revision) }
 }
 
 /// `records`: a safetensors record whose header says where the item's JSON and the image
@@ -167,7 +186,7 @@ extension StreamedItem: StreamElement {
         return StreamedItem(item: item, media: media)
     }
 
-    var cacheIdentity: (fileID: Int64, revision: Int64)? { (item.file.id, item.file.revision) }
+    var cacheIdentity: (fileID: Int64, revision: Int64)? { item.isRemoved ? nil : (item.file.id, item.file.revision) }
 }
 
 /// `tensors`: a record of the standard tensor keys (`ItemTensors`) and the image bytes.

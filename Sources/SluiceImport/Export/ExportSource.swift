@@ -23,8 +23,13 @@ public struct ExportSource: Sendable {
         self.pageSize = max(1, pageSize)
     }
 
-    /// How many items the export holds.
-    public var count: Int { positions?.count ?? version?.count ?? dataset.count }
+    /// How many items the export holds: removed positions are not exported (docs/writes.md).
+    public var count: Int {
+        positions?.count ?? version.map { $0.count - $0.removedCount } ?? (dataset.count - dataset.removedCount)
+    }
+
+    /// Positions the export reads through: removed ones are read and skipped.
+    var extent: Int { positions?.count ?? version?.count ?? dataset.count }
 
     /// The version the export shows.
     public var versionNumber: Int64 { version?.version ?? dataset.version }
@@ -32,8 +37,8 @@ public struct ExportSource: Sendable {
     /// The items of page `index` (`pageSize` items from `index × pageSize`), nil past the end.
     func page(_ index: Int) async throws -> [StoredItem]? {
         let start = index * pageSize
-        guard start < count else { return nil }
-        let end = min(count, start + pageSize)
+        guard start < extent else { return nil }
+        let end = min(extent, start + pageSize)
         switch (positions, version) {
         case (let positions?, let version?):
             return try await store.storedItems(datasetID: dataset.id, positions: Array(positions[start..<end]), at: version)
@@ -55,7 +60,7 @@ public struct ExportSource: Sendable {
             index += 1
             let following = index
             async let next = page(following)
-            try await body(items)
+            try await body(items.filter { !$0.isRemoved })
             current = try await next
         }
     }

@@ -79,6 +79,10 @@ struct DiffgramDirectoryRoutes {
         var slicePositions: [Int]? = nil
         if let query = metadata["query"]?.stringValue, !query.trimmingCharacters(in: .whitespaces).isEmpty {
             slicePositions = try await SliceRoutes.resolve(api, dataset: dataset, query: query).positions
+        } else if dataset.removedCount > 0 {
+            // Diffgram's directories list the files they hold: removed positions are left out,
+            // through the slice of every file (a query every file matches, cached per version).
+            slicePositions = try await SliceRoutes.resolve(api, dataset: dataset, query: "labels.any >= 0").positions
         }
         let count = slicePositions?.count ?? dataset.count
         let start = min((page - 1) * pageSize, count), end = min(start + pageSize, count)

@@ -3,7 +3,8 @@ import SluiceModel
 import SluiceStore
 
 /// Writes of files and instances (docs/writes.md): files appended to a dataset with their
-/// annotation, and a file's instances added, replaced, changed and deleted.
+/// annotation, removed from it, copied or moved between datasets; a file's instances added,
+/// replaced, changed and deleted.
 ///
 /// Instance writes take the file's revision as `If-Match` (optimistic concurrency): a write
 /// naming a revision the file no longer has is refused with 412 and the current revision, so
@@ -34,6 +35,16 @@ struct AnnotationRoutes {
         var files: [AppendedFile]
     }
 
+    struct CopyFiles: Decodable {
+        var fileIDs: [Int64]
+        var from: Int64?
+        var move: Bool?
+        enum CodingKeys: String, CodingKey {
+            case from, move
+            case fileIDs = "file_ids"
+        }
+    }
+
     /// Files one append request may carry: bounded so one request is one short transaction.
     static let maxFilesPerAppend = 10_000
 
@@ -48,6 +59,23 @@ struct AnnotationRoutes {
             }
             let appended = try await store.appendFiles(
                 datasetID: dataset.id, body.files, createLabels: body.createLabels ?? false)
+            return try .json(AppendedFiles(files: appended), status: .created)
+        }
+        registry.on(.delete, "/datasets/{id}/files/{file}") { _, context in
+            let dataset = try await DatasetRoutes.dataset(store, context)
+            return try .json(try await store.removeFiles(datasetID: dataset.id, fileIDs: [try context.id("file")]))
+        }
+        registry.post("/datasets/{id}/files/copy") { request, context in
+            let dataset = try await DatasetRoutes.dataset(store, context)
+            let body = try await request.decodeBody(as: CopyFiles.self, context: context, limits: api.configuration)
+            guard body.fileIDs.count <= Self.maxFilesPerAppend else {
+                throw APIError.badParameter("file_ids", "at most \(Self.maxFilesPerAppend) files per request")
+            }
+            if body.move == true, body.from == nil {
+                throw StoreError.invalidField(FieldError(path: "from", message: "a move names the dataset the files leave"))
+            }
+            let appended = try await store.copyFiles(
+                body.fileIDs, into: dataset.id, movingFrom: body.move == true ? body.from : nil)
             return try .json(AppendedFiles(files: appended), status: .created)
         }
         registry.get("/files/{id}/instances") { _, context in

@@ -25,6 +25,12 @@ struct DatasetRoutes {
             guard let item = try await Self.items(store, dataset, position..<(position + 1), at: version).first else {
                 throw APIError.notFound("position \(position) of dataset \(dataset.id) is gone")
             }
+            // Positions never move: a removed file leaves its position, which holds nothing now.
+            guard !item.isRemoved else {
+                throw APIError(
+                    .gone, code: "removed", message: "the file at position \(position) was removed from dataset \(dataset.id)",
+                    detail: .object(["position": .number(Double(position)), "file_id": .number(Double(item.file.id))]))
+            }
             var out = JSONOutput(capacity: 4096)
             out.item(item)
             return .json(bytes: out.bytes)

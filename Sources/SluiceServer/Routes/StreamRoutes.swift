@@ -194,6 +194,10 @@ struct StreamRoutes {
                 var buffers: [ByteBuffer] = []
                 buffers.reserveCapacity(items.count * 2)
                 for (item, bytes) in zip(items, media) {
+                    if item.isRemoved, format == .tensors {
+                        buffers.append(Self.removedRecord(item))
+                        continue
+                    }
                     buffers.append(
                         format == .records
                             ? recordHeader(item, mediaBytes: bytes?.readableBytes)
@@ -208,10 +212,23 @@ struct StreamRoutes {
         /// are small and mostly in the page cache, so a trip (two thread switches) per file cost
         /// more than its read did.
         private func readMedia(of items: [StoredItem]) async throws -> [ByteBuffer?] {
-            let paths = items.map { item in item.file.media.sha256.map { store.media.path(for: $0) } }
+            // A removed position's record carries no media.
+            let paths = items.map { item in item.isRemoved ? nil : item.file.media.sha256.map { store.media.path(for: $0) } }
             return try await NIOThreadPool.singleton.runIfActive {
                 try paths.map { path in try path.map(Self.readFile) }
             }
+        }
+
+        /// A removed position in a tensor stream: a record of no tensors whose metadata says so,
+        /// so that clients count the position (for resuming) and yield no sample for it.
+        static func removedRecord(_ item: StoredItem) -> ByteBuffer {
+            let header = TensorRecord.header(
+                for: [],
+                metadata: ["file_id": String(item.file.id), "position": String(item.position), "removed": "true"])
+            var buffer = ByteBuffer()
+            buffer.writeInteger(UInt64(header.count), endianness: .little)
+            buffer.writeBytes(header)
+            return buffer
         }
 
         static func mediaError(_ message: String) -> APIError {
@@ -268,8 +285,9 @@ struct StreamRoutes {
             out.item(item)
             var specs = [(name: "item", type: TensorType.uint8, shape: [out.bytes.count])]
             if let mediaBytes { specs.append((name: "image", type: .uint8, shape: [mediaBytes])) }
-            let header = TensorRecord.header(
-                for: specs, metadata: ["file_id": String(item.file.id), "position": String(item.position)])
+            var metadata = ["file_id": String(item.file.id), "position": String(item.position)]
+            if item.isRemoved { metadata["removed"] = "true" }
+            let header = TensorRecord.header(for: specs, metadata: metadata)
             var buffer = ByteBuffer()
             buffer.reserveCapacity(8 + header.count + out.bytes.count)
             buffer.writeInteger(UInt64(header.count + out.bytes.count + (mediaBytes ?? 0)), endianness: .little)

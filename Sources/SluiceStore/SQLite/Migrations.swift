@@ -194,8 +194,62 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v6-removals") { db in
+            // The change feed's CHECK names its kinds: the table is built again with `removed`,
+            // keeping every seq and the largest one handed out (sqlite_sequence), which may be
+            // above the newest row (`drawChangeSeq`).
+            let handedOut = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+            try db.execute(sql: removalsSchema)
+            if let handedOut {
+                // sqlite_sequence has no key on name: update the row the copy made, or add one.
+                try db.execute(
+                    sql: "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'changes'", arguments: [handedOut])
+                if db.changesCount == 0 {
+                    try db.execute(
+                        sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', ?)", arguments: [handedOut])
+                }
+            }
+        }
         return migrator
     }
+
+    /// Files removed from datasets (docs/writes.md): a removed file keeps its position, closed
+    /// at the clock value of the removal, so versions before it still read it there and
+    /// positions never move. A file may come back to a dataset, at a new position.
+    static let removalsSchema = """
+        ALTER TABLE dataset_files ADD COLUMN removed_at INTEGER;
+        ALTER TABLE datasets ADD COLUMN removed_count INTEGER NOT NULL DEFAULT 0;
+        DROP INDEX dataset_files_by_file;
+        CREATE INDEX dataset_files_by_file ON dataset_files(file_id, dataset_id);
+        CREATE UNIQUE INDEX dataset_files_live ON dataset_files(file_id, dataset_id) WHERE removed_at IS NULL;
+        CREATE TABLE changes_v6 (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+            kind TEXT NOT NULL CHECK (kind IN ('added', 'changed', 'removed')),
+            first_position INTEGER NOT NULL,
+            end_position INTEGER NOT NULL,
+            at INTEGER NOT NULL
+        );
+        INSERT INTO changes_v6 (seq, dataset_id, kind, first_position, end_position, at)
+            SELECT seq, dataset_id, kind, first_position, end_position, at FROM changes;
+        DROP TABLE changes;
+        ALTER TABLE changes_v6 RENAME TO changes;
+        CREATE INDEX changes_by_dataset ON changes(dataset_id, seq);
+        -- Each version keeps how many of its positions were removed then: a version's file count.
+        ALTER TABLE dataset_versions ADD COLUMN removed_count INTEGER NOT NULL DEFAULT 0;
+        DROP TRIGGER datasets_first_version;
+        DROP TRIGGER datasets_keep_versions;
+        CREATE TRIGGER datasets_first_version AFTER INSERT ON datasets
+        BEGIN
+            INSERT OR REPLACE INTO dataset_versions (dataset_id, version, seq, file_count, removed_count)
+            VALUES (NEW.id, NEW.version, (SELECT seq FROM store_clock), NEW.file_count, NEW.removed_count);
+        END;
+        CREATE TRIGGER datasets_keep_versions AFTER UPDATE OF version ON datasets WHEN OLD.version IS NOT NEW.version
+        BEGIN
+            INSERT OR REPLACE INTO dataset_versions (dataset_id, version, seq, file_count, removed_count)
+            VALUES (NEW.id, NEW.version, (SELECT seq FROM store_clock), NEW.file_count, NEW.removed_count);
+        END;
+        """
 
     /// Dataset versions by validity intervals (docs/versions.md): every write transaction
     /// advances one store-wide clock; instance rows carry the clock value at which they

@@ -70,7 +70,7 @@ extension SQLiteStore {
     ) throws -> Set<Int64> {
         guard !fileIDs.isEmpty else { return [] }
         var places: [(datasetID: Int64, position: Int, fileID: Int64)] = []
-        let holders = try db.cachedStatement(sql: "SELECT dataset_id, position FROM dataset_files WHERE file_id = ?")
+        let holders = try db.cachedStatement(sql: "SELECT dataset_id, position FROM dataset_files WHERE file_id = ? AND removed_at IS NULL")
         for fileID in fileIDs {
             let rows = try Row.fetchCursor(holders, arguments: [fileID])
             while let row = try rows.next() {

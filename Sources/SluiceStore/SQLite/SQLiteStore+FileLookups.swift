@@ -21,9 +21,10 @@ extension SQLiteStore {
 
     public func placements(fileID: Int64) async throws -> [FilePlacement] {
         try await pool.read { db in
-            // The unique (file_id, dataset_id) index answers this without touching the table.
+            // A file is at most once among a dataset's live positions (index dataset_files_live).
             try Row.fetchAll(
-                db, sql: "SELECT dataset_id, position FROM dataset_files WHERE file_id = ? ORDER BY dataset_id",
+                db,
+                sql: "SELECT dataset_id, position FROM dataset_files WHERE file_id = ? AND removed_at IS NULL ORDER BY dataset_id",
                 arguments: [fileID]
             ).map { FilePlacement(datasetID: $0[0], position: $0[1]) }
         }

@@ -74,19 +74,19 @@ extension SQLiteStore {
         guard let version else {
             return try await storedItems(
                 datasetID: datasetID, positionCondition: positionCondition, arguments: arguments, capacity: capacity,
-                fileColumns: Self.fileColumns, instanceColumns: Self.instanceColumns, alive: "i.deleted = 0")
+                fileColumns: Self.fileColumns, instanceColumns: Self.instanceColumns, alive: "i.deleted = 0", clock: nil)
         }
         // The clock is bound by name, so a pinned read has one SQL text whatever its version.
         return try await storedItems(
             datasetID: datasetID, positionCondition: positionCondition,
             arguments: arguments + ["clock": version.clock], capacity: capacity,
             fileColumns: Self.fileColumnsAtVersion, instanceColumns: Self.instanceColumnsAtVersion,
-            alive: "i.valid_from <= :clock AND (i.valid_to IS NULL OR i.valid_to > :clock)")
+            alive: "i.valid_from <= :clock AND (i.valid_to IS NULL OR i.valid_to > :clock)", clock: version.clock)
     }
 
     private func storedItems(
         datasetID: Int64, positionCondition: String, arguments: StatementArguments, capacity: Int,
-        fileColumns: String, instanceColumns: String, alive: String
+        fileColumns: String, instanceColumns: String, alive: String, clock: Int64?
     ) async throws -> [StoredItem] {
         try await pool.read { db in
             // Two range scans over primary keys: the files at the positions, then their instances.
@@ -98,14 +98,19 @@ extension SQLiteStore {
             let files = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                    SELECT df.position, \(fileColumns) FROM dataset_files df JOIN files f ON f.id = df.file_id
+                    SELECT df.position, df.removed_at, \(fileColumns) FROM dataset_files df JOIN files f ON f.id = df.file_id
                     WHERE df.dataset_id = ? AND \(positionCondition) ORDER BY df.position
                     """),
                 arguments: [datasetID] + arguments)
             while let row = try files.next() {
-                let file = try Self.storedFile(row, offset: 1)
+                let file = try Self.storedFile(row, offset: 2)
+                // A removed position still reads as the file it held, marked: each reader
+                // decides what a removed position is (docs/writes.md). At a version, only a
+                // removal at or before it counts.
+                let removedAt: Int64? = row[1]
+                let isRemoved = removedAt.map { at in clock.map { at <= $0 } ?? true } ?? false
                 indexByFile[file.id] = items.count
-                items.append(StoredItem(position: row[0], file: file, instances: []))
+                items.append(StoredItem(position: row[0], file: file, instances: [], isRemoved: isRemoved))
             }
             guard !items.isEmpty else { return [] }
             let instances = try Row.fetchCursor(

@@ -39,7 +39,7 @@ extension SQLiteStore {
             return SlicePlan(
                 sql: """
                     SELECT df.position FROM dataset_files df JOIN files f ON f.id = df.file_id
-                    WHERE df.dataset_id = ? AND (\(filter.whereClause)) ORDER BY df.position
+                    WHERE df.dataset_id = ? AND df.removed_at IS NULL AND (\(filter.whereClause)) ORDER BY df.position
                     """,
                 arguments: StatementArguments([datasetID] + values))
         }
@@ -50,7 +50,7 @@ extension SQLiteStore {
             sql: """
                 SELECT df.position FROM dataset_files df INDEXED BY dataset_files_by_file CROSS JOIN files f
                 WHERE df.file_id IN (SELECT file_id FROM label_counts WHERE label_id = ?) AND df.dataset_id = ?
-                AND f.id = df.file_id AND (\(filter.whereClause)) ORDER BY df.position
+                AND df.removed_at IS NULL AND f.id = df.file_id AND (\(filter.whereClause)) ORDER BY df.position
                 """,
             arguments: StatementArguments([driver.label, datasetID] + values))
     }

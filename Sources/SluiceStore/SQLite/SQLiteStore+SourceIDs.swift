@@ -13,9 +13,12 @@ extension SQLiteStore {
     }
 
     public func checkSourceIDs(datasetID: Int64, at version: VersionPoint?) async throws -> SourceIDCheck {
-        let files = version.map { "AND df.position < \($0.count)" } ?? ""
-        let alive = version.map { "df.position < \($0.count) AND i.valid_from <= \($0.clock) AND (i.valid_to IS NULL OR i.valid_to > \($0.clock))" }
-            ?? "i.deleted = 0"
+        // The positions that read as files (not removed) now, or at the version.
+        let placed = version.map { "df.position < \($0.count) AND (df.removed_at IS NULL OR df.removed_at > \($0.clock))" }
+            ?? "df.removed_at IS NULL"
+        let files = "AND \(placed)"
+        let alive = version.map { "\(placed) AND i.valid_from <= \($0.clock) AND (i.valid_to IS NULL OR i.valid_to > \($0.clock))" }
+            ?? "\(placed) AND i.deleted = 0"
         return try await pool.read { db in
             // count(DISTINCT x) skips NULLs, so equality with count(*) also means none is missing.
             // The distinct values go to a temporary b-tree; on disk for this read, since 7M ids

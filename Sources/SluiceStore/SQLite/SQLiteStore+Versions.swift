@@ -5,9 +5,9 @@ extension SQLiteStore {
     public func versionPoint(datasetID: Int64, version: Int64) async throws -> VersionPoint? {
         try await pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT seq, file_count FROM dataset_versions WHERE dataset_id = ? AND version = ?",
+                db, sql: "SELECT seq, file_count, removed_count FROM dataset_versions WHERE dataset_id = ? AND version = ?",
                 arguments: [datasetID, version]
-            ).map { VersionPoint(datasetID: datasetID, version: version, clock: $0[0], count: $0[1]) }
+            ).map { VersionPoint(datasetID: datasetID, version: version, clock: $0[0], count: $0[1], removedCount: $0[2]) }
         }
     }
 
@@ -72,19 +72,24 @@ extension SQLiteStore {
             ORDER BY r.valid_to LIMIT 1), f.revision)
             """
         }
+        // Whether the position reads as a file at the version: below its count, and not removed then.
+        @Sendable func placed(_ version: VersionPoint) -> String {
+            "(df.position < \(version.count) AND (df.removed_at IS NULL OR df.removed_at > \(version.clock)))"
+        }
         return try await pool.read { db in
             var entries: [VersionDiffEntry] = []
             let files = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT df.position, df.file_id, \(revision(a.clock)), \(revision(b.clock))
+                    SELECT df.position, df.file_id, \(revision(a.clock)), \(revision(b.clock)), \(placed(a)), \(placed(b))
                     FROM dataset_files df JOIN files f ON f.id = df.file_id
                     WHERE df.dataset_id = ? AND df.position >= ? AND df.position < ? ORDER BY df.position
                     """,
                 arguments: [a.datasetID, range.lowerBound, range.upperBound])
             while let row = try files.next() {
                 let position: Int = row[0]
-                let inA = position < a.count, inB = position < b.count
+                let inA: Bool = row[4], inB: Bool = row[5]
+                guard inA || inB else { continue }
                 let kind: VersionDiffEntry.Kind? =
                     inA && inB ? ((row[2] as Int64) != (row[3] as Int64) ? .fileChanged : nil)
                     : inB ? .fileAdded : .fileRemoved
@@ -98,11 +103,11 @@ extension SQLiteStore {
                     SELECT df.position, i.file_id, i.id, \(alive(b.clock)) FROM dataset_files df
                     JOIN instances i ON i.file_id = df.file_id
                     WHERE df.dataset_id = ? AND df.position >= ? AND df.position < ?
-                    AND (CASE WHEN df.position < ? THEN \(alive(a.clock)) ELSE 0 END)
-                        != (CASE WHEN df.position < ? THEN \(alive(b.clock)) ELSE 0 END)
+                    AND (CASE WHEN \(placed(a)) THEN \(alive(a.clock)) ELSE 0 END)
+                        != (CASE WHEN \(placed(b)) THEN \(alive(b.clock)) ELSE 0 END)
                     ORDER BY df.position, i.id
                     """,
-                arguments: [a.datasetID, range.lowerBound, range.upperBound, a.count, b.count])
+                arguments: [a.datasetID, range.lowerBound, range.upperBound])
             while let row = try instances.next() {
                 entries.append(
                     VersionDiffEntry(
@@ -135,7 +140,7 @@ extension SQLiteStore {
                 sql: """
                     UPDATE datasets SET version = version + 1 WHERE id IN (
                         SELECT DISTINCT df.dataset_id FROM label_counts c JOIN dataset_files df ON df.file_id = c.file_id
-                        WHERE c.label_id = ?)
+                        WHERE c.label_id = ? AND df.removed_at IS NULL)
                     """,
                 arguments: [id])
             return try Self.recordChanges(db, ofFiles: files, at: Timestamp.now())

@@ -138,7 +138,7 @@ extension SQLiteStore {
 
     static func advanceVersions(_ db: GRDB.Database, ofDatasetsHolding fileID: Int64) throws {
         try db.execute(
-            sql: "UPDATE datasets SET version = version + 1 WHERE id IN (SELECT dataset_id FROM dataset_files WHERE file_id = ?)",
+            sql: "UPDATE datasets SET version = version + 1 WHERE id IN (SELECT dataset_id FROM dataset_files WHERE file_id = ? AND removed_at IS NULL)",
             arguments: [fileID])
     }
 

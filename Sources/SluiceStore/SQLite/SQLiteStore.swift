@@ -180,12 +180,12 @@ public final class SQLiteStore: Store {
         Project(id: row[0], name: row[1], isPublic: row[2], createdAt: Timestamp(milliseconds: row[3]))
     }
 
-    static let datasetColumns = "SELECT id, project_id, name, file_count, version, created_at FROM datasets"
+    static let datasetColumns = "SELECT id, project_id, name, file_count, version, created_at, removed_count FROM datasets"
 
     static func dataset(_ row: Row) -> Dataset {
         Dataset(
             id: row[0], projectID: row[1], name: row[2], count: row[3], version: row[4],
-            createdAt: Timestamp(milliseconds: row[5]))
+            createdAt: Timestamp(milliseconds: row[5]), removedCount: row[6])
     }
 
     static func fetchDataset(_ db: GRDB.Database, projectID: String, name: String) throws -> Dataset? {
