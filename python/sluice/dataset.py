@@ -11,7 +11,7 @@ from .errors import SluiceError
 from .epoch import Epoch, EpochState, resume
 from .records import OrderReader, Record
 from .sample import make_sample
-from .writes import ProjectWrites, append_files
+from .writes import ProjectWrites, append_files, copy_files, remove_file
 
 
 class Project(ProjectWrites):
@@ -97,9 +97,25 @@ class Dataset:
     def append(self, files: Any, create_labels: bool = False) -> List[Dict[str, Any]]:
         """Appends files with their instances, all or none (see `sluice.writes.append_files`);
         returns where each landed. Call `refresh()` for the new count."""
-        if self.query is not None or self.pinned_version is not None:
-            raise SluiceError("invalid", "files are appended to the dataset itself, not a slice or a pinned version")
+        self._require_plain("appended to")
         return append_files(self.connection, self.project.id, self.dataset_id, files, create_labels=create_labels)
+
+    def remove(self, file_id: int) -> Dict[str, Any]:
+        """Removes a file from the dataset. Its position stays and reads as removed: `len()`
+        keeps it, iteration skips it, `ds[i]` there raises (410), versions before keep it."""
+        self._require_plain("removed from")
+        return remove_file(self.connection, self.dataset_id, file_id)
+
+    def copy(self, file_ids: List[int], move_from: Optional["Dataset"] = None) -> List[Dict[str, Any]]:
+        """Appends files of the project held by other datasets (shared, not duplicated); with
+        `move_from`, removes them from that dataset in the same transaction."""
+        self._require_plain("copied into")
+        return copy_files(self.connection, self.dataset_id, file_ids,
+                          None if move_from is None else move_from.dataset_id)
+
+    def _require_plain(self, what: str) -> None:
+        if self.query is not None or self.pinned_version is not None:
+            raise SluiceError("invalid", f"files are {what} the dataset itself, not a slice or a pinned version")
 
     def __len__(self) -> int:
         return self._count

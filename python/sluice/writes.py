@@ -120,3 +120,17 @@ def append_files(connection: Connection, project_id: str, dataset_id: int, files
     reply = _send(connection, "POST", f"/api/v1/datasets/{dataset_id}/files",
                   json={"files": drafts, "create_labels": create_labels})
     return reply["files"]
+
+
+def remove_file(connection: Connection, dataset_id: int, file_id: int) -> Dict[str, Any]:
+    """Removes a file from a dataset; returns the dataset (its `removed` count)."""
+    return _send(connection, "DELETE", f"/api/v1/datasets/{dataset_id}/files/{file_id}")
+
+
+def copy_files(connection: Connection, dataset_id: int, file_ids: List[int],
+               move_from: Optional[int] = None) -> List[Dict[str, Any]]:
+    """Appends files to a dataset; with `move_from`, removes them from that dataset too."""
+    body: Dict[str, Any] = {"file_ids": list(file_ids)}
+    if move_from is not None:
+        body.update({"from": move_from, "move": True})
+    return _send(connection, "POST", f"/api/v1/datasets/{dataset_id}/files/copy", json=body)["files"]

@@ -154,3 +154,40 @@ def test_python_writes_append_edit_and_refuse_stale_revisions(empty_server) -> N
     assert project.rename_label(label["id"], "bike")["name"] == "bike"
     names = [item["file"]["name"] for item in ds]
     assert names == ["one.jpg", "two.jpg"]
+
+
+def test_removed_positions_in_python_iteration_epochs_and_pytorch(empty_server) -> None:
+    import torch
+
+    url, data, admin = empty_server
+    requests.post(f"{url}/api/v1/projects", json={"id": "removals"}, headers=bearer(admin)).raise_for_status()
+    editor = key_of(run("keys", "create", "--project", "removals", "--role", "editor",
+                        "--host", url, "--api-key", admin).stdout)
+    run("import", "coco", str(PERSONS / "person_keypoints_val2017.json"), "--project", "removals",
+        "--dataset", "Default", "--images", str(PERSONS / "images"), "--host", url, "--api-key", editor)
+    project = sluice.Project("removals", host=url, api_key=editor)
+    ds = project.directory.get(name="Default")
+    names = [item["file"]["name"] for item in ds]
+    second = ds[1]["file"]
+    assert ds.remove(second["id"])["removed"] == 1
+    ds = project.directory.get(name="Default")
+    assert len(ds) == 4, "positions stay: the count keeps the removed one"
+    kept = [n for n in names if n != second["name"]]
+    assert [item["file"]["name"] for item in ds] == kept
+    with pytest.raises(sluice.SluiceError) as gone:
+        ds[1]
+    assert gone.value.status == 410 and gone.value.code == "removed"
+    epoch = ds.epoch()
+    records = list(epoch.records(prefetch=2, range_size=2))
+    assert [r.metadata["file_id"] for r in records] == [str(f) for f in [ds[0]["file"]["id"], ds[2]["file"]["id"], ds[3]["file"]["id"]]]
+    assert epoch.state.delivered == 4, "the removed position counts as delivered"
+    mapped = ds.to_pytorch()
+    assert len(mapped) == 3, "map-style indexes the files the dataset still holds"
+    samples = list(torch.utils.data.DataLoader(mapped, batch_size=None, shuffle=False))
+    assert len(samples) == 3
+    streamed = list(torch.utils.data.DataLoader(ds.to_pytorch(streaming=True), batch_size=None))
+    assert len(streamed) == 3, "the iterable dataset skips the removed position"
+    other = project.directory.get(name="Default")
+    moved_back = other.copy([second["id"]])
+    assert [f["position"] for f in moved_back] == [4]
+    assert [item["file"]["name"] for item in project.directory.get(name="Default")] == kept + [second["name"]]

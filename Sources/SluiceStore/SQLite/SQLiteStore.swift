@@ -42,10 +42,18 @@ public final class SQLiteStore: Store {
             // half the cost. SQLite caps the size at its compile-time maximum.
             if memoryMapped { try db.execute(sql: "PRAGMA mmap_size = 17179869184") }
         }
+        // Migrations run on a connection of their own, closed before the pool opens: a schema
+        // rebuild (ALTER TABLE … RENAME) opens SQLite's temp database on its connection, and on
+        // the pool's writer that would forbid `PRAGMA temp_store` inside the transactions that
+        // build indexes (`createIndexes`) for the rest of the process.
+        var migration = Configuration()
+        migration.busyMode = .timeout(30)
+        let queue = try DatabaseQueue(path: databasePath, configuration: migration)
+        try Migrations.migrator.migrate(queue)
+        try queue.close()
         pool = try DatabasePool(path: databasePath, configuration: configuration)
         self.databasePath = databasePath
         self.media = media
-        try Migrations.migrator.migrate(pool)
     }
 
     public func ensureProject(_ project: Project) async throws -> Project {
