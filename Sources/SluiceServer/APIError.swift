@@ -82,7 +82,7 @@ extension APIError {
             self = error
         case let error as StoreError:
             switch error {
-            case .projectNotFound, .datasetNotFound, .fileNotFound, .instanceNotFound:
+            case .projectNotFound, .datasetNotFound, .fileNotFound, .instanceNotFound, .notFound:
                 self = APIError(.notFound, code: "not_found", message: error.description)
             case .invalid(let message):
                 self = APIError(.badRequest, code: "invalid", message: message)

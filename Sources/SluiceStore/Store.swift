@@ -83,6 +83,15 @@ public protocol Store: Sendable {
     func createLabel(projectID: String, _ label: NewLabel) async throws -> Label
     /// Changes a label's colour (a rename goes through `renameLabel`, which keeps versions).
     func setLabelColor(id: Int64, projectID: String, color: String) async throws -> Label
+    /// Creates an attribute group; `StoreError.conflict` when the project has one of that name.
+    func createAttributeGroup(projectID: String, name: String, kind: AttributeKind, options: [String]) async throws
+        -> AttributeGroup
+    /// Renames a group or replaces its options. Instances key their values by the group's name,
+    /// so a rename of a group that any instance carries is refused (`StoreError.conflict`).
+    func updateAttributeGroup(id: Int64, projectID: String, name: String?, options: [String]?) async throws
+        -> AttributeGroup
+    /// Deletes a group no instance carries; `StoreError.conflict` otherwise.
+    func deleteAttributeGroup(id: Int64, projectID: String) async throws
 
     /// Stores a server-wide admin key (`StoredAPIKey.projectID` nil).
     func insertServerKey(_ key: StoredAPIKey) async throws
@@ -191,6 +200,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case datasetNotFound(String)
     case fileNotFound(Int64)
     case instanceNotFound(Int64)
+    /// A label, attribute group or other record named by id that the project does not have.
+    case notFound(String)
     case invalid(String)
     case conflict(String)
     /// A version number or snapshot name the dataset has no record of.
@@ -206,6 +217,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .datasetNotFound(let name): "no dataset '\(name)'"
         case .fileNotFound(let id): "no file with id \(id)"
         case .instanceNotFound(let id): "no instance with id \(id)"
+        case .notFound(let message): message
         case .invalid(let message): message
         case .conflict(let message): message
         case .versionNotFound(let message): message

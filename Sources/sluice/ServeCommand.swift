@@ -28,6 +28,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "PostgreSQL URL, for several servers sharing one database (not available yet).")
     var postgres: String?
 
+    @Option(help: "Largest media upload, in bytes (413 past it).")
+    var maxMediaBytes: Int64 = ServerConfiguration().maxMediaBytes
+
+    @Option(help: "Largest JSON request body, in bytes (413 past it).")
+    var maxJSONBytes: Int = ServerConfiguration().maxJSONBodyBytes
+
+    @Option(help: "Deepest nesting of a JSON request body (400 past it).")
+    var maxJSONDepth: Int = ServerConfiguration().maxJSONDepth
+
+    func validate() throws {
+        guard maxMediaBytes > 0, maxJSONBytes > 0, maxJSONDepth > 0 else {
+            throw ValidationError("--max-media-bytes, --max-json-bytes and --max-json-depth must be positive")
+        }
+    }
+
     func run() async throws {
         if postgres != nil {
             throw ValidationError("the PostgreSQL store is not available yet; use --data for the embedded store")
@@ -36,7 +51,11 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "sluice")
         logger.logLevel = .info
         let app = SluiceAPI.buildApplication(
-            store: store, configuration: ServerConfiguration(host: bind, port: port), logger: logger
+            store: store,
+            configuration: ServerConfiguration(
+                host: bind, port: port, maxJSONBodyBytes: maxJSONBytes, maxJSONDepth: maxJSONDepth,
+                maxMediaBytes: maxMediaBytes),
+            logger: logger
         ) { port in
             printError("sluice serving \(store.databasePath) on http://\(bind):\(port)")
         }

@@ -66,6 +66,7 @@ import Testing
             let cocoSHA = SHA256.hash(data: coco).map { String(format: "%02x", $0) }.joined()
             _ = try store.media.put(fileAt: Fixtures.path("coco/datumaro-labels/annotations/labels_val.json"))
             #expect(store.media.contains(cocoSHA))
+            _ = try await store.createAttributeGroup(projectID: "coco-dataset", name: "mood", kind: .text, options: [])
             // A file of another dataset, for the copy example.
             let stored = try store.media.put(fileAt: Fixtures.path("coco/crowdpose/106848.jpg"))
             let other = try await store.ensureDataset(projectID: "coco-dataset", name: "other")
@@ -86,6 +87,12 @@ import Testing
                 "POST /api/v1/projects/{project}/datasets": (Array(#"{"name": "x"}"#.utf8), "application/json"),
                 "POST /api/v1/projects/{project}/labels": (Array(#"{"name": "x"}"#.utf8), "application/json"),
                 "PATCH /api/v1/projects/{project}/labels/{label}": (Array(##"{"color": "#123456"}"##.utf8), "application/json"),
+                "POST /api/v1/projects/{project}/attribute-groups": (
+                    Array(#"{"name": "weather", "kind": "select", "options": ["sun"]}"#.utf8), "application/json"
+                ),
+                "PATCH /api/v1/projects/{project}/attribute-groups/{group}": (
+                    Array(#"{"options": ["sun", "rain"]}"#.utf8), "application/json"
+                ),
                 "POST /api/v1/projects/{project}/keys": (Array(#"{"role": "viewer"}"#.utf8), "application/json"),
                 "PUT /api/v1/projects/{project}/media/{sha256}": (photo, "application/octet-stream"),
                 "POST /api/v1/projects/{project}/media": (form, "multipart/form-data; boundary=\(boundary)"),
@@ -125,6 +132,8 @@ import Testing
                         .replacingOccurrences(of: "{label}", with: String(labelID))
                         .replacingOccurrences(of: "{instance}", with: String(instanceID))
                         .replacingOccurrences(of: "{file}", with: String(fileID))
+                        .replacingOccurrences(
+                            of: "{group}", with: String(try await store.attributeGroups(projectID: "coco-dataset").first?.id ?? 0))
                     let method = HTTPRequest.Method(String(parts[0]))!
                     let example = examples[operation]
                     #expect(example != nil || method == .get || method == .head || method == .delete, "\(operation) needs an example")

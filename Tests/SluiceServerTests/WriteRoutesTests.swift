@@ -366,6 +366,53 @@ import Testing
     }
 }
 
+extension WriteRoutesTests {
+    @Test func attributeGroupsAreCreatedAndRenamedOrDeletedOnlyWhileNoInstanceCarriesThem() async throws {
+        try await withServer { client, setup in
+            let uri = "/api/v1/projects/coco-dataset/attribute-groups"
+            let group = try await client.execute(
+                uri: uri, method: .post, headers: setup.editor,
+                body: ByteBuffer(string: #"{"name": "weather", "kind": "select", "options": ["sun", "rain"]}"#)
+            ) { response in
+                #expect(response.status == .created)
+                return try JSONDecoder().decode(AttributeGroup.self, from: Data(buffer: response.body))
+            }
+            #expect(group.kind == .select && group.options == ["sun", "rain"])
+            try await client.execute(
+                uri: uri, method: .post, headers: setup.editor, body: ByteBuffer(string: #"{"name": "weather", "kind": "text"}"#)
+            ) { #expect($0.status == .conflict) }
+            let renamed = try await client.execute(
+                uri: "\(uri)/\(group.id)", method: .patch, headers: setup.editor, body: ByteBuffer(string: #"{"name": "sky"}"#)
+            ) { try JSONDecoder().decode(AttributeGroup.self, from: Data(buffer: $0.body)) }
+            #expect(renamed.name == "sky")
+            // Once an instance carries it, its name is how values are keyed: no rename, no delete.
+            let file = try await setup.store.items(datasetID: setup.dataset.id, range: 0..<1)[0].file
+            _ = try await setup.store.editInstances(
+                fileID: file.id,
+                .add([InstanceDraft(label: "person", kind: .global, attributes: ["sky": .string("sun")])]),
+                expectedRevision: nil, createLabels: false)
+            try await client.execute(
+                uri: "\(uri)/\(group.id)", method: .patch, headers: setup.editor, body: ByteBuffer(string: #"{"name": "weather"}"#)
+            ) { #expect($0.status == .conflict) }
+            try await client.execute(uri: "\(uri)/\(group.id)", method: .delete, headers: setup.editor) {
+                #expect($0.status == .conflict)
+            }
+            try await client.execute(
+                uri: "\(uri)/\(group.id)", method: .patch, headers: setup.editor,
+                body: ByteBuffer(string: #"{"options": ["sun", "rain", "snow"]}"#)
+            ) { #expect($0.status == .ok, "options may change while it is carried") }
+            let spare = try await client.execute(
+                uri: uri, method: .post, headers: setup.editor, body: ByteBuffer(string: #"{"name": "spare", "kind": "text"}"#)
+            ) { try JSONDecoder().decode(AttributeGroup.self, from: Data(buffer: $0.body)) }
+            try await client.execute(uri: "\(uri)/\(spare.id)", method: .delete, headers: setup.editor) {
+                #expect($0.status == .noContent)
+            }
+            let names = try await setup.store.attributeGroups(projectID: "coco-dataset").map(\.name)
+            #expect(names == ["sky"])
+        }
+    }
+}
+
 extension HTTPFields {
     fileprivate func merging(_ other: HTTPFields) -> HTTPFields {
         var merged = self

@@ -15,6 +15,7 @@ struct DiffgramRoutes {
         DiffgramProjectRoutes(api: api).addRoutes(to: &registry)
         DiffgramDirectoryRoutes(api: api).addRoutes(to: &registry)
         DiffgramFileRoutes(api: api).addRoutes(to: &registry)
+        DiffgramWriteRoutes(api: api).addRoutes(to: &registry)
     }
 
     /// The `{project}` path parameter's project (authorization has already found it).

@@ -45,7 +45,17 @@ enum OpenAPIDocument {
         },
         "/api/v1/projects/{project}/attribute-groups": {
           "get": {"operationId": "listAttributeGroups", "summary": "The project's attribute groups", "parameters": [{"$ref": "#/components/parameters/project"}],
-            "responses": {"200": {"description": "Attribute groups", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/AttributeGroup"}}}}}, "404": {"$ref": "#/components/responses/Error"}}}
+            "responses": {"200": {"description": "Attribute groups", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/AttributeGroup"}}}}}, "404": {"$ref": "#/components/responses/Error"}}},
+          "post": {"operationId": "createAttributeGroup", "summary": "Create an attribute group (editors)", "parameters": [{"$ref": "#/components/parameters/project"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "kind"], "properties": {"name": {"type": "string", "minLength": 1}, "kind": {"enum": ["select", "multi_select", "text", "number", "boolean", "date"]}, "options": {"type": "array", "items": {"type": "string"}}}}}}},
+            "responses": {"201": {"description": "The group", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AttributeGroup"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/FieldError"}}}
+        },
+        "/api/v1/projects/{project}/attribute-groups/{group}": {
+          "patch": {"operationId": "editAttributeGroup", "summary": "Rename a group (only one no instance carries: values are keyed by name) or replace its options", "parameters": [{"$ref": "#/components/parameters/project"}, {"name": "group", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string", "minLength": 1}, "options": {"type": "array", "items": {"type": "string"}}}}}}},
+            "responses": {"200": {"description": "The group", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AttributeGroup"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/FieldError"}}},
+          "delete": {"operationId": "deleteAttributeGroup", "summary": "Delete a group no instance carries (409 otherwise)", "parameters": [{"$ref": "#/components/parameters/project"}, {"name": "group", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+            "responses": {"204": {"description": "Deleted"}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
         },
         "/api/v1/datasets/{id}": {
           "get": {"operationId": "getDataset", "summary": "Get a dataset with its count and version", "parameters": [{"$ref": "#/components/parameters/datasetID"}],

@@ -2,8 +2,8 @@ import Hummingbird
 import SluiceModel
 import SluiceStore
 
-/// Labels and keys of a project, written through the API: labels by editors, keys and
-/// visibility by the project's admins (or a server admin key).
+/// Labels, attribute groups and keys of a project, written through the API: labels and groups
+/// by editors, keys and visibility by the project's admins (or a server admin key).
 struct LabelRoutes {
     let api: APIContext
 
@@ -22,6 +22,17 @@ struct LabelRoutes {
     struct EditLabel: Decodable {
         var name: String?
         var color: String?
+    }
+
+    struct CreateGroup: Decodable {
+        var name: String
+        var kind: AttributeKind
+        var options: [String]?
+    }
+
+    struct EditGroup: Decodable {
+        var name: String?
+        var options: [String]?
     }
 
     struct CreateKey: Decodable {
@@ -64,6 +75,26 @@ struct LabelRoutes {
                 throw APIError.notFound("no label \(id) in project \(project.id)")
             }
             return try .json(label)
+        }
+        registry.post("/projects/{project}/attribute-groups") { request, context in
+            let project = try await ProjectRoutes.project(store, context)
+            let body = try await request.decodeBody(as: CreateGroup.self, context: context, limits: api.configuration)
+            return try .json(
+                try await store.createAttributeGroup(
+                    projectID: project.id, name: body.name, kind: body.kind, options: body.options ?? []),
+                status: .created)
+        }
+        registry.on(.patch, "/projects/{project}/attribute-groups/{group}") { request, context in
+            let project = try await ProjectRoutes.project(store, context)
+            let body = try await request.decodeBody(as: EditGroup.self, context: context, limits: api.configuration)
+            return try .json(
+                try await store.updateAttributeGroup(
+                    id: try context.id("group"), projectID: project.id, name: body.name, options: body.options))
+        }
+        registry.on(.delete, "/projects/{project}/attribute-groups/{group}") { _, context in
+            let project = try await ProjectRoutes.project(store, context)
+            try await store.deleteAttributeGroup(id: try context.id("group"), projectID: project.id)
+            return Response(status: .noContent)
         }
         registry.post("/projects/{project}/keys", access: .admin) { request, context in
             let project = try await ProjectRoutes.project(store, context)

@@ -146,26 +146,54 @@ struct MediaRoutes {
 
 /// Cuts the bytes of the form's `file` part out of a multipart body as it arrives, with
 /// MultipartKit's streaming parser: the body is never held whole. Used by one request's task.
+///
+/// It can also keep small text parts whole (`keepingFields`): the diffgram SDK's `from_local`
+/// sends its options as a `json` part after the file.
 final class FormPart {
     private let parser: MultipartParser
+    private let keptFields: Set<String>
+    private let fieldLimit: Int
     private var headers: [String: String] = [:]
     private var inFile = false
+    private var field: String?
+    private var oversizedField: String?
     private var pending: [[UInt8]] = []
     private(set) var sawFile = false
+    /// The file part's `filename` as the client sent it, if it sent one.
+    private(set) var fileName: String?
+    /// The kept text parts, by name, as far as the body has been read.
+    private(set) var fields: [String: [UInt8]] = [:]
 
-    init(boundary: String) {
+    /// - Parameters:
+    ///   - keepingFields: names of the parts to keep whole in `fields` (not the file's).
+    ///   - fieldLimit: the most bytes a kept part may have; a larger one fails `fileBytes(in:)`.
+    init(boundary: String, keepingFields: Set<String> = [], fieldLimit: Int = 0) {
         parser = MultipartParser(boundary: boundary)
+        keptFields = keepingFields
+        self.fieldLimit = fieldLimit
         parser.onHeader = { [unowned self] name, value in headers[name.lowercased()] = value }
         parser.onBody = { [unowned self] buffer in
-            if headers.isEmpty == false, !inFile, !sawFile { inFile = Self.isFilePart(headers["content-disposition"]) }
+            if headers.isEmpty == false, !inFile, field == nil {
+                let disposition = headers["content-disposition"]
+                if !sawFile, Self.isFilePart(disposition) {
+                    inFile = true
+                    fileName = Self.parameter("filename", of: disposition)
+                } else if let name = Self.parameter("name", of: disposition), keptFields.contains(name) {
+                    field = name
+                }
+            }
             if inFile {
                 sawFile = true
                 pending.append(Array(buffer.readableBytesView))
+            } else if let field {
+                fields[field, default: []].append(contentsOf: buffer.readableBytesView)
+                if fields[field]!.count > fieldLimit { oversizedField = field }
             }
         }
         parser.onPartComplete = { [unowned self] in
             headers = [:]
             inFile = false
+            field = nil
         }
     }
 
@@ -176,6 +204,12 @@ final class FormPart {
         } catch {
             throw APIError(.badRequest, code: "bad_body", message: "the multipart body is malformed: \(error)")
         }
+        if let oversizedField {
+            throw APIError(
+                .contentTooLarge, code: "payload_too_large",
+                message: "the form's '\(oversizedField)' part is over the \(fieldLimit) bytes this server takes",
+                detail: .object(["limit": .number(Double(fieldLimit))]))
+        }
         defer { pending = [] }
         return pending
     }
@@ -184,6 +218,32 @@ final class FormPart {
     static func isFilePart(_ disposition: String?) -> Bool {
         guard let disposition else { return false }
         return disposition.contains("name=\"file\"") || disposition.contains("filename=")
+    }
+
+    /// A parameter of a Content-Disposition (`name`, `filename`; RFC 7578 §4.2), unquoted. Quoted
+    /// values may hold `;`, so the header is scanned, not split.
+    static func parameter(_ wanted: String, of disposition: String?) -> String? {
+        guard let disposition else { return nil }
+        var rest = Substring(disposition)
+        while let semicolon = rest.firstIndex(of: ";") {
+            rest = rest[rest.index(after: semicolon)...].drop(while: { $0 == " " || $0 == "\t" })
+            guard let equals = rest.firstIndex(of: "=") else { return nil }
+            let name = rest[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            rest = rest[rest.index(after: equals)...]
+            let value: Substring
+            if rest.first == "\"" {
+                let body = rest.dropFirst()
+                guard let close = body.firstIndex(of: "\"") else { return nil }
+                value = body[..<close]
+                rest = body[body.index(after: close)...]
+            } else {
+                let end = rest.firstIndex(of: ";") ?? rest.endIndex
+                value = rest[..<end]
+                rest = rest[end...]
+            }
+            if name == wanted { return String(value).trimmingCharacters(in: .whitespaces) }
+        }
+        return nil
     }
 }
 

@@ -40,7 +40,7 @@ extension SQLiteStore {
         return try await pool.write { db in
             try db.execute(
                 sql: "UPDATE labels SET color = ? WHERE id = ? AND project_id = ?", arguments: [color, id, projectID])
-            guard db.changesCount > 0 else { throw StoreError.invalid("no label \(id) in project \(projectID)") }
+            guard db.changesCount > 0 else { throw StoreError.notFound("no label \(id) in project \(projectID)") }
             return try Self.fetchLabel(db, id: id)
         }
     }
@@ -57,5 +57,97 @@ extension SQLiteStore {
 
     static func isColor(_ text: String) -> Bool {
         text.utf8.count == 7 && text.hasPrefix("#") && text.dropFirst().allSatisfy(\.isHexDigit)
+    }
+}
+
+/// Attribute groups: the project's schema of the attributes instances carry, by name.
+extension SQLiteStore {
+    public func createAttributeGroup(projectID: String, name: String, kind: AttributeKind, options: [String])
+        async throws -> AttributeGroup
+    {
+        try Self.checkGroupName(name)
+        let optionsJSON = try JSONColumn.encode(options)
+        return try await pool.write { db in
+            guard try Self.fetchProject(db, id: projectID) != nil else { throw StoreError.projectNotFound(projectID) }
+            if try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM attribute_groups WHERE project_id = ? AND name = ?", arguments: [projectID, name])
+                == true
+            {
+                throw StoreError.conflict("project \(projectID) already has an attribute group named '\(name)'")
+            }
+            try db.execute(
+                sql: "INSERT INTO attribute_groups (project_id, name, kind, options) VALUES (?, ?, ?, ?)",
+                arguments: [projectID, name, kind.rawValue, optionsJSON])
+            return try Self.fetchAttributeGroup(db, id: db.lastInsertedRowID, projectID: projectID)!
+        }
+    }
+
+    public func updateAttributeGroup(id: Int64, projectID: String, name: String?, options: [String]?) async throws
+        -> AttributeGroup
+    {
+        if let name { try Self.checkGroupName(name) }
+        let optionsJSON = try options.map(JSONColumn.encode)
+        return try await pool.write { db in
+            guard let group = try Self.fetchAttributeGroup(db, id: id, projectID: projectID) else {
+                throw StoreError.notFound("no attribute group \(id) in project \(projectID)")
+            }
+            if let name, name != group.name {
+                if try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM attribute_groups WHERE project_id = ? AND name = ?", arguments: [projectID, name])
+                    == true
+                {
+                    throw StoreError.conflict("project \(projectID) already has an attribute group named '\(name)'")
+                }
+                try Self.refuseIfCarried(db, group, projectID: projectID, doing: "renamed")
+                try db.execute(sql: "UPDATE attribute_groups SET name = ? WHERE id = ?", arguments: [name, id])
+            }
+            if let optionsJSON {
+                try db.execute(sql: "UPDATE attribute_groups SET options = ? WHERE id = ?", arguments: [optionsJSON, id])
+            }
+            return try Self.fetchAttributeGroup(db, id: id, projectID: projectID)!
+        }
+    }
+
+    public func deleteAttributeGroup(id: Int64, projectID: String) async throws {
+        try await pool.write { db in
+            guard let group = try Self.fetchAttributeGroup(db, id: id, projectID: projectID) else {
+                throw StoreError.notFound("no attribute group \(id) in project \(projectID)")
+            }
+            try Self.refuseIfCarried(db, group, projectID: projectID, doing: "deleted")
+            try db.execute(sql: "DELETE FROM attribute_groups WHERE id = ?", arguments: [id])
+        }
+    }
+
+    static func fetchAttributeGroup(_ db: GRDB.Database, id: Int64, projectID: String) throws -> AttributeGroup? {
+        try Row.fetchOne(
+            db, sql: "SELECT id, name, kind, options FROM attribute_groups WHERE id = ? AND project_id = ?",
+            arguments: [id, projectID]
+        ).map { row in
+            AttributeGroup(
+                id: row[0], name: row[1], kind: AttributeKind(rawValue: row[2]) ?? .text,
+                options: try JSONColumn.decode([String].self, from: row[3]))
+        }
+    }
+
+    /// Instances key attribute values by the group's name: one carrying it (in any version)
+    /// would lose its meaning. A scan of the project's instances: an administrative write.
+    static func refuseIfCarried(_ db: GRDB.Database, _ group: AttributeGroup, projectID: String, doing: String) throws {
+        let carried = try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT 1 FROM files f JOIN instances i ON i.file_id = f.id, json_each(i.attributes) e
+                WHERE f.project_id = ? AND e.key = ? LIMIT 1
+                """,
+            arguments: [projectID, group.name]) ?? false
+        if carried {
+            throw StoreError.conflict(
+                "attribute group '\(group.name)' is carried by instances of project \(projectID) and cannot be \(doing)")
+        }
+    }
+
+    static func checkGroupName(_ name: String) throws {
+        guard !name.isEmpty, name.utf8.count <= 256, !name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw StoreError.invalidField(FieldError(path: "name", message: "a group name has 1 to 256 bytes, no control characters"))
+        }
     }
 }
