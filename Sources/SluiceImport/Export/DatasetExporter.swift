@@ -31,7 +31,7 @@ public struct DatasetExporter: Sendable {
         switch format {
         case .sluiceJSON:
             let writer = SluiceJSONWriter(
-                dataset: source.dataset, labels: try await source.store.labels(projectID: source.dataset.projectID, at: source.version))
+                dataset: source.datasetAsRead, labels: try await source.store.labels(projectID: source.dataset.projectID, at: source.version))
             try await emit(writer.header(count: source.count))
             try await source.forEachPage { items in
                 var out = JSONOutput(capacity: items.count * 2048)

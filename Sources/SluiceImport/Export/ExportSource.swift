@@ -34,6 +34,17 @@ public struct ExportSource: Sendable {
     /// The version the export shows.
     public var versionNumber: Int64 { version?.version ?? dataset.version }
 
+    /// The dataset as the export shows it: its version, count and removals at the version read,
+    /// so that an export of a pinned version is the same bytes whatever is written later.
+    public var datasetAsRead: Dataset {
+        guard let version else { return dataset }
+        var shown = dataset
+        shown.version = version.version
+        shown.count = version.count
+        shown.removedCount = version.removedCount
+        return shown
+    }
+
     /// The items of page `index` (`pageSize` items from `index × pageSize`), nil past the end.
     func page(_ index: Int) async throws -> [StoredItem]? {
         let start = index * pageSize
