@@ -213,3 +213,24 @@ def test_writes_need_an_editor_key(writable_server, ours):
                                instance_list=instances({"type": "tag", "name": "person"}))
     assert "viewer-made" not in label_ids(ours)
     assert len(ours.directory.get(name="Default")) == before
+
+
+def test_copy_makes_an_independent_file_in_the_destination(writable_server, project, ours):
+    box = {"type": "box", "name": "person", "x_min": 2, "y_min": 3, "x_max": 20, "y_max": 30}
+    original = project.file.from_local(str(image(writable_server, "copied.png", 40)), instance_list=instances(box))
+    destination = project.directory.new(name="Copies")
+    with_instances = original.copy(destination, copy_instances=True)
+    bare = original.copy(destination)
+    assert with_instances.id != original.id and bare.id != original.id
+    copies = ours.directory.get(name="Copies")
+    assert [item["file"]["id"] for item in copies] == [with_instances.id, bare.id]
+    assert [(i["kind"], i["bbox"]) for i in copies[0]["instances"]] == [("box", [2, 3, 20, 30])]
+    assert copies[1]["instances"] == []
+    assert copies[0]["file"]["media"]["sha256"] == copies[1]["file"]["media"]["sha256"], "the same media, stored once"
+    # Independent: replacing the copy's annotation leaves the original's.
+    key = writable_server["editor"]
+    requests.put(f"{writable_server['url']}/api/v1/files/{with_instances.id}/instances", json={"instances": []},
+                 headers={"Authorization": f"Bearer {key['client_id']}:{key['client_secret']}"}).raise_for_status()
+    default = ours.directory.get(name="Default")
+    mine = [item for item in default if item["file"]["id"] == original.id][0]
+    assert [i["bbox"] for i in mine["instances"]] == [[2, 3, 20, 30]]

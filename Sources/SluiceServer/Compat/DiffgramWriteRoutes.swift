@@ -4,8 +4,8 @@ import NIOCore
 import SluiceModel
 import SluiceStore
 
-/// The diffgram SDK's writes: `project.label_new`, `project.file.from_local`, `file.update` and
-/// `project.directory.new`, mapped onto the store's label, append and instance-edit writes (the
+/// The diffgram SDK's writes: `project.label_new`, `project.file.from_local`, `file.update`,
+/// `file.copy` and `project.directory.new`, mapped onto the store's label, append and instance-edit writes (the
 /// same calls as Sluice's `/api/v1` write routes). Every route writes, so it needs an editor key.
 /// docs/diffgram-compat.md, "Writes", lists what each maps to and what is refused.
 ///
@@ -77,6 +77,11 @@ struct DiffgramWriteRoutes {
         registry.post("/walrus/v1/project/{project}/input/from_local") { request, context in
             try await Self.refusingWith400(context) {
                 try await Self.fromLocal(api, request, context)
+            }
+        }
+        registry.post("/v1/project/{project}/file/transfer") { request, context in
+            try await Self.refusingWith400(context) {
+                try await Self.transfer(api, request, context)
             }
         }
         registry.post("/walrus/v1/project/{project}/input/packet") { request, context in
@@ -155,6 +160,49 @@ struct DiffgramWriteRoutes {
             _ = try await api.store.editInstances(fileID: file.id, edit, expectedRevision: nil, createLabels: false)
         }
         return try await Self.reply(api, request, project: project, fileID: file.id, directoryID: nil)
+    }
+
+    /// `file.copy(destination_dir, copy_instances=)`: Diffgram's copy is a new file on the same
+    /// media, with the annotation copied when `copy_instances` (an independent copy: editing one
+    /// leaves the other), appended to the destination directory. The reply's
+    /// `log.info.new_file[0]` is what the SDK makes its `File` of.
+    static func transfer(_ api: APIContext, _ request: Request, _ context: SluiceRequestContext) async throws -> Response {
+        let project = try await DiffgramRoutes.project(api, context)
+        let body = try await request.decodeBody(as: [String: JSONValue].self, context: context, limits: api.configuration)
+        guard body["transfer_action"]?.stringValue == "copy" else {
+            throw Self.refusal("transfer_action", "only 'copy' is supported (Sluice's own API moves files between datasets)")
+        }
+        guard let destinationID = body["destination_directory_id"]?.integerValue else {
+            throw Self.refusal("destination_directory_id", "names the directory to copy into")
+        }
+        let destination = try await DiffgramRoutes.dataset(api, projectID: project.id, id: destinationID)
+        guard case .array(let list)? = body["file_list"], !list.isEmpty else {
+            throw Self.refusal("file_list", "lists the files to copy: [{\"id\": …}]")
+        }
+        let copyInstances = body["copy_instances"] == .bool(true)
+        var drafts: [FileDraft] = []
+        for (index, element) in list.enumerated() {
+            guard case .object(let entry) = element, let id = entry["id"]?.integerValue,
+                let source = try await api.store.annotatedFile(id: id), source.file.projectID == project.id,
+                let sha = source.file.media.sha256
+            else { throw Self.refusal("file_list[\(index)].id", "is no file of project \(project.id) with media") }
+            drafts.append(
+                FileDraft(
+                    name: source.file.name, sha256: sha, type: source.file.type, metadata: source.file.metadata,
+                    status: source.file.status, instances: copyInstances ? source.instances.map(InstanceDraft.init) : []))
+        }
+        let appended = try await api.store.appendFiles(datasetID: destination.id, drafts, createLabels: false)
+        let media = try await DiffgramMediaURL(api, request, project: project)
+        var out = JSONOutput(capacity: 4096)
+        out.raw("{\"log\":{\"success\":true,\"info\":{\"new_file\":[")
+        for (index, landed) in appended.enumerated() {
+            if index > 0 { out.raw(UInt8(ascii: ",")) }
+            let item = try await DiffgramFileRoutes.item(
+                api, projectID: project.id, fileID: landed.file.id, preferring: destination.id)
+            try out.diffgramFile(item.file, mediaURL: media.url(for: item.file), instances: item.instances)
+        }
+        out.raw("]}}}")
+        return .json(bytes: out.bytes)
     }
 
     /// `{"log": {"success": true}, "file": …}`: the file as the read routes serialise it, with
