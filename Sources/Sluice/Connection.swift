@@ -93,6 +93,17 @@ struct Connection: Sendable {
         }
     }
 
+    /// Sends a write that answers with no body (204), such as a deletion.
+    func send(_ method: HTTPMethod, _ path: String) async throws {
+        var request = makeRequest(path)
+        request.method = method
+        do {
+            _ = try await send(request, path: path)
+        } catch let failure as TransientFailure {
+            throw SluiceError.unreachable(host: configuration.host, reason: failure.reason)
+        }
+    }
+
     /// Sends `json` as the body of a write (see `send(_:_:body:)`).
     func send<T: Decodable & Sendable>(
         _ method: HTTPMethod, _ path: String, json: some Encodable, ifRevision: Int64? = nil, as type: T.Type = T.self

@@ -55,6 +55,12 @@ extension Project {
         try await connection.send(.PATCH, "/api/v1/projects/\(id.pathEscaped)/labels/\(labelID)", json: ["name": name])
     }
 
+    /// Deletes a label no live instance carries (`SluiceError.server` 409 otherwise). Its
+    /// tensor index stays taken: no other label's index moves.
+    public func deleteLabel(id labelID: Int64) async throws {
+        try await connection.send(.DELETE, "/api/v1/projects/\(id.pathEscaped)/labels/\(labelID)")
+    }
+
     /// A file with its live instances; `file.revision` is what `ifRevision` takes.
     public func annotation(fileID: Int64) async throws -> AnnotatedFile {
         try await connection.get("/api/v1/files/\(fileID)/instances")

@@ -33,7 +33,8 @@ public struct Project: Sendable {
     /// The same as `datasets`, spelt as Diffgram's SDK does.
     public var directory: DatasetDirectory { datasets }
 
-    /// The project's labels in id order: the order of tensor `labels` indices.
+    /// The project's labels in id order; `Label.index` is each one's value in tensor `labels`
+    /// (the same as its place in this list until a label is deleted).
     public func labels() async throws -> [Label] {
         try await connection.get("/api/v1/projects/\(id.pathEscaped)/labels")
     }

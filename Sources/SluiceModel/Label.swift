@@ -9,10 +9,13 @@ public struct Label: Sendable, Hashable, Codable {
     public var keypointNames: [String]?
     /// Pairs of 1-based keypoint indices joined by an edge (COCO `skeleton`).
     public var skeleton: [[Int]]?
+    /// The value of this label in tensor `labels`: its place among every label the project has
+    /// had, in id order. Deleting a label leaves its place empty, so no other index moves.
+    public var index: Int?
 
     public init(
         id: Int64, name: String, color: String, supercategory: String? = nil,
-        keypointNames: [String]? = nil, skeleton: [[Int]]? = nil
+        keypointNames: [String]? = nil, skeleton: [[Int]]? = nil, index: Int? = nil
     ) {
         self.id = id
         self.name = name
@@ -20,10 +23,11 @@ public struct Label: Sendable, Hashable, Codable {
         self.supercategory = supercategory
         self.keypointNames = keypointNames
         self.skeleton = skeleton
+        self.index = index
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, color, supercategory, skeleton
+        case id, name, color, supercategory, skeleton, index
         case keypointNames = "keypoint_names"
     }
 

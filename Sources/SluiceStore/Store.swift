@@ -19,7 +19,7 @@ public protocol Store: Sendable {
     func dataset(projectID: String, name: String) async throws -> Dataset?
     func datasets(projectID: String) async throws -> [Dataset]
 
-    /// The project's labels in id order: the order that tensor `labels` indices refer to.
+    /// The project's labels in id order, each with its tensor `labels` index (`Label.index`).
     func labels(projectID: String) async throws -> [Label]
     /// The project's labels as they were at `version` (those that existed, by the names they
     /// had), in id order; `nil` is now.
@@ -81,6 +81,9 @@ public protocol Store: Sendable {
     func copyFiles(_ fileIDs: [Int64], into datasetID: Int64, movingFrom source: Int64?) async throws -> [AppendedFile]
     /// Creates a label; `StoreError.conflict` when the project has one of that name.
     func createLabel(projectID: String, _ label: NewLabel) async throws -> Label
+    /// Deletes a label no live instance carries (`StoreError.conflict` otherwise). Its tensor
+    /// index stays taken and versions before the deletion still list it (docs/writes.md).
+    func deleteLabel(id: Int64, projectID: String) async throws
     /// Changes a label's colour (a rename goes through `renameLabel`, which keeps versions).
     func setLabelColor(id: Int64, projectID: String, color: String) async throws -> Label
     /// Creates an attribute group; `StoreError.conflict` when the project has one of that name.

@@ -59,7 +59,8 @@ import Testing
             // A server admin key, so that every write and every management route answers too.
             let admin = NewAPIKey.generate(projectID: nil, role: .admin)
             try await store.insertAPIKey(admin.stored)
-            let labelID = try await store.labels(projectID: "coco-dataset")[0].id
+            // No instance carries it, so the label's DELETE example succeeds.
+            let labelID = try await store.createLabel(projectID: "coco-dataset", NewLabel(name: "spare")).id
             let photo = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("coco/crowdpose/106848.jpg"))))
             let sha = SHA256.hash(data: photo).map { String(format: "%02x", $0) }.joined()
             let coco = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("coco/datumaro-labels/annotations/labels_val.json"))))

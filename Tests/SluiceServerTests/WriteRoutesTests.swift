@@ -367,6 +367,53 @@ import Testing
 }
 
 extension WriteRoutesTests {
+    @Test func labelsAreDeletedOnlyWhenNoLiveInstanceCarriesThemAndEarlierVersionsKeepThem() async throws {
+        try await withServer { client, setup in
+            let uri = "/api/v1/projects/coco-dataset/labels"
+            let person = try #require(try await setup.store.labels(projectID: "coco-dataset").first { $0.name == "person" })
+            let before = try await setup.store.createSnapshot(datasetID: setup.dataset.id, name: "before")
+            try await client.execute(uri: "\(uri)/\(person.id)", method: .delete, headers: setup.viewer) {
+                #expect($0.status == .forbidden, "a viewer deletes nothing")
+            }
+            try await client.execute(uri: "\(uri)/\(person.id)", method: .delete, headers: setup.editor) { response in
+                #expect(response.status == .conflict)
+                #expect((try? Self.error(response).code) == "conflict")
+            }
+            // Every instance of the label goes (closed rows stay for earlier versions): now it may.
+            for item in try await setup.store.items(datasetID: setup.dataset.id, range: 0..<setup.dataset.count) {
+                let carried = item.instances.filter { $0.labelID == person.id }.map(\.id)
+                if !carried.isEmpty {
+                    _ = try await setup.store.editInstances(
+                        fileID: item.file.id, .delete(ids: carried), expectedRevision: nil, createLabels: false)
+                }
+            }
+            try await client.execute(uri: "\(uri)/\(person.id)", method: .delete, headers: setup.editor) {
+                #expect($0.status == .noContent)
+            }
+            try await client.execute(uri: "\(uri)/\(person.id)", method: .delete, headers: setup.editor) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(
+                uri: "\(uri)/\(person.id)", method: .patch, headers: setup.editor, body: ByteBuffer(string: #"{"name": "human"}"#)
+            ) { #expect($0.status == .notFound, "a deleted label is not renamed") }
+            let now = try await setup.store.labels(projectID: "coco-dataset")
+            #expect(!now.contains { $0.id == person.id || $0.name == "person" })
+            let point = try #require(try await setup.store.versionPoint(datasetID: setup.dataset.id, version: before.version))
+            let then = try await setup.store.labels(projectID: "coco-dataset", at: point)
+            #expect(then.contains(person), "the version before the deletion lists it, name and index")
+            try await client.execute(uri: "/api/v1/datasets/\(setup.dataset.id)/slices", method: .post,
+                headers: setup.editor, body: ByteBuffer(string: #"{"query": "labels.person > 0"}"#)
+            ) { #expect($0.status == .badRequest, "queries no longer know it") }
+            let reused = try await client.execute(
+                uri: uri, method: .post, headers: setup.editor, body: ByteBuffer(string: #"{"name": "person"}"#)
+            ) { response in
+                #expect(response.status == .created)
+                return try JSONDecoder().decode(Label.self, from: Data(buffer: response.body))
+            }
+            #expect(reused.index == then.count, "a new label takes a new index; the deleted one's stays empty")
+        }
+    }
+
     @Test func attributeGroupsAreCreatedAndRenamedOrDeletedOnlyWhileNoInstanceCarriesThem() async throws {
         try await withServer { client, setup in
             let uri = "/api/v1/projects/coco-dataset/attribute-groups"

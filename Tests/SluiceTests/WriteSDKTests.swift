@@ -103,6 +103,60 @@ import Testing
         }
     }
 
+    /// A label is deleted only once no live instance carries it, and deleting it moves no
+    /// tensor index: later labels keep theirs, a snapshot from before still streams it.
+    @Test func deletedLabelsKeepEveryTensorIndex() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.importSample()
+            let token = try await store.editorToken()
+            try await withLiveServer(store: store) { host in
+                let project = try await Project(id: "coco-dataset", host: host, apiKey: token)
+                let before = try await project.labels()
+                #expect(before.map(\.index) == Array(0..<before.count).map(Optional.init))
+                let bicycle = try await project.createLabel(name: "bicycle")
+                let car = try await project.createLabel(name: "car")
+                #expect(bicycle.index == before.count && car.index == before.count + 1)
+                let dataset = try await project.datasets.get(name: "Default")
+                let media = try await project.uploadMedia(contentsOf: Self.photo)
+                let box = BoundingBox(xMin: 1, yMin: 2, xMax: 30, yMax: 40)
+                let file = try #require(
+                    try await dataset.append([
+                        FileDraft(
+                            name: "street.jpg", sha256: media.sha256,
+                            instances: [InstanceDraft(label: "bicycle", kind: .box, bbox: box), InstanceDraft(label: "car", kind: .box, bbox: box)])
+                    ]).first)
+                let snapshot = try await dataset.createSnapshot(name: "with-bicycle")
+
+                await #expect(throws: SluiceError.self, "a live instance carries it") {
+                    try await project.deleteLabel(id: bicycle.id)
+                }
+                #expect(try await project.labels().contains(bicycle))
+                _ = try await project.replaceInstances(fileID: file.file.id, with: [InstanceDraft(label: "car", kind: .box, bbox: box)])
+                try await project.deleteLabel(id: bicycle.id)
+
+                let after = try await project.labels()
+                #expect(after.map(\.name) == before.map(\.name) + ["car"])
+                #expect(after.last?.index == car.index, "car keeps its index; it is no longer its place in the list")
+                let now = try await project.datasets.get(name: "Default")
+                var last: ItemTensors?
+                for try await record in now.tensors(rangeSize: 4) { last = try ItemTensors(record: record) }
+                #expect(last?.labels == [Int64(car.index!)])
+                var pinned: ItemTensors?
+                for try await record in try await now.at(snapshot.name).tensors(rangeSize: 4) {
+                    pinned = try ItemTensors(record: record)
+                }
+                #expect(pinned?.labels == [Int64(bicycle.index!), Int64(car.index!)], "the snapshot streams the deleted label")
+                #expect(pinned?.labelNames == ["bicycle", "car"])
+
+                await #expect(throws: SluiceError.notFound("no label \(bicycle.id) in project coco-dataset")) {
+                    try await project.deleteLabel(id: bicycle.id)
+                }
+                let again = try await project.createLabel(name: "bicycle")
+                #expect(again.id != bicycle.id && again.index == car.index! + 1, "the name is free, the index is new")
+            }
+        }
+    }
+
     /// Concurrent read-modify-write saves with the revision check on shared files, while an
     /// epoch streams and a follower runs: no lost update, the follower sees each accepted
     /// save once, and a snapshot taken before reads unchanged.

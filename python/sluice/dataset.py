@@ -40,8 +40,18 @@ class Project(ProjectWrites):
         return resume(self.connection, tokens, rank=rank, world_size=world_size)
 
     def labels(self) -> List[Dict[str, Any]]:
-        """The project's labels, ordered by id: the `labels` tensor indexes this list."""
+        """The project's labels, ordered by id; each one's `index` is its value in the `labels`
+        tensor (the same as its place in this list until a label is deleted)."""
         return self.connection.get_json(f"/api/v1/projects/{quote(self.id, safe='')}/labels")
+
+    def class_names(self) -> List[Optional[str]]:
+        """Label names by their value in the `labels` tensor, `None` at a deleted label's
+        place: `class_names()[sample["labels"][i]]` names object i."""
+        labels = self.labels()
+        names: List[Optional[str]] = [None] * (max((label["index"] for label in labels), default=-1) + 1)
+        for label in labels:
+            names[label["index"]] = label["name"]
+        return names
 
 
 class Directory:

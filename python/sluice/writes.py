@@ -38,7 +38,7 @@ def _send(connection: Connection, method: str, path: str, if_revision: Optional[
     if response.status_code >= 400:
         error = SluiceError.from_response(response)
         raise StaleRevision(error) if response.status_code == 412 else error
-    return response.json()
+    return response.json() if response.content else None
 
 
 def upload_media(connection: Connection, project_id: str, media: Media) -> Dict[str, Any]:
@@ -79,6 +79,11 @@ class ProjectWrites:
     def rename_label(self, label_id: int, name: str) -> Dict[str, Any]:
         """Items with the label's instances change; earlier versions keep the old name."""
         return _send(self.connection, "PATCH", f"{self._project_path()}/labels/{label_id}", json={"name": name})
+
+    def delete_label(self, label_id: int) -> None:
+        """Deletes a label no live instance carries (a `SluiceError` with status 409 otherwise).
+        Its tensor index stays taken, so no other label's index moves."""
+        _send(self.connection, "DELETE", f"{self._project_path()}/labels/{label_id}")
 
     def annotation(self, file_id: int) -> Dict[str, Any]:
         """`{"file": …, "instances": […]}`; `file["revision"]` is what `if_revision` takes."""

@@ -156,6 +156,35 @@ def test_python_writes_append_edit_and_refuse_stale_revisions(empty_server) -> N
     assert names == ["one.jpg", "two.jpg"]
 
 
+def test_deleting_an_unused_label_moves_no_tensor_index(empty_server) -> None:
+    url, _, admin = empty_server
+    requests.post(f"{url}/api/v1/projects", json={"id": "py-labels"}, headers=bearer(admin)).raise_for_status()
+    editor = key_of(run("keys", "create", "--project", "py-labels", "--role", "editor",
+                        "--host", url, "--api-key", admin).stdout)
+    project = sluice.Project("py-labels", host=url, api_key=editor)
+    requests.post(f"{url}/api/v1/projects/py-labels/datasets", json={"name": "Default"},
+                  headers=bearer(editor)).raise_for_status()
+    typo, cat, dog = (project.create_label(name) for name in ("ccat", "cat", "dog"))
+    ds = project.directory.get(name="Default")
+    photo = sorted((PERSONS / "images").glob("*.jpg"))[0]
+    landed = ds.append([{"name": "pets.jpg", "media": photo, "instances": [
+        {"label": "ccat", "kind": "box", "bbox": [1, 2, 30, 40]},
+        {"label": "dog", "kind": "box", "bbox": [5, 5, 50, 50]}]}])
+    with pytest.raises(sluice.SluiceError) as refused:
+        project.delete_label(typo["id"])
+    assert refused.value.status == 409, "a live instance carries it"
+    project.replace_instances(landed[0]["file"]["id"], [
+        {"label": "cat", "kind": "box", "bbox": [1, 2, 30, 40]},
+        {"label": "dog", "kind": "box", "bbox": [5, 5, 50, 50]}])
+    assert project.delete_label(typo["id"]) is None
+    assert [label["name"] for label in project.labels()] == ["cat", "dog"]
+    assert project.class_names() == [None, "cat", "dog"]
+    sample = next(iter(project.directory.get(name="Default").to_pytorch(streaming=True)))
+    assert sample["labels"].tolist() == [cat["index"], dog["index"]] == [1, 2]
+    names = project.class_names()
+    assert [names[i] for i in sample["labels"].tolist()] == ["cat", "dog"]
+
+
 def test_removed_positions_in_python_iteration_epochs_and_pytorch(empty_server) -> None:
     import torch
 

@@ -76,6 +76,11 @@ struct LabelRoutes {
             }
             return try .json(label)
         }
+        registry.on(.delete, "/projects/{project}/labels/{label}") { _, context in
+            let project = try await ProjectRoutes.project(store, context)
+            try await store.deleteLabel(id: try context.id("label"), projectID: project.id)
+            return Response(status: .noContent)
+        }
         registry.post("/projects/{project}/attribute-groups") { request, context in
             let project = try await ProjectRoutes.project(store, context)
             let body = try await request.decodeBody(as: CreateGroup.self, context: context, limits: api.configuration)

@@ -127,11 +127,14 @@ struct StreamRoutes {
             .sluiceCount: String(order.count),
             .sluiceVersion: String(source.version),
         ]
-        // Label indices are positions in the project's label list, ordered by id: read once
-        // per stream, they stay valid for it (new labels only append).
+        // Label indices are places among every label the project has had, in id order: read
+        // once per stream, they stay valid for it (new labels append, deleted ones keep theirs).
+        // A pinned stream reads the labels of its version: one deleted since is still there.
         let labelIndex =
             format == .tensors
-            ? Dictionary(uniqueKeysWithValues: try await api.store.labels(projectID: source.projectID).enumerated().map { ($1.id, $0) })
+            ? Dictionary(
+                uniqueKeysWithValues: try await api.store.labels(projectID: source.projectID, at: source.pinned)
+                    .map { ($0.id, $0.index ?? 0) })
             : [:]
         let reader = BatchReader(store: api.store, source: source, order: order, format: format, labelIndex: labelIndex)
         let batchSize = Self.batchSize(format)

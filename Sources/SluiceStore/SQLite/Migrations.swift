@@ -210,6 +210,12 @@ enum Migrations {
                 }
             }
         }
+        migrator.registerMigration("v7-label-deletions") { db in
+            // A deleted label keeps its row (docs/writes.md "Labels"): tensor `labels` indices
+            // count every label the project ever had, so deleting one moves no other's index.
+            // `valid_to` is the clock value of the deletion; versions before it still list it.
+            try db.execute(sql: "ALTER TABLE labels ADD COLUMN valid_to INTEGER")
+        }
         return migrator
     }
 

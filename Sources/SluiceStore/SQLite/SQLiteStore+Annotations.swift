@@ -216,7 +216,7 @@ struct LabelBook {
     init(_ db: GRDB.Database, projectID: String) throws {
         self.projectID = projectID
         for row in try Row.fetchAll(
-            db, sql: "SELECT id, name, keypoint_names FROM labels WHERE project_id = ?", arguments: [projectID])
+            db, sql: "SELECT id, name, keypoint_names FROM labels WHERE project_id = ? AND valid_to IS NULL", arguments: [projectID])
         {
             let entry = Entry(
                 id: row[0], name: row[1],

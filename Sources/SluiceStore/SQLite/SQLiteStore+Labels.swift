@@ -39,7 +39,7 @@ extension SQLiteStore {
         }
         return try await pool.write { db in
             try db.execute(
-                sql: "UPDATE labels SET color = ? WHERE id = ? AND project_id = ?", arguments: [color, id, projectID])
+                sql: "UPDATE labels SET color = ? WHERE id = ? AND project_id = ? AND valid_to IS NULL", arguments: [color, id, projectID])
             guard db.changesCount > 0 else { throw StoreError.notFound("no label \(id) in project \(projectID)") }
             return try Self.fetchLabel(db, id: id)
         }
@@ -47,12 +47,35 @@ extension SQLiteStore {
 
     static func fetchLabel(_ db: GRDB.Database, id: Int64) throws -> Label {
         let row = try Row.fetchOne(
-            db, sql: "SELECT id, name, color, supercategory, keypoint_names, skeleton FROM labels WHERE id = ?",
+            db,
+            sql: """
+                SELECT id, name, color, supercategory, keypoint_names, skeleton,
+                    (SELECT count(*) FROM labels x WHERE x.project_id = labels.project_id AND x.id < labels.id)
+                FROM labels WHERE id = ?
+                """,
             arguments: [id])!
-        return Label(
-            id: row[0], name: row[1], color: row[2], supercategory: row[3],
-            keypointNames: try (row[4] as String?).map { try JSONColumn.decode([String].self, from: $0) },
-            skeleton: try (row[5] as String?).map { try JSONColumn.decode([[Int]].self, from: $0) })
+        return try label(row, index: row[6])
+    }
+
+    public func deleteLabel(id: Int64, projectID: String) async throws {
+        try await pool.write { db in
+            guard
+                let name = try String.fetchOne(
+                    db, sql: "SELECT name FROM labels WHERE id = ? AND project_id = ? AND valid_to IS NULL",
+                    arguments: [id, projectID])
+            else { throw StoreError.notFound("no label \(id) in project \(projectID)") }
+            // `label_counts` holds the live instances of every label, kept by triggers.
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM label_counts WHERE label_id = ? LIMIT 1", arguments: [id]) == true {
+                throw StoreError.conflict(
+                    "label '\(name)' has instances in project \(projectID); delete or relabel them first")
+            }
+            // The row stays, renamed out of the way so the name can be taken again; the rename
+            // trigger keeps the old name for the versions before this clock value.
+            let clock = try Self.advanceClock(db)
+            try db.execute(
+                sql: "UPDATE labels SET valid_to = ?, name = char(1) || 'deleted ' || id WHERE id = ?",
+                arguments: [clock, id])
+        }
     }
 
     static func isColor(_ text: String) -> Bool {

@@ -124,7 +124,7 @@ extension SQLiteStore {
 
     public func renameLabel(id: Int64, to name: String) async throws {
         let changedDatasets = try await pool.write { db in
-            guard let projectID = try String.fetchOne(db, sql: "SELECT project_id FROM labels WHERE id = ?", arguments: [id])
+            guard let projectID = try String.fetchOne(db, sql: "SELECT project_id FROM labels WHERE id = ? AND valid_to IS NULL", arguments: [id])
             else { throw StoreError.invalid("no label with id \(id)") }
             if try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM labels WHERE project_id = ? AND name = ? AND id != ?", arguments: [projectID, name, id]

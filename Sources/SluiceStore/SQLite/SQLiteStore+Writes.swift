@@ -90,7 +90,7 @@ extension SQLiteStore {
                 db, sql: "SELECT project_id FROM files WHERE id = ?", arguments: [instance.fileID])
             else { throw StoreError.fileNotFound(instance.fileID) }
             if let labelID = instance.labelID {
-                let owner = try String.fetchOne(db, sql: "SELECT project_id FROM labels WHERE id = ?", arguments: [labelID])
+                let owner = try String.fetchOne(db, sql: "SELECT project_id FROM labels WHERE id = ? AND valid_to IS NULL", arguments: [labelID])
                 guard owner == projectID else { throw StoreError.invalid("label \(labelID) is not in project \(projectID)") }
             }
             let row = NewInstance(

@@ -108,22 +108,29 @@ public final class SQLiteStore: Store {
             ORDER BY h.valid_to LIMIT 1), name)
             """
         } ?? "name"
-        let existed = version.map { "AND valid_from <= \($0.clock)" } ?? ""
+        // Every row, deleted ones too: a label's tensor index is its place among all of them.
+        let existed = version.map { "valid_from <= \($0.clock) AND (valid_to IS NULL OR valid_to > \($0.clock))" }
+            ?? "valid_to IS NULL"
         return try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, \(name), color, supercategory, keypoint_names, skeleton FROM labels
-                    WHERE project_id = ? \(existed) ORDER BY id
+                    SELECT id, \(name), color, supercategory, keypoint_names, skeleton, \(existed) FROM labels
+                    WHERE project_id = ? ORDER BY id
                     """,
                 arguments: [projectID]
-            ).map { row in
-                Label(
-                    id: row[0], name: row[1], color: row[2], supercategory: row[3],
-                    keypointNames: try (row[4] as String?).map { try JSONColumn.decode([String].self, from: $0) },
-                    skeleton: try (row[5] as String?).map { try JSONColumn.decode([[Int]].self, from: $0) })
+            ).enumerated().compactMap { index, row in
+                row[6] as Bool ? try Self.label(row, index: index) : nil
             }
         }
+    }
+
+    /// A label from the columns `id, name, color, supercategory, keypoint_names, skeleton`.
+    static func label(_ row: Row, index: Int) throws -> Label {
+        Label(
+            id: row[0], name: row[1], color: row[2], supercategory: row[3],
+            keypointNames: try (row[4] as String?).map { try JSONColumn.decode([String].self, from: $0) },
+            skeleton: try (row[5] as String?).map { try JSONColumn.decode([[Int]].self, from: $0) }, index: index)
     }
 
     public func attributeGroups(projectID: String) async throws -> [AttributeGroup] {
