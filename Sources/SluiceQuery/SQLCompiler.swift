@@ -85,8 +85,9 @@ public struct SQLiteDialect: SQLDialect {
     public func jsonValueTest(
         document: String, keys: [String], kind: ScalarKind, binder: SQLBinder, compare: (String) -> String
     ) -> String {
-        // json_type is NULL for a missing key, so the conjunction is false, never NULL.
-        let type = Self.typeTest("json_type(\(document), \(binder.bind(Self.path(keys))))", kind)
+        // json_type is NULL for a missing key: read as '' so that the type test, and with it the
+        // conjunction, is false, never NULL (a NULL would make `not` select nothing either).
+        let type = Self.typeTest("coalesce(json_type(\(document), \(binder.bind(Self.path(keys)))), '')", kind)
         let value = "json_extract(\(document), \(binder.bind(Self.path(keys))))"
         return "(\(type) AND \(compare(value)))"
     }

@@ -136,6 +136,6 @@ func item(
         }
         let compiled = try check("labels.cat > 3 and file.metadata.iso = 1").sql(dialect: Numbered(), parameterOffset: 2)
         #expect(compiled.whereClause == "(f.id IN (SELECT file_id FROM label_counts WHERE label_id = $2 AND count > $3) AND "
-            + "(json_type(f.metadata, $4) IN ('integer', 'real') AND json_extract(f.metadata, $5) = $6))")
+            + "(coalesce(json_type(f.metadata, $4), '') IN ('integer', 'real') AND json_extract(f.metadata, $5) = $6))")
     }
 }
