@@ -183,6 +183,12 @@ struct SQLWriter<Dialect: SQLDialect> {
         case .datasetName:
             return "EXISTS (SELECT 1 FROM dataset_files m JOIN datasets d ON d.id = m.dataset_id "
                 + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("d.name", predicate)))"
+        case .datasetID:
+            return "EXISTS (SELECT 1 FROM dataset_files m "
+                + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("m.dataset_id", predicate)))"
+        case .datasetTag:
+            return "EXISTS (SELECT 1 FROM dataset_files m JOIN dataset_tags t ON t.dataset_id = m.dataset_id "
+                + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("t.tag", predicate)))"
         }
     }
 }
