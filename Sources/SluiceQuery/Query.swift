@@ -5,6 +5,17 @@ public enum ComparisonOperator: String, Sendable, Hashable, CaseIterable {
 
     /// Whether ordering comparisons (`<`, `>`…) — only numbers, strings and dates have an order.
     var isOrdering: Bool { [.less, .lessOrEqual, .greater, .greaterOrEqual].contains(self) }
+
+    /// The operator that means the same with its sides swapped: `2 < x` is `x > 2`.
+    var mirrored: ComparisonOperator {
+        switch self {
+        case .less: .greater
+        case .lessOrEqual: .greaterOrEqual
+        case .greater: .less
+        case .greaterOrEqual: .lessOrEqual
+        case .equal, .notEqual, .in, .contains: self
+        }
+    }
 }
 
 /// A field of a file.
@@ -32,6 +43,10 @@ public enum Field: Sendable, Hashable {
     case attribute(String)
     /// `dataset.name`: the name of any dataset that holds the file.
     case datasetName
+    /// `dataset.id`: the id of any dataset that holds the file (Diffgram's dataset filter).
+    case datasetID
+    /// `dataset.tag` (Diffgram: `dataset_tag.tag`): a tag of any dataset that holds the file.
+    case datasetTag
 }
 
 /// A literal value in a query.

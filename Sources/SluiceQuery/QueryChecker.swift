@@ -26,6 +26,8 @@ public enum Subject: Sendable, Hashable {
     case fileMetadata([String])
     case attribute(String)
     case datasetName
+    case datasetID
+    case datasetTag
 }
 
 /// `op values` over one subject: `in` has any number of values, the others exactly one.
@@ -54,10 +56,13 @@ extension Query {
 /// The kind of value a subject holds, which decides the literals and operators it accepts.
 enum ValueKind {
     case count, number, text, bool, time
+    /// An id: a whole number, compared by `=`, `!=` and `in` only.
+    case identifier
 
     var noun: String {
         switch self {
         case .count, .number: "a number"
+        case .identifier: "an id (a whole number)"
         case .text: "a string"
         case .bool: "true or false"
         case .time: "a date such as 2024-05-01 or 2024-05-01T12:30:00Z"
@@ -66,16 +71,14 @@ enum ValueKind {
 }
 
 struct QueryChecker {
-    let labelsByName: [String: Label]
-    let groupsByName: [String: AttributeGroup]
+    let names: NameResolver
     let schema: QuerySchema
     let text: String
 
     init(schema: QuerySchema, text: String) {
         self.schema = schema
         self.text = text
-        labelsByName = Dictionary(schema.labels.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        groupsByName = Dictionary(schema.attributeGroups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        names = NameResolver(schema: schema)
     }
 
     func error(_ message: String, column: Int, suggestions: [String] = []) -> QueryError {
@@ -97,9 +100,9 @@ struct QueryChecker {
         var allowed: Set<String>? = nil
         switch c.field {
         case .label(let name):
-            guard let label = labelsByName[name] else {
+            guard let label = names.label(named: name) else {
                 throw error("unknown label \"\(name)\"", column: c.nameColumn,
-                            suggestions: closestNames(to: name, in: schema.labels.map(\.name)))
+                            suggestions: NameResolver.suggestions(for: name, in: schema.labels.map(\.name)))
             }
             subject = .labelCount(labelID: label.id)
             kind = .count
@@ -126,12 +129,15 @@ struct QueryChecker {
             // Free JSON: the value's own type says what it is compared with.
             kind = try Self.kind(of: c.value) ?? .number
         case .attribute(let name):
-            guard let group = groupsByName[name] else {
+            guard let group = names.group(named: name) else {
                 throw error("unknown attribute group \"\(name)\"", column: c.nameColumn,
-                            suggestions: closestNames(to: name, in: schema.attributeGroups.map(\.name)))
+                            suggestions: NameResolver.suggestions(for: name, in: schema.attributeGroups.map(\.name)))
             }
-            if name.contains("\"") { throw error("an attribute name cannot contain a double quote", column: c.nameColumn) }
-            subject = .attribute(name)
+            if group.name.contains("\"") {
+                throw error("an attribute name cannot contain a double quote", column: c.nameColumn)
+            }
+            // Instances key their values by the group's own name, not by how the query spelt it.
+            subject = .attribute(group.name)
             switch group.kind {
             case .number: kind = .number
             case .boolean: kind = .bool
@@ -142,6 +148,10 @@ struct QueryChecker {
             }
         case .datasetName:
             (subject, kind) = (.datasetName, .text)
+        case .datasetID:
+            (subject, kind) = (.datasetID, .identifier)
+        case .datasetTag:
+            (subject, kind) = (.datasetTag, .text)
         }
         return try checkValue(c, subject: subject, kind: kind, allowed: allowed)
     }
@@ -161,6 +171,9 @@ struct QueryChecker {
         if c.op == .contains, kind != .text {
             throw error("contains needs a string field, but \(what) is \(kind == .count ? "a count" : kind.noun)",
                         column: c.operatorColumn)
+        }
+        if c.op.isOrdering, kind == .identifier {
+            throw error("\(what) is an id: it has no order, use =, != or in", column: c.operatorColumn)
         }
         if c.op.isOrdering, kind == .bool {
             throw error("\(what) is true or false: it has no order, use = or !=", column: c.operatorColumn)
@@ -203,6 +216,9 @@ struct QueryChecker {
     func scalar(_ literal: Literal, kind: ValueKind, column: Int, what: String) throws(QueryError) -> Scalar {
         switch (kind, literal) {
         case (.count, .number(let n)), (.number, .number(let n)): return .number(n)
+        case (.identifier, .number(let n)):
+            guard n.rounded() == n else { throw error("\(what) is compared with \(kind.noun), not \(formatNumber(n))", column: column) }
+            return .number(n)
         case (.text, .string(let s)), (.text, .date(let s)): return .text(s)
         case (.bool, .bool(let b)): return .bool(b)
         case (.time, .date(let s)), (.time, .string(let s)):
@@ -225,6 +241,8 @@ struct QueryChecker {
         case .fileMetadata(let path): "file.metadata.\(path.joined(separator: "."))"
         case .attribute(let name): "attribute.\(name)"
         case .datasetName: "dataset.name"
+        case .datasetID: "dataset.id"
+        case .datasetTag: "dataset.tag"
         }
     }
 

@@ -1,17 +1,30 @@
 import SluiceModel
 
+/// A dataset that holds an item's file, as the `dataset.*` comparisons see it.
+public struct HoldingDataset: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var tags: Set<String>
+
+    public init(id: Int64, name: String, tags: Set<String> = []) {
+        self.id = id
+        self.name = name
+        self.tags = tags
+    }
+}
+
 /// The reference semantics of the language, over in-memory items. The SQL compiler must
 /// select exactly the items this accepts (the differential test holds it to that); it is
 /// also how a client can filter items it already has.
 extension CheckedQuery {
-    /// Whether the item matches. `datasetNames` are the names of the datasets that hold its file.
-    public func matches(_ item: Item, datasetNames: Set<String>) -> Bool {
+    /// Whether the item matches. `datasets` are the datasets that hold its file.
+    public func matches(_ item: Item, datasets: [HoldingDataset]) -> Bool {
         switch self {
-        case .and(let l, let r): return l.matches(item, datasetNames: datasetNames) && r.matches(item, datasetNames: datasetNames)
-        case .or(let l, let r): return l.matches(item, datasetNames: datasetNames) || r.matches(item, datasetNames: datasetNames)
-        case .not(let q): return !q.matches(item, datasetNames: datasetNames)
+        case .and(let l, let r): return l.matches(item, datasets: datasets) && r.matches(item, datasets: datasets)
+        case .or(let l, let r): return l.matches(item, datasets: datasets) || r.matches(item, datasets: datasets)
+        case .not(let q): return !q.matches(item, datasets: datasets)
         case .test(let subject, let predicate):
-            return subject.values(of: item, datasetNames: datasetNames).contains { predicate.holds(for: $0) }
+            return subject.values(of: item, datasets: datasets).contains { predicate.holds(for: $0) }
         }
     }
 }
@@ -19,7 +32,7 @@ extension CheckedQuery {
 extension Subject {
     /// The values the subject has for an item; a test holds when it holds for any of them
     /// (none: a missing width, a file without that attribute, is never a match).
-    func values(of item: Item, datasetNames: Set<String>) -> [Scalar] {
+    func values(of item: Item, datasets: [HoldingDataset]) -> [Scalar] {
         switch self {
         case .labelCount(let id):
             return [.number(Double(item.instances.count { $0.labelID == id }))]
@@ -44,7 +57,11 @@ extension Subject {
                 }
             }
         case .datasetName:
-            return datasetNames.map { .text($0) }
+            return datasets.map { .text($0.name) }
+        case .datasetID:
+            return datasets.map { .number(Double($0.id)) }
+        case .datasetTag:
+            return datasets.flatMap { $0.tags.map { .text($0) } }
         }
     }
 }

@@ -2,7 +2,20 @@ extension Query {
     /// The query in one canonical spelling: lower-case keywords and entities, single spaces,
     /// the fewest parentheses that keep the tree. Two queries that parse to the same tree
     /// print the same, so this is the cache key of a slice; parsing it gives the tree back.
+    ///
+    /// Diffgram's spellings that need no names print in Sluice's: `file.sensor` as
+    /// `file.metadata.sensor`, `dataset_tag.tag` as `dataset.tag`, `2 < labels.cat` as
+    /// `labels.cat > 2`. A name written with underscores for spaces needs the project's names:
+    /// see `normalized(against:)`.
     public var normalized: String { format(expression) }
+
+    /// The canonical spelling against a project's names: `normalized` after
+    /// `resolvingNames(in:)`, so `labels.traffic_light` prints `labels."traffic light"` when
+    /// only the label with a space exists. One meaning, one text: slice ids and the slice
+    /// cache key on it.
+    public func normalized(against schema: QuerySchema) -> String {
+        resolvingNames(in: schema).normalized
+    }
 }
 
 private func precedence(_ query: Expression) -> Int {
@@ -46,6 +59,8 @@ private func format(_ field: Field) -> String {
     case .fileMetadata(let path): return "file.metadata." + path.map(formatName).joined(separator: ".")
     case .attribute(let name): return "attribute." + formatName(name)
     case .datasetName: return "dataset.name"
+    case .datasetID: return "dataset.id"
+    case .datasetTag: return "dataset.tag"
     }
 }
 

@@ -5,11 +5,17 @@
 ///     and        = unary { "and" unary }
 ///     unary      = "not" unary | "(" or ")" | comparison
 ///     comparison = field ( op value | "in" "[" [ value { "," value } ] "]" | "contains" string )
-///     field      = "labels" "." name | "file" "." name [ "." name { "." name } ]
-///                | "attribute" "." name | "dataset" "." name
+///                | value op field
+///     field      = "labels" "." name | "file" "." name { "." name }
+///                | "attribute" "." name | "dataset" "." name | "dataset_tag" "." "tag"
 ///     name       = word | quoted string
 ///
 /// Keywords are case-insensitive. Names after a dot are names even when they spell a keyword.
+///
+/// Diffgram's forms parse to the tree of Sluice's: `2 < labels.cat` is `labels.cat > 2`,
+/// `file.sensor` (not a built-in field) is `file.metadata.sensor`, `dataset_tag.tag` is
+/// `dataset.tag`. Names with underscores for spaces are resolved by the checker, which knows
+/// the project's names.
 public struct QueryParser {
     let tokens: [Token]
     let text: String
@@ -85,8 +91,11 @@ public struct QueryParser {
         return .comparison(try parseComparison())
     }
 
-    static let entities = ["labels", "file", "attribute", "dataset"]
-    static let entityAliases = ["label": "labels", "attributes": "attribute", "directory": "dataset"]
+    static let entities = ["labels", "file", "attribute", "dataset", "dataset_tag"]
+    static let entityAliases = [
+        "label": "labels", "attributes": "attribute", "directory": "dataset", "dataset_tags": "dataset_tag",
+    ]
+    static let datasetFields: [String: Field] = ["name": .datasetName, "id": .datasetID, "tag": .datasetTag, "tags": .datasetTag]
 
     mutating func name(after entity: String) throws(QueryError) -> (String, Token) {
         guard current.kind == .dot else {
@@ -120,10 +129,18 @@ public struct QueryParser {
         case "attribute":
             return (.attribute(name), start, nameToken)
         case "dataset":
-            guard name.lowercased() == "name" else {
-                throw error("unknown dataset field \"\(name)\"", at: nameToken, suggestions: ["name"])
+            guard let field = Self.datasetFields[name.lowercased()] else {
+                let fields = ["id", "name", "tag"]
+                let close = closestNames(to: name, in: fields)
+                throw error("unknown dataset field \"\(name)\"", at: nameToken, suggestions: close.isEmpty ? fields : close)
             }
-            return (.datasetName, start, nameToken)
+            return (field, start, nameToken)
+        case "dataset_tag":
+            // Diffgram's tags of datasets: `dataset_tag.tag` is Sluice's `dataset.tag`.
+            guard name.lowercased() == "tag" else {
+                throw error("unknown dataset_tag field \"\(name)\"", at: nameToken, suggestions: ["tag"])
+            }
+            return (.datasetTag, start, nameToken)
         default:
             let lowered = name.lowercased()
             if lowered == "metadata" {
@@ -137,15 +154,56 @@ public struct QueryParser {
                 }
                 return (.fileMetadata(path), start, nameToken)
             }
-            guard let field = FileField(rawValue: lowered) ?? FileField.aliases[lowered] else {
-                throw error("unknown file field \"\(name)\"", at: nameToken,
-                            suggestions: closestNames(to: name, in: FileField.allCases.map(\.rawValue) + ["metadata"]))
+            if let field = FileField(rawValue: lowered) ?? FileField.aliases[lowered] {
+                return (.file(field), start, nameToken)
             }
-            return (.file(field), start, nameToken)
+            // Diffgram: a key of a file that is no built-in field is a key of its metadata, so
+            // `file.sensor` is `file.metadata.sensor` (and `file.camera.model` a key path).
+            var path = [name]
+            while current.kind == .dot {
+                let (key, _) = try self.name(after: "file." + path.joined(separator: "."))
+                path.append(key)
+            }
+            return (.fileMetadata(path), start, nameToken)
         }
     }
 
+    /// Whether the current token is a value where a field was expected: Diffgram accepts the
+    /// value on either side (`2 < labels.cat`).
+    var atValue: Bool {
+        switch current.kind {
+        case .number, .string, .date: true
+        case .word(let w): ["true", "false"].contains(w.lowercased())
+        default: false
+        }
+    }
+
+    /// `value op field`: the comparison with its sides swapped and the operator mirrored, so
+    /// `2 < labels.cat` is the tree of `labels.cat > 2` (and prints so).
+    mutating func parseValueFirstComparison() throws(QueryError) -> Comparison {
+        let valueToken = current
+        let value = try parseScalar()
+        let operatorToken = current
+        guard case .comparison(let op) = current.kind else {
+            if isKeyword("in") || isKeyword("contains") {
+                throw error("with the value first only = != < <= > >= compare: write the field first for \(current.quoted)",
+                            at: current)
+            }
+            throw error("expected a comparison (= != < <= > >=) after the value, found \(current.quoted)", at: current)
+        }
+        advance()
+        if atValue {
+            throw error("expected a field such as labels.<name> or file.width after \"\(op.rawValue)\", found \(current.quoted)",
+                        at: current)
+        }
+        let (field, start, nameToken) = try parseField()
+        return Comparison(
+            field: field, op: op.mirrored, value: value, fieldColumn: start.column, nameColumn: nameToken.column,
+            operatorColumn: operatorToken.column, valueColumn: valueToken.column, elementColumns: [])
+    }
+
     mutating func parseComparison() throws(QueryError) -> Comparison {
+        if atValue { return try parseValueFirstComparison() }
         let (field, start, nameToken) = try parseField()
         let operatorToken = current
         let op: ComparisonOperator

@@ -85,8 +85,9 @@ public struct SQLiteDialect: SQLDialect {
     public func jsonValueTest(
         document: String, keys: [String], kind: ScalarKind, binder: SQLBinder, compare: (String) -> String
     ) -> String {
-        // json_type is NULL for a missing key, so the conjunction is false, never NULL.
-        let type = Self.typeTest("json_type(\(document), \(binder.bind(Self.path(keys))))", kind)
+        // json_type is NULL for a missing key: read as '' so that the type test, and with it the
+        // conjunction, is false, never NULL (a NULL would make `not` select nothing either).
+        let type = Self.typeTest("coalesce(json_type(\(document), \(binder.bind(Self.path(keys)))), '')", kind)
         let value = "json_extract(\(document), \(binder.bind(Self.path(keys))))"
         return "(\(type) AND \(compare(value)))"
     }
@@ -182,6 +183,12 @@ struct SQLWriter<Dialect: SQLDialect> {
         case .datasetName:
             return "EXISTS (SELECT 1 FROM dataset_files m JOIN datasets d ON d.id = m.dataset_id "
                 + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("d.name", predicate)))"
+        case .datasetID:
+            return "EXISTS (SELECT 1 FROM dataset_files m "
+                + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("m.dataset_id", predicate)))"
+        case .datasetTag:
+            return "EXISTS (SELECT 1 FROM dataset_files m JOIN dataset_tags t ON t.dataset_id = m.dataset_id "
+                + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("t.tag", predicate)))"
         }
     }
 }

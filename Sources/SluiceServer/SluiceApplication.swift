@@ -80,6 +80,7 @@ public enum SluiceAPI {
         ChangeRoutes(api: api).addRoutes(to: &registry)
         ExportRoutes(api: api).addRoutes(to: &registry)
         VersionRoutes(api: api).addRoutes(to: &registry)
+        DatasetTagRoutes(api: api).addRoutes(to: &registry)
         MediaRoutes(api: api).addRoutes(to: &registry)
         AnnotationRoutes(api: api).addRoutes(to: &registry)
         LabelRoutes(api: api).addRoutes(to: &registry)

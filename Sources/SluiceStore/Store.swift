@@ -96,6 +96,24 @@ public protocol Store: Sendable {
     /// Deletes a group no instance carries; `StoreError.conflict` otherwise.
     func deleteAttributeGroup(id: Int64, projectID: String) async throws
 
+    // MARK: Dataset tags (docs/decisions.md, issue 20)
+
+    /// The dataset's tags in byte order. Throws `StoreError.notFound` for an unknown dataset.
+    func datasetTags(datasetID: Int64) async throws -> [String]
+    /// Adds tags to a dataset (one it has already stays as it is) and returns all its tags, in
+    /// one transaction. A tag is 1 to 256 bytes of UTF-8 without control characters:
+    /// `StoreError.invalidField` names the first at fault (`tags[2]`), and nothing is written.
+    /// No item, dataset version or change feed moves; `datasetTagsRevision` advances when a
+    /// tag is new.
+    func addDatasetTags(datasetID: Int64, _ tags: [String]) async throws -> [String]
+    /// Removes one tag from a dataset and returns the tags left; `StoreError.notFound` when the
+    /// dataset does not have it. Advances `datasetTagsRevision`, nothing else.
+    func removeDatasetTag(datasetID: Int64, _ tag: String) async throws -> [String]
+    /// A number that changes whenever a tag of any dataset of the project is added or removed
+    /// (0 before the first): what a slice that tests `dataset.tag` keys its cache on, since
+    /// tags are no part of a dataset's version.
+    func datasetTagsRevision(projectID: String) async throws -> Int64
+
     /// Stores a server-wide admin key (`StoredAPIKey.projectID` nil).
     func insertServerKey(_ key: StoredAPIKey) async throws
 
@@ -304,12 +322,14 @@ extension Store {
     ) async throws -> [Int] {
         var positions: [Int] = []
         var start = 0
+        // Membership of other datasets is not versioned: `dataset.*` tests see this one. Nor are
+        // tags: `dataset.tag` tests see its tags as they are now.
+        let holding = [HoldingDataset(id: datasetID, name: datasetName, tags: Set(try await datasetTags(datasetID: datasetID)))]
         while start < version.count {
             try Task.checkCancellation()
             for stored in try await storedItems(datasetID: datasetID, range: start..<(start + pageSize), at: version)
             where !stored.isRemoved {
-                // Membership of other datasets is not versioned: `dataset.*` tests see this one.
-                if query.matches(try stored.decoded(), datasetNames: [datasetName]) { positions.append(stored.position) }
+                if query.matches(try stored.decoded(), datasets: holding) { positions.append(stored.position) }
             }
             start += pageSize
         }

@@ -7,6 +7,8 @@ let schema = QuerySchema(
     labels: [
         Label(id: 1, name: "person", color: "#000000"), Label(id: 2, name: "cat", color: "#000000"),
         Label(id: 3, name: "traffic light", color: "#000000"), Label(id: 4, name: "car", color: "#000000"),
+        // Both spellings exist: the one with the underscore is a label of its own.
+        Label(id: 5, name: "parking_meter", color: "#000000"), Label(id: 6, name: "parking meter", color: "#000000"),
     ],
     attributeGroups: [
         AttributeGroup(id: 1, name: "weather", kind: .select, options: ["rain", "sun", "fog"]),
@@ -15,6 +17,7 @@ let schema = QuerySchema(
         AttributeGroup(id: 4, name: "note", kind: .text),
         AttributeGroup(id: 5, name: "tags", kind: .multiSelect, options: []),
         AttributeGroup(id: 6, name: "seen", kind: .date),
+        AttributeGroup(id: 7, name: "time of day", kind: .select, options: ["day", "night"]),
     ])
 
 func check(_ text: String) throws(QueryError) -> CheckedQuery { try QueryParser.parse(text).checked(against: schema) }
@@ -29,6 +32,23 @@ func check(_ text: String) throws(QueryError) -> CheckedQuery { try QueryParser.
         #expect(try check("file.type = \"image\"") == .test(.file(.type), Predicate(op: .equal, values: [.text("image")])))
         #expect(try check("file.metadata.iso > 100") == .test(.fileMetadata(["iso"]), Predicate(op: .greater, values: [.number(100)])))
         #expect(try check("attribute.seen >= 2024-05-01") == .test(.attribute("seen"), Predicate(op: .greaterOrEqual, values: [.text("2024-05-01")])))
+    }
+
+    @Test func underscoresFallBackToSpacesOnlyWhenTheNameDoesNotExist() throws {
+        func label(_ id: Int64) -> CheckedQuery { .test(.labelCount(labelID: id), Predicate(op: .greater, values: [.number(0)])) }
+        #expect(try check("labels.traffic_light > 0") == label(3), "Diffgram reads underscores as spaces")
+        #expect(try check("labels.parking_meter > 0") == label(5), "a label that has the underscore wins")
+        #expect(try check("labels.\"parking meter\" > 0") == label(6))
+        #expect(try check("attribute.time_of_day = 'night'")
+            == .test(.attribute("time of day"), Predicate(op: .equal, values: [.text("night")])),
+            "the subject is the group's own name, the key its values are stored under")
+    }
+
+    @Test func datasetIDsAndTagsCheck() throws {
+        #expect(try check("dataset.id in [3, 7]") == .test(.datasetID, Predicate(op: .in, values: [.number(3), .number(7)])))
+        #expect(try check("dataset.id != 3") == .test(.datasetID, Predicate(op: .notEqual, values: [.number(3)])))
+        #expect(try check("dataset_tag.tag in ['reviewed']") == .test(.datasetTag, Predicate(op: .in, values: [.text("reviewed")])))
+        #expect(try check("dataset.tag contains 'view'") == .test(.datasetTag, Predicate(op: .contains, values: [.text("view")])))
     }
 
     @Test func aDayComparedWithATimeMeansTheWholeDay() throws {
@@ -62,6 +82,18 @@ func check(_ text: String) throws(QueryError) -> CheckedQuery { try QueryParser.
         ("file.created > 2024-02-30", 16, "is not a date", []),
         ("labels.cat in [1, \"two\"]", 19, "compared with a number", []),
         ("file.metadata.iso contains 3", 19, "contains needs a string field", []),
+        ("labels.trafic_light > 0", 8, "unknown label \"trafic_light\"", ["traffic light"]),
+        ("labels.parking-meter > 0", 8, "unknown label", ["parking meter", "parking_meter"]),
+        ("attribute.time_of_dya = 'day'", 11, "unknown attribute group", ["time of day"]),
+        ("attribute.time_of_day = 'noon'", 25, "has no value \"noon\"", []),
+        ("dataset.id > 3", 12, "it has no order", []),
+        ("dataset.id = 2.5", 14, "compared with an id (a whole number), not 2.5", []),
+        ("dataset.id = '3'", 14, "compared with an id", []),
+        ("dataset.id contains 3", 12, "contains needs a string field", []),
+        ("dataset.tag = 3", 15, "compared with a string", []),
+        ("3 < dataset.id", 3, "it has no order", []),
+        ("'3' = labels.cat", 1, "compared with a number, not a string", []),
+        ("file.sensor contains 3", 13, "contains needs a string field", []),
     ])
     func checkingErrorsNameTheirColumn(text: String, column: Int, message: String, suggestions: [String]) {
         do {

@@ -20,8 +20,12 @@ func item(
 }
 
 @Suite struct EvaluatorTests {
-    func matches(_ text: String, _ item: Item, datasets: Set<String> = ["Default"]) throws -> Bool {
-        try check(text).matches(item, datasetNames: datasets)
+    func matches(_ text: String, _ item: Item, datasets: [HoldingDataset] = [HoldingDataset(id: 1, name: "Default")]) throws -> Bool {
+        try check(text).matches(item, datasets: datasets)
+    }
+
+    func matches(_ text: String, _ item: Item, datasets names: Set<String>) throws -> Bool {
+        try matches(text, item, datasets: names.sorted().enumerated().map { HoldingDataset(id: Int64($0.offset + 1), name: $0.element) })
     }
 
     @Test func labelCountsCountLiveInstancesAndZeroIncludesAbsence() throws {
@@ -78,6 +82,38 @@ func item(
         #expect(try !matches("dataset.name = \"train\"", item(0), datasets: ["val"]))
         #expect(try matches("dataset.name contains \"ai\"", item(0), datasets: ["train"]))
     }
+
+    @Test func datasetIDsAndTagsMatchAnyDatasetThatHoldsTheFile() throws {
+        let held = [HoldingDataset(id: 3, name: "train", tags: ["reviewed", "night"]), HoldingDataset(id: 7, name: "all")]
+        #expect(try matches("dataset.id = 3", item(0), datasets: held))
+        #expect(try matches("dataset.id in [5, 7]", item(0), datasets: held))
+        #expect(try !matches("dataset.id in [5]", item(0), datasets: held))
+        #expect(try matches("dataset.id != 3", item(0), datasets: held), "some dataset that holds it is not 3, as dataset.name")
+        #expect(try !matches("dataset.id != 3", item(0), datasets: [held[0]]))
+        #expect(try matches("dataset.tag = 'reviewed'", item(0), datasets: held))
+        #expect(try matches("dataset_tag.tag in ['x', 'night']", item(0), datasets: held))
+        #expect(try !matches("dataset.tag = 'reviewed'", item(0), datasets: [held[1]]), "a dataset without tags has none to match")
+        #expect(try !matches("dataset.tag != 'x'", item(0), datasets: [held[1]]))
+        #expect(try matches("not dataset.tag = 'reviewed'", item(0), datasets: [held[1]]))
+    }
+
+    @Test func diffgramFormsMeanWhatSluicesDo() throws {
+        let withSensor = item(0, labels: [2, 2, 2, 3], metadata: ["sensor": .string("A"), "iso": .number(400)])
+        let pairs = [
+            ("labels.traffic_light > 0", "labels.\"traffic light\" > 0"),
+            ("file.sensor = 'A'", "file.metadata.sensor = 'A'"),
+            ("file.iso > 100", "file.metadata.iso > 100"),
+            ("2 < labels.cat", "labels.cat > 2"),
+            ("3 <= labels.cat", "labels.cat >= 3"),
+            ("dataset.id = 1", "dataset.id in [1]"),
+        ]
+        for (diffgram, sluice) in pairs {
+            for candidate in [withSensor, item(1)] {
+                #expect(try matches(diffgram, candidate) == matches(sluice, candidate), "\(diffgram)")
+            }
+            #expect(try matches(diffgram, withSensor), "\(diffgram)")
+        }
+    }
 }
 
 @Suite struct SQLTests {
@@ -112,6 +148,17 @@ func item(
         #expect(compiled.whereClause.filter { $0 == "?" }.count == compiled.parameters.count)
     }
 
+    @Test func datasetIDsAndTagsAreSemiJoinsOnMembership() throws {
+        let ids = try sql("dataset.id in [3, 7]")
+        #expect(ids.whereClause == "EXISTS (SELECT 1 FROM dataset_files m WHERE m.file_id = f.id AND m.removed_at IS NULL "
+            + "AND m.dataset_id IN (?, ?))")
+        #expect(ids.parameters == [.integer(3), .integer(7)])
+        let tags = try sql("dataset_tag.tag = 'reviewed'")
+        #expect(tags.whereClause == "EXISTS (SELECT 1 FROM dataset_files m JOIN dataset_tags t ON t.dataset_id = m.dataset_id "
+            + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND t.tag = ?)")
+        #expect(tags.parameters == [.text("reviewed")])
+    }
+
     @Test func nullableColumnsStayTwoValued() throws {
         #expect(try sql("file.width >= 640").whereClause == "(f.width IS NOT NULL AND f.width >= ?)")
         #expect(try sql("file.name = \"a\"").whereClause == "f.name = ?")
@@ -136,6 +183,6 @@ func item(
         }
         let compiled = try check("labels.cat > 3 and file.metadata.iso = 1").sql(dialect: Numbered(), parameterOffset: 2)
         #expect(compiled.whereClause == "(f.id IN (SELECT file_id FROM label_counts WHERE label_id = $2 AND count > $3) AND "
-            + "(json_type(f.metadata, $4) IN ('integer', 'real') AND json_extract(f.metadata, $5) = $6))")
+            + "(coalesce(json_type(f.metadata, $4), '') IN ('integer', 'real') AND json_extract(f.metadata, $5) = $6))")
     }
 }

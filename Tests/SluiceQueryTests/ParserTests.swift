@@ -28,6 +28,44 @@ import Testing
         #expect(try comparison("attribute.\"is occluded\" = true").field == .attribute("is occluded"))
         #expect(try comparison("dataset.name = \"train\"").field == .datasetName)
         #expect(try comparison("directory.name = \"train\"").field == .datasetName, "Diffgram's word for a dataset")
+        #expect(try comparison("dataset.id = 3").field == .datasetID)
+        #expect(try comparison("dataset.tag = \"reviewed\"").field == .datasetTag)
+    }
+
+    /// Diffgram's spellings parse to the tree of Sluice's: the same query, whichever is written.
+    @Test(arguments: [
+        ("file.sensor = 'A'", "file.metadata.sensor = 'A'"),
+        ("file.camera.model = 'X'", "file.metadata.camera.model = 'X'"),
+        ("file.\"lens mm\" > 35", "file.metadata.\"lens mm\" > 35"),
+        ("dataset_tag.tag in ['reviewed']", "dataset.tag in ['reviewed']"),
+        ("DATASET_TAG.tag = 'a'", "dataset.tag = 'a'"),
+        ("2 < labels.cat", "labels.cat > 2"),
+        ("2 <= labels.cat", "labels.cat >= 2"),
+        ("2 > labels.cat", "labels.cat < 2"),
+        ("2 >= labels.cat", "labels.cat <= 2"),
+        ("0 = labels.cat", "labels.cat = 0"),
+        ("'rain' != attribute.weather", "attribute.weather != 'rain'"),
+        ("true = attribute.occluded", "attribute.occluded = true"),
+        ("2024-05-01 < file.created", "file.created > 2024-05-01"),
+        ("640 <= file.width and not 3 = dataset.id", "file.width >= 640 and not dataset.id = 3"),
+    ])
+    func diffgramFormsParseToSluicesTree(diffgram: String, sluice: String) throws {
+        #expect(try QueryParser.parse(diffgram) == QueryParser.parse(sluice))
+    }
+
+    @Test func builtInFileFieldsComeBeforeMetadataKeys() throws {
+        #expect(try comparison("file.width > 1").field == .file(.width))
+        #expect(try comparison("file.WIDTH > 1").field == .file(.width), "built-in fields are case-insensitive, as before")
+        #expect(try comparison("file.\"width\" > 1").field == .file(.width))
+        #expect(try comparison("file.widht > 1").field == .fileMetadata(["widht"]), "any other key is a metadata key")
+        #expect(try comparison("file.Sensor = 'A'").field == .fileMetadata(["Sensor"]), "metadata keys keep their case")
+        #expect(try comparison("file.metadata.width > 1").field == .fileMetadata(["width"]), "the explicit form reaches any key")
+    }
+
+    @Test func theValueFirstKeepsTheColumnsAsWritten() throws {
+        let c = try comparison("2 <  labels.cat")
+        #expect(c.valueColumn == 1 && c.operatorColumn == 3 && c.fieldColumn == 6 && c.nameColumn == 13)
+        #expect(c.op == .greater && c.value == .number(2))
     }
 
     @Test func everyOperatorAndValueParses() throws {
@@ -77,7 +115,14 @@ import Testing
         ("labels.person", 14, "expected a comparison"),
         ("labelz.cat > 1", 1, "unknown entity"),
         ("labels cat > 1", 8, "expected \".\""),
-        ("file.widht > 1", 6, "unknown file field"),
+        ("file.[ > 1", 6, "expected a name after \"file.\""),
+        ("file.sensor. = 1", 14, "expected a name after \"file.sensor.\""),
+        ("2 < 3", 5, "expected a field"),
+        ("2 in labels.cat", 3, "write the field first"),
+        ("'x' contains file.name", 5, "write the field first"),
+        ("2 labels.cat", 3, "expected a comparison"),
+        ("2 < labels.cat < 3", 16, "expected \"and\", \"or\""),
+        ("dataset_tag.name = 'x'", 13, "unknown dataset_tag field"),
         ("labels.cat > 1 and", 19, "expected a field"),
         ("(labels.cat > 1", 16, "missing \")\""),
         ("labels.cat > 1)", 15, "expected \"and\", \"or\""),

@@ -86,6 +86,7 @@ import Testing
             (.get, "/api/v1/project/coco-dataset/labels-schema", nil),
             (.get, "/api/project/coco-dataset/labels", nil),
             (.post, "/api/v1/project/coco-dataset/attribute/template/list", "{}"),
+            (.get, "/api/v1/datasets/\(d)/tags", nil),
         ]
     }
 

@@ -107,6 +107,7 @@ import Testing
                 "POST /api/v1/datasets/{id}/files/copy": (Array(#"{"file_ids": [\#(otherFile)]}"#.utf8), "application/json"),
                 "POST /api/v1/datasets/{id}/slices": (Array(#"{"query": "labels.any >= 0"}"#.utf8), "application/json"),
                 "POST /api/v1/datasets/{id}/snapshots": (Array(#"{"name": "x"}"#.utf8), "application/json"),
+                "POST /api/v1/datasets/{id}/tags": (Array(#"{"tags": ["reviewed", "a/b c"]}"#.utf8), "application/json"),
                 "POST /api/v1/files/{id}/instances": (Array(#"{"instances": [\#(instance)]}"#.utf8), "application/json"),
                 "PUT /api/v1/files/{id}/instances": (Array(#"{"instances": [\#(instance), \#(instance)]}"#.utf8), "application/json"),
                 "PATCH /api/v1/files/{id}/instances/{instance}": (Array(instance.utf8), "application/json"),
@@ -123,7 +124,7 @@ import Testing
                     let parts = operation.split(separator: " ")
                     // Edits give instances new ids: look up a live one for each request.
                     let instanceID = try await store.annotatedFile(id: fileID)?.instances.first?.id ?? 0
-                    let path = String(parts[1])
+                    let templated = String(parts[1])
                         .replacingOccurrences(of: "{project}", with: "coco-dataset")
                         .replacingOccurrences(of: "{position}", with: "0")
                         .replacingOccurrences(of: "/datasets/{id}", with: "/datasets/\(dataset.id)")
@@ -135,6 +136,8 @@ import Testing
                         .replacingOccurrences(of: "{file}", with: String(fileID))
                         .replacingOccurrences(
                             of: "{group}", with: String(try await store.attributeGroups(projectID: "coco-dataset").first?.id ?? 0))
+                    // The tag the example adds, percent-encoded as a path segment.
+                    let path = templated.replacingOccurrences(of: "{tag}", with: "a%2Fb%20c")
                     let method = HTTPRequest.Method(String(parts[0]))!
                     let example = examples[operation]
                     #expect(example != nil || method == .get || method == .head || method == .delete, "\(operation) needs an example")

@@ -12,11 +12,19 @@ import Testing
 /// Slices over the real store: the SQL the compiler writes against what the reference
 /// evaluator decides, and the routes that serve them.
 @Suite struct SliceTests {
-    /// A generated dataset with attribute values, a second dataset and a few deletions, so
-    /// that every entity has something to match.
-    static func prepare(_ store: SQLiteStore, _ directory: URL) async throws -> (Dataset, [Item], [Int64: Set<String>]) {
+    /// A generated dataset with attribute values, two more datasets holding some of its files,
+    /// dataset tags, labels and a group whose names have spaces or underscores, files with a
+    /// `sensor` metadata key and a few deletions, so that every entity (and every Diffgram
+    /// spelling of one) has something to match.
+    static func prepare(_ store: SQLiteStore, _ directory: URL) async throws -> Prepared {
         let dataset = try await store.importGenerated(files: 600, instancesPerFile: 3, labels: 8, projectID: "p", in: directory)
         var items = try await store.items(datasetID: dataset.id, range: 0..<dataset.count)
+        // Diffgram reads `labels.traffic_light` as "traffic light"; "parking_meter" exists as
+        // written beside "parking meter", and wins.
+        let labels = try await store.labels(projectID: "p")
+        for (k, name) in [(1, "traffic light"), (2, "parking_meter"), (3, "parking meter")] {
+            try await store.renameLabel(id: try #require(labels.first { $0.name == "label\(k)" }).id, to: name)
+        }
         var generator = SplitMix64(seed: 7)
         let weathers = ["rain", "sun", "fog"]
         for index in stride(from: 0, to: items.count, by: 3) {
@@ -24,64 +32,152 @@ import Testing
             _ = try await store.addInstance(Instance(
                 fileID: file.id, labelID: nil, kind: .global, bbox: nil,
                 attributes: ["weather": .string(weathers[Int(generator.next() % 3)]),
-                             "occluded": .bool(generator.next() % 2 == 0), "score": .number(Double(generator.next() % 10))]))
+                             "occluded": .bool(generator.next() % 2 == 0), "score": .number(Double(generator.next() % 10)),
+                             "time of day": .string(generator.next() % 2 == 0 ? "day" : "night")]))
         }
         for index in stride(from: 1, to: items.count, by: 7) where !items[index].instances.isEmpty {
             try await store.deleteInstance(id: items[index].instances[0].id)
         }
-        let memberIDs = items.filter { $0.position % 5 == 0 }.map(\.file.id)
-        _ = try await store.performImport(projectID: "p", datasetName: "Other") { writer in
-            for id in memberIDs { try writer.append(fileID: id) }
+        // Files whose metadata has a `sensor` (Diffgram's `file.sensor`), appended at the end.
+        let trafficLight = try #require(try await store.labels(projectID: "p").first { $0.name == "traffic light" }).id
+        _ = try await store.performImport(projectID: "p", datasetName: dataset.name) { writer in
+            for i in 0..<40 {
+                let id = try writer.insertFile(NewFile(
+                    type: .image, name: "sensor-\(i).png", media: Media(width: 640, height: 480),
+                    metadata: ["sensor": .string(i % 2 == 0 ? "A" : "B"), "coco_id": .number(Double(1000 + i))]))
+                try writer.append(fileID: id)
+                for _ in 0..<(i % 3) {
+                    try writer.insertInstance(NewInstance(
+                        fileID: id, labelID: trafficLight, kind: .box, bbox: BoundingBox(xMin: 0, yMin: 0, xMax: 1, yMax: 1)))
+                }
+            }
             return writer.datasetID
+        }
+        items = try await store.items(datasetID: dataset.id, range: 0..<(dataset.count + 40))
+        let otherIDs = items.filter { $0.position % 5 == 0 }.map(\.file.id)
+        let nightIDs = items.filter { $0.position % 7 == 3 }.map(\.file.id)
+        for (name, ids) in [("Other", otherIDs), ("Night", nightIDs)] {
+            _ = try await store.performImport(projectID: "p", datasetName: name) { writer in
+                for id in ids { try writer.append(fileID: id) }
+                return writer.datasetID
+            }
         }
         _ = try await store.ensureAttributeGroup(projectID: "p", name: "weather", kind: .select, options: weathers)
         _ = try await store.ensureAttributeGroup(projectID: "p", name: "occluded", kind: .boolean, options: [])
         _ = try await store.ensureAttributeGroup(projectID: "p", name: "score", kind: .number, options: [])
+        _ = try await store.ensureAttributeGroup(projectID: "p", name: "time of day", kind: .select, options: ["day", "night"])
+        let other = try #require(try await store.dataset(projectID: "p", name: "Other"))
+        let night = try #require(try await store.dataset(projectID: "p", name: "Night"))
+        _ = try await store.addDatasetTags(datasetID: dataset.id, ["train"])
+        _ = try await store.addDatasetTags(datasetID: other.id, ["reviewed"])
+        _ = try await store.addDatasetTags(datasetID: night.id, ["night", "reviewed"])
         let current = try #require(try await store.dataset(id: dataset.id))
         items = try await store.items(datasetID: dataset.id, range: 0..<current.count)
-        var names: [Int64: Set<String>] = [:]
-        for item in items { names[item.file.id] = item.position % 5 == 0 ? ["Default", "Other"] : ["Default"] }
-        return (current, items, names)
+        let defaultHolder = HoldingDataset(id: current.id, name: current.name, tags: ["train"])
+        var holders: [Int64: [HoldingDataset]] = [:]
+        let (otherSet, nightSet) = (Set(otherIDs), Set(nightIDs))
+        for item in items {
+            var held = [defaultHolder]
+            if otherSet.contains(item.file.id) { held.append(HoldingDataset(id: other.id, name: "Other", tags: ["reviewed"])) }
+            if nightSet.contains(item.file.id) {
+                held.append(HoldingDataset(id: night.id, name: "Night", tags: ["night", "reviewed"]))
+            }
+            holders[item.file.id] = held
+        }
+        return Prepared(dataset: current, items: items, holders: holders, datasetIDs: [current.id, other.id, night.id])
     }
 
-    /// A random query over the names the prepared store has.
-    static func randomQuery(_ g: inout SplitMix64, depth: Int = 0) -> String {
+    struct Prepared {
+        var dataset: Dataset
+        var items: [Item]
+        /// The datasets that hold each file, by file id: what the reference evaluator sees.
+        var holders: [Int64: [HoldingDataset]]
+        /// Default, Other and Night.
+        var datasetIDs: [Int64]
+    }
+
+    /// A random query over the names the prepared store has, as (Diffgram's spelling where
+    /// it has one, Sluice's canonical spelling): the two must mean the same.
+    static func randomQuery(_ g: inout SplitMix64, datasetIDs: [Int64], depth: Int = 0) -> (text: String, sluice: String) {
         let roll = g.next() % 10
         if depth < 3, roll < 3 {
             let op = g.pick(["and", "or"])
-            return "(\(randomQuery(&g, depth: depth + 1)) \(op) \(randomQuery(&g, depth: depth + 1)))"
+            let (l, r) = (randomQuery(&g, datasetIDs: datasetIDs, depth: depth + 1), randomQuery(&g, datasetIDs: datasetIDs, depth: depth + 1))
+            return ("(\(l.text) \(op) \(r.text))", "(\(l.sluice) \(op) \(r.sluice))")
         }
-        if depth < 3, roll == 3 { return "not \(randomQuery(&g, depth: depth + 1))" }
+        if depth < 3, roll == 3 {
+            let inner = randomQuery(&g, datasetIDs: datasetIDs, depth: depth + 1)
+            return ("not \(inner.text)", "not \(inner.sluice)")
+        }
         let comparison = g.pick(["=", "!=", "<", "<=", ">", ">="])
+        let mirror = ["<": ">", "<=": ">=", ">": "<", ">=": "<="][comparison] ?? comparison
         let n = Int(g.next() % 4)
-        switch g.next() % 11 {
-        case 0: return "labels.label\(g.next() % 8) \(comparison) \(n)"
-        case 1: return "labels.any \(comparison) \(Int(g.next() % 8))"
-        case 2: return "file.width \(comparison) \(g.pick([320, 640, 800, 1024, 1280, 1920]))"
-        case 3: return "file.height \(g.pick(["<", ">=", "="])) \(g.pick([240, 480, 720, 1080]))"
-        case 4: return "file.name contains \"\(g.pick(["00001", "5", "99", "png"]))\""
-        case 5: return "labels.label\(g.next() % 3) in [\(n), \(n + 1)]"
-        case 6: return "attribute.weather \(g.pick(["=", "!="])) \"\(g.pick(["rain", "sun", "fog"]))\""
-        case 7: return "attribute.occluded = \(g.pick(["true", "false"]))"
-        case 8: return "dataset.name = \"\(g.pick(["Default", "Other"]))\""
-        case 9: return "file.metadata.coco_id \(comparison) \(Int(g.next() % 600))"
-        default: return "attribute.score \(comparison) \(Int(g.next() % 10))"
+        let same = { (text: String) in (text, text) }
+        // (as written, canonical) spellings of each label name.
+        let label = g.pick([
+            ("label0", "label0"), ("traffic_light", "\"traffic light\""), ("\"traffic light\"", "\"traffic light\""),
+            ("parking_meter", "parking_meter"), ("\"parking meter\"", "\"parking meter\""), ("label4", "label4"),
+        ])
+        switch g.next() % 16 {
+        case 0: return ("labels.\(label.0) \(comparison) \(n)", "labels.\(label.1) \(comparison) \(n)")
+        case 1: return same("labels.any \(comparison) \(Int(g.next() % 8))")
+        case 2: return same("file.width \(comparison) \(g.pick([320, 640, 800, 1024, 1280, 1920]))")
+        case 3: return same("file.height \(g.pick(["<", ">=", "="])) \(g.pick([240, 480, 720, 1080]))")
+        case 4: return same("file.name contains \"\(g.pick(["00001", "5", "99", "png"]))\"")
+        case 5: return same("labels.label\(g.pick([0, 4, 5])) in [\(n), \(n + 1)]")
+        case 6: return same("attribute.weather \(g.pick(["=", "!="])) \"\(g.pick(["rain", "sun", "fog"]))\"")
+        case 7: return same("attribute.occluded = \(g.pick(["true", "false"]))")
+        case 8: return same("dataset.name = \"\(g.pick(["Default", "Other", "Night"]))\"")
+        case 9:
+            // Diffgram: a file key that is no built-in field is a metadata key.
+            let key = g.pick(["file.metadata.coco_id", "file.coco_id"])
+            let bound = Int(g.next() % 640)
+            return ("\(key) \(comparison) \(bound)", "file.metadata.coco_id \(comparison) \(bound)")
+        case 10:
+            // Diffgram: the value first means the mirrored comparison.
+            return ("\(n) \(comparison) labels.\(label.0)", "labels.\(label.1) \(mirror) \(n)")
+        case 11:
+            let value = g.pick(["A", "B", "C"])
+            return (g.pick(["file.sensor = '\(value)'", "'\(value)' = file.sensor"]), "file.metadata.sensor = \"\(value)\"")
+        case 12:
+            let value = g.pick(["day", "night"])
+            let op = g.pick(["=", "!="])
+            return ("attribute.time_of_day \(op) '\(value)'", "attribute.\"time of day\" \(op) \"\(value)\"")
+        case 13:
+            let ids = (0..<Int(g.next() % 3 + 1)).map { _ in String(g.pick(datasetIDs + [999])) }
+            if ids.count == 1 {
+                let op = g.pick(["=", "!="])
+                let canonical = "dataset.id \(op) \(ids[0])"
+                return g.next() % 2 == 0 ? same(canonical) : ("\(ids[0]) \(op) dataset.id", canonical)
+            }
+            return same("dataset.id in [\(ids.joined(separator: ", "))]")
+        case 14:
+            let tags = (0..<Int(g.next() % 2 + 1)).map { _ in "'\(g.pick(["train", "reviewed", "night", "none"]))'" }
+            return ("dataset_tag.tag in [\(tags.joined(separator: ", "))]", "dataset.tag in [\(tags.joined(separator: ", "))]")
+        default:
+            let op = g.pick(["=", "!=", "contains"])
+            return same("dataset.tag \(op) '\(g.pick(["train", "reviewed", "night", "view"]))'")
         }
     }
 
     @Test func sqlAgreesWithTheReferenceEvaluatorOnRandomQueries() async throws {
         try await withTemporaryStore { store, directory in
-            let (dataset, items, datasetNames) = try await Self.prepare(store, directory)
+            let prepared = try await Self.prepare(store, directory)
+            let (dataset, items) = (prepared.dataset, prepared.items)
             let schema = QuerySchema(
                 labels: try await store.labels(projectID: "p"), attributeGroups: try await store.attributeGroups(projectID: "p"))
             var generator = SplitMix64(seed: 2026)
             var nonTrivial = 0
             for _ in 0..<1500 {
-                let text = Self.randomQuery(&generator)
-                let checked = try QueryParser.parse(text).checked(against: schema)
-                let sql = try await store.matchingPositions(
-                    datasetID: dataset.id, query: checked)
-                let reference = items.filter { checked.matches($0, datasetNames: datasetNames[$0.file.id] ?? []) }
+                let (text, sluice) = Self.randomQuery(&generator, datasetIDs: prepared.datasetIDs)
+                let query = try QueryParser.parse(text)
+                let checked = try query.checked(against: schema)
+                // Diffgram's spelling and Sluice's are one query: one tree, one canonical text.
+                let canonical = try QueryParser.parse(sluice)
+                #expect(try canonical.checked(against: schema) == checked, "\(text) ≠ \(sluice)")
+                #expect(query.normalized(against: schema) == canonical.normalized(against: schema), "\(text)")
+                let sql = try await store.matchingPositions(datasetID: dataset.id, query: checked)
+                let reference = items.filter { checked.matches($0, datasets: prepared.holders[$0.file.id] ?? []) }
                     .map(\.position)
                 #expect(sql == reference, "\(text)")
                 if sql != reference { break }

@@ -11,7 +11,8 @@ from .errors import SluiceError
 from .epoch import Epoch, EpochState, resume
 from .records import OrderReader, Record
 from .sample import make_sample
-from .writes import ProjectWrites, append_files, copy_files, remove_file
+from .writes import (ProjectWrites, add_dataset_tags, append_files, copy_files, dataset_tags, remove_dataset_tag,
+                     remove_file)
 
 
 class Project(ProjectWrites):
@@ -122,6 +123,21 @@ class Dataset:
         self._require_plain("copied into")
         return copy_files(self.connection, self.dataset_id, file_ids,
                           None if move_from is None else move_from.dataset_id)
+
+    # Tags belong to the dataset, whatever the handle (a slice, a pinned version): they are
+    # not versioned. A query tests them as `dataset.tag` (Diffgram's `dataset_tag.tag`).
+
+    def tags(self) -> List[str]:
+        """The dataset's tags, in byte order."""
+        return dataset_tags(self.connection, self.dataset_id)
+
+    def add_tags(self, *tags: str) -> List[str]:
+        """Adds tags (an editor key); returns all the dataset's tags."""
+        return add_dataset_tags(self.connection, self.dataset_id, tags)
+
+    def remove_tag(self, tag: str) -> List[str]:
+        """Removes one tag (an editor key); returns the tags left."""
+        return remove_dataset_tag(self.connection, self.dataset_id, tag)
 
     def _require_plain(self, what: str) -> None:
         if self.query is not None or self.pinned_version is not None:

@@ -139,3 +139,19 @@ def copy_files(connection: Connection, dataset_id: int, file_ids: List[int],
     if move_from is not None:
         body.update({"from": move_from, "move": True})
     return _send(connection, "POST", f"/api/v1/datasets/{dataset_id}/files/copy", json=body)["files"]
+
+
+def dataset_tags(connection: Connection, dataset_id: int) -> List[str]:
+    """The dataset's tags, in byte order."""
+    return _send(connection, "GET", f"/api/v1/datasets/{dataset_id}/tags")["tags"]
+
+
+def add_dataset_tags(connection: Connection, dataset_id: int, tags: Iterable[str]) -> List[str]:
+    """Adds tags to a dataset (those it has stay); returns all its tags. A tag has 1 to 256
+    bytes and no control characters, or the server refuses them all (422, `detail.field`)."""
+    return _send(connection, "POST", f"/api/v1/datasets/{dataset_id}/tags", json={"tags": list(tags)})["tags"]
+
+
+def remove_dataset_tag(connection: Connection, dataset_id: int, tag: str) -> List[str]:
+    """Removes one tag (404 when the dataset does not have it); returns the tags left."""
+    return _send(connection, "DELETE", f"/api/v1/datasets/{dataset_id}/tags/{quote(tag, safe='')}")["tags"]

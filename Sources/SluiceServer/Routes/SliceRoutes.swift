@@ -87,19 +87,31 @@ struct SliceRoutes {
 
     /// The slice of `text` at `version` (nil: the dataset's current one): from the cache, or
     /// checked against the project's names and materialised (`Store.matchingPositions(in:…)`:
-    /// indexed SQL for the current version, a scan of an older one's items). Parsing (no
-    /// database) gives the cache key, so reads of a cached slice touch the store only for
-    /// their items.
+    /// indexed SQL for the current version, a scan of an older one's items).
+    ///
+    /// The cache key is the query's canonical text, so Diffgram's spelling and Sluice's share
+    /// one entry and one slice id. Parsing alone gives it (no database) unless a label or
+    /// attribute name has an underscore, which may stand for a space: only then are the
+    /// project's names read first (`Query.normalized(against:)`). A query that tests
+    /// `dataset.tag` adds the project's tag revision to the key.
     static func resolve(_ api: APIContext, dataset: Dataset, query text: String, at version: VersionPoint? = nil)
         async throws -> Resolved
     {
-        let query = try parse(text)
+        var query = try parse(text)
+        var schema: QuerySchema? = nil
+        if query.namesMayNeedResolving {
+            let names = try await Self.schema(api, dataset: dataset)
+            query = query.resolvingNames(in: names)
+            schema = names
+        }
         let normalized = query.normalized
-        let key = SliceCache.Key(datasetID: dataset.id, version: version?.version ?? dataset.version, query: normalized)
-        let positions = try await api.slices.positions(for: key) {
+        let tagsRevision = query.testsDatasetTags ? try await api.store.datasetTagsRevision(projectID: dataset.projectID) : 0
+        let key = SliceCache.Key(
+            datasetID: dataset.id, version: version?.version ?? dataset.version, query: normalized, tagsRevision: tagsRevision)
+        let positions = try await api.slices.positions(for: key) { [schema, query] in
             // Names are checked against the project's labels now: a label renamed since is
             // found by its new name (ids do not change).
-            let checked = try await check(api, dataset: dataset, query)
+            let checked = try await check(api, dataset: dataset, query, schema: schema)
             return try await api.store.matchingPositions(in: dataset, query: checked, at: version)
         }
         return Resolved(
@@ -129,13 +141,22 @@ struct SliceRoutes {
         }
     }
 
-    /// The query checked against the project's labels and attribute groups.
-    static func check(_ api: APIContext, dataset: Dataset, _ query: Query) async throws -> CheckedQuery {
-        let schema = QuerySchema(
+    /// The project's labels and attribute groups: the names a query may use.
+    static func schema(_ api: APIContext, dataset: Dataset) async throws -> QuerySchema {
+        QuerySchema(
             labels: try await api.store.labels(projectID: dataset.projectID),
             attributeGroups: try await api.store.attributeGroups(projectID: dataset.projectID))
+    }
+
+    /// The query checked against the project's labels and attribute groups (`schema`, when
+    /// the caller has read them already).
+    static func check(_ api: APIContext, dataset: Dataset, _ query: Query, schema: QuerySchema? = nil) async throws
+        -> CheckedQuery
+    {
+        let names: QuerySchema
+        if let schema { names = schema } else { names = try await Self.schema(api, dataset: dataset) }
         do {
-            return try query.checked(against: schema)
+            return try query.checked(against: names)
         } catch {
             throw badQuery(error)
         }

@@ -1,15 +1,19 @@
 import SluiceModel
 
 /// Materialised slices: the dataset positions a query selects, by (dataset, version,
-/// normalised query), so count, position and range on a slice are array look-ups.
+/// canonical query, tag revision), so count, position and range on a slice are array look-ups.
 ///
 /// Bounded by the total number of positions held (least recently used first out). A write
-/// to a dataset advances its version, so stale lists are never served; they age out.
+/// to a dataset advances its version, and a tag write its project's tag revision, so stale
+/// lists are never served; they age out.
 actor SliceCache {
     struct Key: Hashable {
         var datasetID: Int64
         var version: Int64
         var query: String
+        /// The project's tag revision for a query that tests `dataset.tag` (tags are no part
+        /// of a dataset's version); 0 for every other query, whose lists tag writes leave be.
+        var tagsRevision: Int64 = 0
     }
 
     private var entries: [Key: (positions: [Int], lastUse: UInt64)] = [:]

@@ -16,8 +16,12 @@ struct SliceToken: Hashable, Codable {
         case version = "v"
     }
 
+    /// The id. Keys are sorted: Foundation's encoder otherwise writes them in an order that
+    /// varies between encodings, and one slice must have one id.
     var encoded: String {
-        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(self)) ?? Data()
         return data.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

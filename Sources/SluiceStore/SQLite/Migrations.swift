@@ -216,8 +216,32 @@ enum Migrations {
             // `valid_to` is the clock value of the deletion; versions before it still list it.
             try db.execute(sql: "ALTER TABLE labels ADD COLUMN valid_to INTEGER")
         }
+        migrator.registerMigration("v8-dataset-tags") { db in
+            try db.execute(sql: datasetTagsSchema)
+        }
         return migrator
     }
+
+    /// Tags on datasets (issue 20): free names a query tests as `dataset.tag`. Not versioned
+    /// and no part of any item, so a tag write advances no dataset version; it advances its
+    /// project's tag revision instead, which the slice cache keys tag queries on.
+    /// Self-contained (its own tables, no change to older ones), so migrations inserted before
+    /// it change nothing here.
+    static let datasetTagsSchema = """
+        CREATE TABLE dataset_tags (
+            dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+            tag TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (dataset_id, tag)
+        ) WITHOUT ROWID;
+        -- The datasets with a tag: a query's EXISTS reaches tags from a file's datasets by the
+        -- primary key; listing a tag's datasets reads this.
+        CREATE INDEX dataset_tags_by_tag ON dataset_tags(tag, dataset_id);
+        CREATE TABLE dataset_tag_revisions (
+            project_id TEXT PRIMARY KEY REFERENCES projects(id),
+            revision INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """
 
     /// Files removed from datasets (docs/writes.md): a removed file keeps its position, closed
     /// at the clock value of the removal, so versions before it still read it there and
