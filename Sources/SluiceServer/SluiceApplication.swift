@@ -64,13 +64,18 @@ public struct RouteRegistry {
 /// Builds the Sluice HTTP application over a store.
 public enum SluiceAPI {
     /// The router with every route, and the list of routes it has.
-    public static func buildRouter(store: any Store, configuration: ServerConfiguration = ServerConfiguration())
-        -> (router: Router<SluiceRequestContext>, routes: [RegisteredRoute])
-    {
+    /// `logger` receives one line per request (none by default: tests run many servers).
+    public static func buildRouter(
+        store: any Store, configuration: ServerConfiguration = ServerConfiguration(),
+        metrics: ServerMetrics = ServerMetrics(),
+        logger: Logger = Logger(label: "sluice", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) -> (router: Router<SluiceRequestContext>, routes: [RegisteredRoute]) {
         let router = Router(context: SluiceRequestContext.self, options: [.autoGenerateHeadEndpoints])
+        // Outermost, so it sees the response the error middleware makes of a thrown error.
+        router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
-        router.get("/health") { _, _ in Response.json(["status": "ok"]) }
-        let api = APIContext(store: store, configuration: configuration)
+        let api = APIContext(store: store, configuration: configuration, metrics: metrics)
+        OperationsRoutes(api: api).addRoutes(to: router)
         var registry = RouteRegistry(group: router.group("/api/v1"), prefix: "/api/v1", api: api)
         ProjectRoutes(api: api).addRoutes(to: &registry)
         DatasetRoutes(api: api).addRoutes(to: &registry)
@@ -102,7 +107,7 @@ public enum SluiceAPI {
         store: any Store, configuration: ServerConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let (router, _) = buildRouter(store: store, configuration: configuration)
+        let (router, _) = buildRouter(store: store, configuration: configuration, logger: logger)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
@@ -115,8 +120,16 @@ public enum SluiceAPI {
 struct APIContext: Sendable {
     let store: any Store
     let configuration: ServerConfiguration
+    let metrics: ServerMetrics
     let fileIO = FileIO()
-    let slices = SliceCache()
+    let slices: SliceCache
+
+    init(store: any Store, configuration: ServerConfiguration, metrics: ServerMetrics) {
+        self.store = store
+        self.configuration = configuration
+        self.metrics = metrics
+        slices = SliceCache(metrics: metrics)
+    }
 }
 
 extension Response {

@@ -8,6 +8,12 @@ public protocol Store: Sendable {
     /// Where media bytes live, shared by every server on this store.
     var media: MediaStore { get }
 
+    /// Throws unless the store answers a query and its schema has every migration this build
+    /// knows: what a server's `/readyz` reports.
+    func checkReady() async throws
+    /// The database's size in bytes, media excluded (a metric of `/metrics`).
+    func databaseBytes() async throws -> Int64
+
     /// Creates the project, or returns the existing one with that id unchanged.
     func ensureProject(_ project: Project) async throws -> Project
     func project(id: String) async throws -> Project?

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SluiceServer
 import SluiceStore
 
@@ -11,7 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve a store over HTTP.",
         discussion: """
             Opens (or creates) the embedded store in --data and serves the v1 API until SIGINT or SIGTERM,
-            finishing requests in flight first.
+            finishing requests in flight first (for at most --shutdown-grace seconds). Logs one line per
+            request to standard output; /healthz, /readyz and /metrics (Prometheus) are for operators.
 
               sluice serve --data ~/sluice-data --port 8085
             """)
@@ -37,7 +39,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Deepest nesting of a JSON request body (400 past it).")
     var maxJSONDepth: Int = ServerConfiguration().maxJSONDepth
 
+    @Option(help: "Seconds that SIGTERM or SIGINT leaves streams in flight to finish before they are cut.")
+    var shutdownGrace: Double = 30
+
+    @Option(help: "Request log level: one line per request at info (trace, debug, info, notice, warning, error).")
+    var logLevel: String = "info"
+
     func validate() throws {
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
         guard maxMediaBytes > 0, maxJSONBytes > 0, maxJSONDepth > 0 else {
             throw ValidationError("--max-media-bytes, --max-json-bytes and --max-json-depth must be positive")
         }
@@ -48,8 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("the PostgreSQL store is not available yet; use --data for the embedded store")
         }
         let store = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)))
-        var logger = Logger(label: "sluice")
-        logger.logLevel = .info
+        // The log (a line per request) on standard output; the address and errors on standard error.
+        var logger = Logger(label: "sluice", factory: { StreamLogHandler.standardOutput(label: $0) })
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let app = SluiceAPI.buildApplication(
             store: store,
             configuration: ServerConfiguration(
@@ -59,6 +72,12 @@ struct ServeCommand: AsyncParsableCommand {
         ) { port in
             printError("sluice serving \(store.databasePath) on http://\(bind):\(port)")
         }
-        try await app.runService()
+        // A signal stops new connections and lets requests in flight finish (long polls answer
+        // at once); past the grace, what is still running is cancelled.
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .milliseconds(Int64(shutdownGrace * 1000))
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
     }
 }

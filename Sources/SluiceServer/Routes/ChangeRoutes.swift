@@ -21,6 +21,7 @@ struct ChangeRoutes {
     func addRoutes(to registry: inout RouteRegistry) {
         let store = api.store
         let pollInterval = api.configuration.changePollInterval
+        let metrics = api.metrics
         registry.get("/datasets/{id}/changes") { request, context in
             let dataset = try await DatasetRoutes.dataset(store, context)
             let limit = try request.integer("limit", default: Self.defaultLimit)
@@ -30,6 +31,8 @@ struct ChangeRoutes {
             let wait = try Self.waitSeconds(request)
             let since = try Self.since(request)
             let cursor = if let since { since } else { try await store.changeCursor(datasetID: dataset.id) }
+            if wait > 0 { metrics.openFollows.increment() }
+            defer { if wait > 0 { metrics.openFollows.decrement() } }
             let page = try await Self.changes(
                 store, datasetID: dataset.id, after: cursor, limit: limit, wait: .milliseconds(Int64(wait * 1000)),
                 pollInterval: pollInterval)

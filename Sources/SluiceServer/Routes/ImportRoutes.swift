@@ -69,9 +69,12 @@ struct ImportRoutes {
                 body: ResponseBody { writer in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
+                            api.metrics.importsRunning.increment()
+                            defer { api.metrics.importsRunning.decrement() }
                             do {
                                 let summary = try await importer.importFile(
                                     at: annotations, into: store, projectID: project.id, datasetName: body.dataset)
+                                api.metrics.recordImported(files: summary.files, instances: summary.instances)
                                 continuation.yield(.summary(summary))
                             } catch {
                                 continuation.yield(.failure("\(error)"))

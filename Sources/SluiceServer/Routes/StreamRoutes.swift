@@ -140,15 +140,24 @@ struct StreamRoutes {
         let batchSize = Self.batchSize(format)
         return Response(
             status: .ok, headers: headers,
-            body: ResponseBody { writer in
+            body: ResponseBody { [metrics = api.metrics] writer in
+                metrics.openStreams.increment()
+                var items = 0, bytes = 0
+                defer {
+                    metrics.openStreams.decrement()
+                    metrics.recordStreamed(items: items, bytes: bytes, format: format.rawValue)
+                }
                 var batchStart = range.lowerBound
                 var batch = try await reader.encode(batchStart..<min(range.upperBound, batchStart + batchSize))
                 while true {
+                    let written = min(range.upperBound, batchStart + batchSize) - batchStart
                     batchStart += batchSize
                     // The next batch is read while this one is written.
                     let next = batchStart < range.upperBound ? batchStart..<min(range.upperBound, batchStart + batchSize) : nil
                     async let following = reader.encode(next)
                     try await writer.write(contentsOf: batch)
+                    items += max(0, written)
+                    bytes += batch.reduce(0) { $0 + $1.readableBytes }
                     guard let encoded = try await following else { break }
                     batch = encoded
                 }

@@ -22,8 +22,12 @@ actor SliceCache {
     /// Most positions kept in all (8 bytes each).
     let capacity: Int
 
-    init(capacity: Int = 50_000_000) {
+    /// Where hits and misses are counted (`/metrics`).
+    let metrics: ServerMetrics?
+
+    init(capacity: Int = 50_000_000, metrics: ServerMetrics? = nil) {
         self.capacity = capacity
+        self.metrics = metrics
     }
 
     /// The cached positions, or those `materialise` computes (then cached).
@@ -31,8 +35,10 @@ actor SliceCache {
         clock += 1
         if let entry = entries[key] {
             entries[key] = (entry.positions, clock)
+            metrics?.recordSliceLookup(hit: true)
             return entry.positions
         }
+        metrics?.recordSliceLookup(hit: false)
         let positions = try await materialise()
         // Another request may have materialised the same key meanwhile (actor reentrancy).
         if entries[key] == nil {

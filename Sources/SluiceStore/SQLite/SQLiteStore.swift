@@ -97,6 +97,17 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func checkReady() async throws {
+        let complete = try await pool.read { db in try Migrations.migrator.hasCompletedMigrations(db) }
+        guard complete else { throw StoreError.invalid("the store's schema is older than this build: run it once to migrate") }
+    }
+
+    public func databaseBytes() async throws -> Int64 {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()") ?? 0
+        }
+    }
+
     public func labels(projectID: String) async throws -> [Label] {
         try await labels(projectID: projectID, at: nil)
     }
