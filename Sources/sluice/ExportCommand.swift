@@ -63,9 +63,13 @@ struct ExportCommand: AsyncParsableCommand {
             } else {
                 summary = try await exportThroughServer(to: handle, line: line)
             }
+            // On disk before the rename, and one rename(2) that replaces OUT: a crash at any
+            // moment leaves the old OUT or the whole new one, never a part.
+            try handle.synchronize()
             try handle.close()
-            _ = try? FileManager.default.removeItem(atPath: path)
-            try FileManager.default.moveItem(atPath: partial, toPath: path)
+            guard rename(partial, path) == 0 else {
+                throw ValidationError("cannot rename \(partial) to \(path): \(String(cString: strerror(errno)))")
+            }
             line.finish(summary)
         } catch {
             try? handle.close()

@@ -117,3 +117,49 @@ def fixtures_server() -> Iterator[tuple]:
             sets.append((project, FIXTURES / annotations, FIXTURES / images))
         with serving(data) as url:
             yield url, sets
+
+
+class Server:
+    """A `sluice serve` process on a free port over `data`, its request log (standard output)
+    collected line by line; for tests that signal or kill the server themselves."""
+
+    def __init__(self, data: Path, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sluice_bin(), "serve", "--data", str(data), "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.url = ""
+        for line in self.process.stderr:
+            match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
+            if match:
+                self.url = match.group(1)
+                break
+        assert self.url, "sluice serve reported its address"
+        self.log: list[str] = []
+        threading.Thread(target=lambda: self.process.stderr.read(), daemon=True).start()
+        self._collector = threading.Thread(target=self._collect, daemon=True)
+        self._collector.start()
+
+    def _collect(self) -> None:
+        for line in self.process.stdout:
+            self.log.append(line)
+
+    def metrics(self) -> dict:
+        """{(sample name, sorted labels): value} of one scrape, read by Prometheus' parser."""
+        import requests
+        from prometheus_client.parser import text_string_to_metric_families
+
+        text = requests.get(f"{self.url}/metrics").text
+        return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(text) for sample in family.samples}
+
+    def stop(self) -> int:
+        self.process.terminate()
+        code = self.process.wait(timeout=60)
+        self._collector.join(timeout=10)
+        return code
+
+    def kill(self) -> None:
+        """`kill -9`: no shutdown of any kind."""
+        self.process.kill()
+        self.process.wait(timeout=60)
+        self._collector.join(timeout=10)

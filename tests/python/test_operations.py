@@ -4,7 +4,6 @@ per request with its id, and a graceful shutdown that lets streams finish, withi
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import signal
@@ -17,45 +16,8 @@ from typing import Iterator
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import sluice_bin
-
-
-class Server:
-    """`sluice serve` on a copy of the sample store, its request log collected line by line."""
-
-    def __init__(self, data: Path, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sluice_bin(), "serve", "--data", str(data), "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.url = ""
-        for line in self.process.stderr:
-            match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
-            if match:
-                self.url = match.group(1)
-                break
-        assert self.url, "sluice serve reported its address"
-        self.log: list[str] = []
-        threading.Thread(target=lambda: self.process.stderr.read(), daemon=True).start()
-        self._collector = threading.Thread(target=self._collect, daemon=True)
-        self._collector.start()
-
-    def _collect(self) -> None:
-        for line in self.process.stdout:
-            self.log.append(line)
-
-    def metrics(self) -> dict:
-        """{(sample name, sorted labels): value} of one scrape."""
-        text = requests.get(f"{self.url}/metrics").text
-        return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-                for family in text_string_to_metric_families(text) for sample in family.samples}
-
-    def stop(self) -> int:
-        self.process.terminate()
-        code = self.process.wait(timeout=60)
-        self._collector.join(timeout=10)
-        return code
+from conftest import Server, sluice_bin
 
 
 @pytest.fixture()
