@@ -18,12 +18,25 @@ public struct ServerConfiguration: Sendable {
     public var maxJSONDepth: Int
     /// Largest media upload, in bytes (413 past it; nothing is kept).
     public var maxMediaBytes: Int64
+    /// Longest slice query, in bytes (400 naming `query` past it).
+    public var maxQueryBytes: Int
+    /// Streams one client address may have open at once (429 past it).
+    public var maxStreamsPerClient: Int
+    /// Invalid API keys one address may present within `failedKeyWindow` before its key
+    /// attempts are refused (429) until the window has passed.
+    public var failedKeyLimit: Int
+    public var failedKeyWindow: Duration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8085, maxPageSize: Int = 10_000, defaultPageSize: Int = 100,
         changePollInterval: Duration = .milliseconds(500), maxJSONBodyBytes: Int = 64 << 20, maxJSONDepth: Int = 32,
-        maxMediaBytes: Int64 = 2 << 30
+        maxMediaBytes: Int64 = 2 << 30, maxQueryBytes: Int = 16 << 10, maxStreamsPerClient: Int = 64,
+        failedKeyLimit: Int = 20, failedKeyWindow: Duration = .seconds(60)
     ) {
+        self.maxQueryBytes = maxQueryBytes
+        self.maxStreamsPerClient = maxStreamsPerClient
+        self.failedKeyLimit = failedKeyLimit
+        self.failedKeyWindow = failedKeyWindow
         self.maxJSONBodyBytes = maxJSONBodyBytes
         self.maxJSONDepth = maxJSONDepth
         self.maxMediaBytes = maxMediaBytes

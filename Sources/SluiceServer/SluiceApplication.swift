@@ -6,8 +6,17 @@ import NIOFoundationCompat
 import SluiceModel
 import SluiceStore
 
-/// The request context of every Sluice route.
-public typealias SluiceRequestContext = BasicRequestContext
+/// The request context of every Sluice route: Hummingbird's basic one, plus the client's
+/// address, which failed key attempts are counted by.
+public struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
 
 /// A route as registered: method and path template (`/api/v1/datasets/{id}/count`).
 public struct RegisteredRoute: Hashable, Sendable, CustomStringConvertible {
@@ -73,6 +82,10 @@ public enum SluiceAPI {
         let router = Router(context: SluiceRequestContext.self, options: [.autoGenerateHeadEndpoints])
         // Outermost, so it sees the response the error middleware makes of a thrown error.
         router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics))
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(
+            middleware: KeyAttemptMiddleware(
+                limiter: KeyAttemptLimiter(limit: configuration.failedKeyLimit, window: configuration.failedKeyWindow)))
         router.add(middleware: JSONErrorMiddleware())
         let api = APIContext(store: store, configuration: configuration, metrics: metrics)
         OperationsRoutes(api: api).addRoutes(to: router)
@@ -123,12 +136,14 @@ struct APIContext: Sendable {
     let metrics: ServerMetrics
     let fileIO = FileIO()
     let slices: SliceCache
+    let streamSlots: StreamSlots
 
     init(store: any Store, configuration: ServerConfiguration, metrics: ServerMetrics) {
         self.store = store
         self.configuration = configuration
         self.metrics = metrics
         slices = SliceCache(metrics: metrics)
+        streamSlots = StreamSlots(limit: configuration.maxStreamsPerClient)
     }
 }
 

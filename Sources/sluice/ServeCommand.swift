@@ -39,6 +39,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Deepest nesting of a JSON request body (400 past it).")
     var maxJSONDepth: Int = ServerConfiguration().maxJSONDepth
 
+    @Option(help: "Largest page of items one request returns.")
+    var maxPageSize: Int = ServerConfiguration().maxPageSize
+
+    @Option(help: "Longest slice query, in bytes (400 past it).")
+    var maxQueryBytes: Int = ServerConfiguration().maxQueryBytes
+
+    @Option(help: "Streams one client address may have open at once (429 past it).")
+    var maxStreamsPerClient: Int = ServerConfiguration().maxStreamsPerClient
+
+    @Option(help: "Invalid API keys one address may present within --failed-key-window seconds before its key attempts are refused (429).")
+    var failedKeyLimit: Int = ServerConfiguration().failedKeyLimit
+
+    @Option(help: "The window of --failed-key-limit, in seconds.")
+    var failedKeyWindow: Int = 60
+
     @Option(help: "Seconds that SIGTERM or SIGINT leaves streams in flight to finish before they are cut.")
     var shutdownGrace: Double = 30
 
@@ -53,6 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxMediaBytes > 0, maxJSONBytes > 0, maxJSONDepth > 0 else {
             throw ValidationError("--max-media-bytes, --max-json-bytes and --max-json-depth must be positive")
         }
+        guard maxPageSize > 0, maxQueryBytes > 0, maxStreamsPerClient > 0, failedKeyLimit > 0, failedKeyWindow > 0 else {
+            throw ValidationError(
+                "--max-page-size, --max-query-bytes, --max-streams-per-client, --failed-key-limit and --failed-key-window must be positive")
+        }
     }
 
     func run() async throws {
@@ -66,8 +85,10 @@ struct ServeCommand: AsyncParsableCommand {
         let app = SluiceAPI.buildApplication(
             store: store,
             configuration: ServerConfiguration(
-                host: bind, port: port, maxJSONBodyBytes: maxJSONBytes, maxJSONDepth: maxJSONDepth,
-                maxMediaBytes: maxMediaBytes),
+                host: bind, port: port, maxPageSize: maxPageSize, maxJSONBodyBytes: maxJSONBytes,
+                maxJSONDepth: maxJSONDepth, maxMediaBytes: maxMediaBytes, maxQueryBytes: maxQueryBytes,
+                maxStreamsPerClient: maxStreamsPerClient, failedKeyLimit: failedKeyLimit,
+                failedKeyWindow: .seconds(failedKeyWindow)),
             logger: logger
         ) { port in
             printError("sluice serving \(store.databasePath) on http://\(bind):\(port)")

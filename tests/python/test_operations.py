@@ -167,3 +167,25 @@ def test_bad_options_are_refused_naming_them(store: Path) -> None:
     refused = subprocess.run([sluice_bin(), "serve", "--data", str(store), "--shutdown-grace", "-1"],
                              capture_output=True, text=True)
     assert refused.returncode != 0 and "--shutdown-grace" in refused.stderr
+
+
+def test_every_accepted_write_has_an_audit_line(store: Path) -> None:
+    made = subprocess.run([sluice_bin(), "keys", "create", "--project", "coco-dataset", "--role", "editor",
+                           "--data", str(store)], capture_output=True, text=True, check=True).stdout
+    key = re.search(r"^api_key: (\S+)$", made, re.M).group(1)
+    client_id = key.split(":", 1)[0]
+    server = Server(store)
+    try:
+        created = requests.post(f"{server.url}/api/v1/projects/coco-dataset/labels", json={"name": "audited"},
+                                headers={"Authorization": f"Bearer {key}", "X-Request-Id": "audit-1"})
+        assert created.status_code == 201
+        refused = requests.post(f"{server.url}/api/v1/projects/coco-dataset/labels", json={"name": "audited"},
+                                headers={"Authorization": f"Bearer {key}", "X-Request-Id": "audit-2"})
+        assert refused.status_code == 409
+        requests.get(f"{server.url}/api/v1/projects/coco-dataset/labels", headers={"X-Request-Id": "audit-3"})
+    finally:
+        assert server.stop() == 0
+    audits = [line for line in server.log if line.rstrip().endswith(" audit")]
+    assert len(audits) == 1, audits
+    assert "request_id=audit-1" in audits[0] and f"key_id={client_id}" in audits[0]
+    assert "path=/api/v1/projects/coco-dataset/labels" in audits[0] and "method=POST" in audits[0]

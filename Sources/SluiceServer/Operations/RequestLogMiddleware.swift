@@ -28,7 +28,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try error.response(from: request, context: context)
         }
         response.headers[Self.requestIDField] = requestID
-        let (method, status) = (request.method.rawValue, response.status.code)
+        let (method, status, path) = (request.method.rawValue, response.status.code, request.uri.path)
         let route = context.endpointPath ?? "unmatched"
         let keyID = Self.keyID(of: request)
         let (logger, metrics) = (self.logger, self.metrics)
@@ -41,6 +41,16 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 metrics.recordRequest(method: method, route: route, status: status, duration: duration, bytes: bytes)
                 Self.log(logger, method: method, route: route, status: status, duration: duration, bytes: bytes,
                          requestID: requestID, keyID: keyID)
+                // Every accepted change (writes, key creation, privacy) also gets an audit line:
+                // who (key), what (route and path), when, under which request id.
+                if !["GET", "HEAD", "OPTIONS"].contains(method), (200..<300).contains(status) {
+                    var audit: Logger.Metadata = [
+                        "method": "\(method)", "route": "\(route)", "path": "\(path)", "status": "\(status)",
+                        "request_id": "\(requestID)",
+                    ]
+                    audit["key_id"] = keyID.map { "\($0)" } ?? "none"
+                    logger.notice("audit", metadata: audit)
+                }
             }
             try await body.write(CountingBodyWriter(parent: writer, sent: sent))
         }

@@ -21,7 +21,7 @@ struct FileRoutes {
             // Content-addressed: the hash is a strong validator that never changes for this URL's bytes.
             let etag = "\"\(sha)\""
             var headers: HTTPFields = [
-                .eTag: etag, .acceptRanges: "bytes", .contentType: file.media.mimeType ?? "application/octet-stream",
+                .eTag: etag, .acceptRanges: "bytes", .contentType: MediaContentType.served(file.media.mimeType),
                 .cacheControl: "public, max-age=31536000, immutable",
             ]
             if let match = request.headers[.ifNoneMatch], match == etag || match == "*" {

@@ -24,7 +24,7 @@ struct MediaRoutes {
             }
             return Response(
                 status: .ok,
-                headers: [.contentLength: String(media.byteSize), .contentType: media.mimeType, .eTag: "\"\(sha)\""])
+                headers: [.contentLength: String(media.byteSize), .contentType: MediaContentType.served(media.mimeType), .eTag: "\"\(sha)\""])
         }
         registry.on(.put, "/projects/{project}/media/{sha256}") { request, context in
             let sha = try Self.sha256(context)

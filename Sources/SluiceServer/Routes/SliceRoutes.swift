@@ -97,6 +97,10 @@ struct SliceRoutes {
     static func resolve(_ api: APIContext, dataset: Dataset, query text: String, at version: VersionPoint? = nil)
         async throws -> Resolved
     {
+        guard text.utf8.count <= api.configuration.maxQueryBytes else {
+            throw APIError.badParameter(
+                "query", "a query has at most \(api.configuration.maxQueryBytes) bytes, this one \(text.utf8.count)")
+        }
         var query = try parse(text)
         var schema: QuerySchema? = nil
         if query.namesMayNeedResolving {

@@ -58,7 +58,7 @@ struct StreamRoutes {
             let source = Source(
                 datasetID: dataset.id, projectID: dataset.projectID, version: pinned?.version ?? dataset.version,
                 slicePositions: nil, count: pinned?.count ?? dataset.count, pinned: pinned)
-            return try await Self.stream(api, request, source)
+            return try await Self.stream(api, request, context, source)
         }
         registry.get("/slices/{token}/stream") { request, context in
             let (token, dataset) = try await SliceRoutes.tokenAndDataset(api, context)
@@ -68,7 +68,7 @@ struct StreamRoutes {
                 let source = Source(
                     datasetID: dataset.id, projectID: dataset.projectID, version: resolved.version,
                     slicePositions: resolved.positions, count: resolved.positions.count, pinned: resolved.pinned)
-                return try await Self.stream(api, request, source)
+                return try await Self.stream(api, request, context, source)
             }
             let pinned = Int64(try request.integer("version", default: Int(dataset.version)))
             if pinned == dataset.version {
@@ -76,7 +76,7 @@ struct StreamRoutes {
                 let source = Source(
                     datasetID: dataset.id, projectID: dataset.projectID, version: pinned, slicePositions: positions,
                     count: positions.count)
-                return try await Self.stream(api, request, source)
+                return try await Self.stream(api, request, context, source)
             }
             // An epoch that began at an older version reads that version: its positions (the
             // cached list while it is held, else the version's slice computed again) and its
@@ -93,11 +93,13 @@ struct StreamRoutes {
             let source = Source(
                 datasetID: dataset.id, projectID: dataset.projectID, version: pinned, slicePositions: resolved.positions,
                 count: resolved.positions.count, pinned: point)
-            return try await Self.stream(api, request, source)
+            return try await Self.stream(api, request, context, source)
         }
     }
 
-    static func stream(_ api: APIContext, _ request: Request, _ source: Source) async throws -> Response {
+    static func stream(_ api: APIContext, _ request: Request, _ context: SluiceRequestContext, _ source: Source)
+        async throws -> Response
+    {
         var parameters: [String: String] = [:]
         for (name, value) in request.uri.queryParameters { parameters[String(name)] = String(value) }
         let order: StreamOrder
@@ -138,12 +140,15 @@ struct StreamRoutes {
             : [:]
         let reader = BatchReader(store: api.store, source: source, order: order, format: format, labelIndex: labelIndex)
         let batchSize = Self.batchSize(format)
+        // Held by the body until it is written or dropped, whichever comes first.
+        let slot = try api.streamSlots.take(for: context.remoteAddress?.ipAddress ?? "unknown")
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { [metrics = api.metrics] writer in
                 metrics.openStreams.increment()
                 var items = 0, bytes = 0
                 defer {
+                    slot.release()
                     metrics.openStreams.decrement()
                     metrics.recordStreamed(items: items, bytes: bytes, format: format.rawValue)
                 }
