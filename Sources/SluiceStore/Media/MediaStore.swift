@@ -15,8 +15,13 @@ public struct MediaStore: Sendable {
 
     /// The path of the bytes with this hash (which may not exist).
     public func path(for sha256: String) -> String {
+        root.appendingPathComponent(Self.relativePath(for: sha256)).path
+    }
+
+    /// Where the bytes with this hash live under a media root: `ab/cd/abcd…`.
+    public static func relativePath(for sha256: String) -> String {
         let a = sha256.prefix(2), b = sha256.dropFirst(2).prefix(2)
-        return root.appendingPathComponent("\(a)/\(b)/\(sha256)").path
+        return "\(a)/\(b)/\(sha256)"
     }
 
     public func contains(_ sha256: String) -> Bool {
