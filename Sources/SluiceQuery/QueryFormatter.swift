@@ -70,18 +70,22 @@ private func formatName(_ name: String) -> String {
     return name
 }
 
+/// By Unicode scalars: a quote or backslash with a combining mark after it is one Character,
+/// and must be escaped all the same (the lexer reads strings by scalars too).
 private func quote(_ s: String) -> String {
-    var out = "\""
-    for c in s {
-        switch c {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default: out.append(c)
+    var out = String.UnicodeScalarView()
+    out.append("\"")
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out.append(contentsOf: "\\\"".unicodeScalars)
+        case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+        case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+        case "\t": out.append(contentsOf: "\\t".unicodeScalars)
+        default: out.append(scalar)
         }
     }
-    return out + "\""
+    out.append("\"")
+    return String(out)
 }
 
 func formatNumber(_ n: Double) -> String {

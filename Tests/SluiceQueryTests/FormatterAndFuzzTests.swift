@@ -88,6 +88,28 @@ func randomQueryText(_ g: inout SplitMix64, depth: Int = 0) -> String {
         #expect(parsed == 3000, "the generator writes only valid syntax")
     }
 
+    /// Found by scripts/fuzz.sh (FuzzQuery): a combining mark after a newline printed as `\n`,
+    /// after an escaped quote or backslash, or first in a string joined the escape's letter or
+    /// the quote into one Character, and the printed query did not parse.
+    @Test(arguments: [
+        "dataset.tag contains 's.c\n\n\u{0613}e\0 w'",
+        "file.name = \"\u{0613}x\"",
+        "file.name = '\\\\\u{0301}'",
+        "file.name = 'say \\\"\u{0301}hi'",
+        "file.name = 'tab\t\u{0308}'",
+    ])
+    func stringsWithCombiningMarksRoundTrip(text: String) throws {
+        let query = try QueryParser.parse(text)
+        let printed = query.normalized
+        let again = try QueryParser.parse(printed)
+        #expect(again == query, "\(text.debugDescription) → \(printed.debugDescription)")
+        #expect(again.normalized == printed)
+    }
+
+    @Test func aMarkAfterAClosingQuoteIsAnErrorNotDropped() {
+        #expect(throws: QueryError.self) { try QueryParser.parse("file.name = 'a'\u{0301} ") }
+    }
+
     /// Random bytes, and random mixes of the language's own tokens, never crash the parser:
     /// each is a query or an error whose column lies inside the text (or just past its end).
     @Test func randomInputIsAQueryOrAPositionedError() {
