@@ -62,7 +62,8 @@ def start_server(sluice: str, store: Path) -> tuple[subprocess.Popen, str]:
 def start_listening(cmd: list[str]) -> tuple[subprocess.Popen, str]:
     """Starts a server that reports `on http://127.0.0.1:PORT` on stderr; returns the process
     and that URL. Its stderr is drained afterwards, so its log never fills the pipe and stalls it."""
-    server = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    # The request log (a line per request, on stdout) is written, as in production, and dropped.
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert server.stderr is not None
     for line in server.stderr:
         match = re.search(r"on (http://127\.0\.0\.1:\d+)", line)

@@ -20,6 +20,7 @@ import argparse
 import multiprocessing as mp
 import random
 import re
+import shutil
 import statistics
 import sys
 import time
@@ -50,13 +51,16 @@ def prepare(args: argparse.Namespace) -> tuple[Path, str, str]:
     if not (media / "annotations.json").exists():
         run([args.sluice, "generate", "--files", "2000", "--instances-per-file", "3", "--labels", "5",
              "--image-bytes", "20000", "--out", str(media)])
-    if not (store / "sluice.sqlite").exists():
+    ready = store / "bench-ready"  # written once every import has finished
+    if not ready.exists():
+        shutil.rmtree(store, ignore_errors=True)
         run([args.sluice, "import", "coco", str(annotations), "--project", "load", "--dataset", "Big",
              "--data", str(store)])
         run([args.sluice, "import", "coco", str(media / "annotations.json"), "--images", str(media / "images"),
              "--project", "load", "--dataset", "Media", "--data", str(store)])
         run([args.sluice, "import", "coco", str(media / "annotations.json"), "--images", str(media / "images"),
              "--project", "load", "--dataset", "Saves", "--data", str(store)])
+        ready.touch()
     out, _, _, _ = run([args.sluice, "keys", "create", "--project", "load", "--role", "editor", "--data", str(store)])
     return store, key_of(out), "label1"
 

@@ -49,6 +49,7 @@ public struct RouteRegistry {
         let scope = ProjectScope(template: path)
         let access = access ?? (method == .get ? .read : .write)
         let api = self.api
+        if access == .read, method != .get, method != .head { api.readingPosts.insert("\(method.rawValue) \(prefix)\(path)") }
         group.on(RouterPath(path), method: method, use: { request, context in
             try await api.authorize(request, context, scope: scope, access: access)
             return try await handler(request, context)
@@ -81,13 +82,13 @@ public enum SluiceAPI {
     ) -> (router: Router<SluiceRequestContext>, routes: [RegisteredRoute]) {
         let router = Router(context: SluiceRequestContext.self, options: [.autoGenerateHeadEndpoints])
         // Outermost, so it sees the response the error middleware makes of a thrown error.
-        router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics))
+        let api = APIContext(store: store, configuration: configuration, metrics: metrics)
+        router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, readingPosts: api.readingPosts))
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(
             middleware: KeyAttemptMiddleware(
                 limiter: KeyAttemptLimiter(limit: configuration.failedKeyLimit, window: configuration.failedKeyWindow)))
         router.add(middleware: JSONErrorMiddleware())
-        let api = APIContext(store: store, configuration: configuration, metrics: metrics)
         OperationsRoutes(api: api).addRoutes(to: router)
         var registry = RouteRegistry(group: router.group("/api/v1"), prefix: "/api/v1", api: api)
         ProjectRoutes(api: api).addRoutes(to: &registry)
@@ -137,6 +138,9 @@ struct APIContext: Sendable {
     let fileIO = FileIO()
     let slices: SliceCache
     let streamSlots: StreamSlots
+    /// Routes that change nothing though their method is not GET (a slice is made by POST):
+    /// no audit line for them.
+    let readingPosts = RouteSet()
 
     init(store: any Store, configuration: ServerConfiguration, metrics: ServerMetrics) {
         self.store = store

@@ -183,6 +183,10 @@ def test_every_accepted_write_has_an_audit_line(store: Path) -> None:
                                 headers={"Authorization": f"Bearer {key}", "X-Request-Id": "audit-2"})
         assert refused.status_code == 409
         requests.get(f"{server.url}/api/v1/projects/coco-dataset/labels", headers={"X-Request-Id": "audit-3"})
+        dataset = requests.get(f"{server.url}/api/v1/projects/coco-dataset/datasets", params={"name": "Default"}).json()[0]
+        made = requests.post(f"{server.url}/api/v1/datasets/{dataset['id']}/slices", json={"query": "labels.any > 0"},
+                             headers={"X-Request-Id": "audit-4"})
+        assert made.ok, "making a slice is a read: no audit line"
     finally:
         assert server.stop() == 0
     audits = [line for line in server.log if line.rstrip().endswith(" audit")]

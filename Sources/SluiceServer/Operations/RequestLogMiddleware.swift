@@ -13,6 +13,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     let logger: Logger
     let metrics: ServerMetrics
+    let readingPosts: RouteSet
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -32,6 +33,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let keyID = Self.keyID(of: request)
         let (logger, metrics) = (self.logger, self.metrics)
+        let audited = !["GET", "HEAD", "OPTIONS"].contains(method) && !readingPosts.contains("\(method) \(route)")
         let sent = NIOLockedValueBox(0)
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
@@ -43,7 +45,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                          requestID: requestID, keyID: keyID)
                 // Every accepted change (writes, key creation, privacy) also gets an audit line:
                 // who (key), what (route and path), when, under which request id.
-                if !["GET", "HEAD", "OPTIONS"].contains(method), (200..<300).contains(status) {
+                if audited, (200..<300).contains(status) {
                     var audit: Logger.Metadata = [
                         "method": "\(method)", "route": "\(route)", "path": "\(path)", "status": "\(status)",
                         "request_id": "\(requestID)",
@@ -108,4 +110,13 @@ struct CountingBodyWriter: ResponseBodyWriter {
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
         try await parent.finish(trailingHeaders)
     }
+}
+
+/// A set of `METHOD /route/template` strings, filled while routes are registered and read by
+/// every request afterwards.
+final class RouteSet: Sendable {
+    private let routes = NIOLockedValueBox<Set<String>>([])
+
+    func insert(_ route: String) { _ = routes.withLockedValue { $0.insert(route) } }
+    func contains(_ route: String) -> Bool { routes.withLockedValue { $0.contains(route) } }
 }

@@ -34,21 +34,8 @@ public struct BackupProgress: Sendable, Equatable {
             + String(format: "%.1f MB", Double(bytes) / 1_000_000) + " · \(Self.grouped(Int(rate)))/s · ETA \(left)"
     }
 
-    static func grouped(_ n: Int) -> String {
-        let digits = Array(String(n))
-        var out = ""
-        for (i, d) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(d)
-        }
-        return out
-    }
-
-    static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600
-            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
-    }
+    static func grouped(_ n: Int) -> String { ProgressText.grouped(n) }
+    static func clock(_ seconds: Double) -> String { ProgressText.clock(seconds) }
 }
 
 /// What a backup or restore wrote.
