@@ -39,7 +39,7 @@ extension SQLiteStore {
     public func apiKey(clientID: String) async throws -> StoredAPIKey? {
         try await pool.read { db in
             if let row = try Row.fetchOne(
-                db, sql: "SELECT client_id, secret_sha256, created_at FROM server_keys WHERE client_id = ?",
+                db.cachedStatement(sql: "SELECT client_id, secret_sha256, created_at FROM server_keys WHERE client_id = ?"),
                 arguments: [clientID])
             {
                 return StoredAPIKey(
@@ -47,8 +47,7 @@ extension SQLiteStore {
                     createdAt: Timestamp(milliseconds: row[2]))
             }
             return try Row.fetchOne(
-                db,
-                sql: "SELECT client_id, project_id, role, secret_sha256, created_at FROM api_keys WHERE client_id = ?",
+                db.cachedStatement(sql: "SELECT client_id, project_id, role, secret_sha256, created_at FROM api_keys WHERE client_id = ?"),
                 arguments: [clientID]
             ).map { row in
                 guard let role = APIKeyRole(rawValue: row[2]) else {

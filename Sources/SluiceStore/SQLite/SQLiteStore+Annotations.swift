@@ -94,7 +94,7 @@ extension SQLiteStore {
     {
         let (result, changed) = try await pool.write { db in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT project_id, revision, width, height FROM files WHERE id = ?", arguments: [fileID])
+                db.cachedStatement(sql: "SELECT project_id, revision, width, height FROM files WHERE id = ?"), arguments: [fileID])
             else { throw StoreError.fileNotFound(fileID) }
             let projectID: String = row[0], revision: Int64 = row[1]
             if let expectedRevision, expectedRevision != revision {
@@ -113,7 +113,8 @@ extension SQLiteStore {
                 }
                 if case .replaceAll = edit {
                     closes = try Int64.fetchAll(
-                        db, sql: "SELECT id FROM instances WHERE file_id = ? AND deleted = 0 ORDER BY id", arguments: [fileID])
+                        db.cachedStatement(sql: "SELECT id FROM instances WHERE file_id = ? AND deleted = 0 ORDER BY id"),
+                        arguments: [fileID])
                 }
             case .update(let id, let draft):
                 try Self.requireLiveInstance(db, id: id, fileID: fileID)
@@ -153,14 +154,16 @@ extension SQLiteStore {
     }
 
     static func fetchAnnotatedFile(_ db: GRDB.Database, id: Int64) throws -> AnnotatedFile? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(fileColumns) FROM files f WHERE f.id = ?", arguments: [id])
+        // Cached statements: every save and annotation read runs these (compiling one costs
+        // more than running it here).
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(fileColumns) FROM files f WHERE f.id = ?"), arguments: [id])
         else { return nil }
         let instances = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT \(instanceColumns) FROM instances i LEFT JOIN labels l ON l.id = i.label_id
-                WHERE i.file_id = ? AND i.deleted = 0 ORDER BY i.id
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT \(instanceColumns) FROM instances i LEFT JOIN labels l ON l.id = i.label_id
+                    WHERE i.file_id = ? AND i.deleted = 0 ORDER BY i.id
+                    """),
             arguments: [id]
         ).map { try storedInstance($0).decoded() }
         return AnnotatedFile(file: try storedFile(row, offset: 0).decoded(), instances: instances)
@@ -216,7 +219,8 @@ struct LabelBook {
     init(_ db: GRDB.Database, projectID: String) throws {
         self.projectID = projectID
         for row in try Row.fetchAll(
-            db, sql: "SELECT id, name, keypoint_names FROM labels WHERE project_id = ? AND valid_to IS NULL", arguments: [projectID])
+            db.cachedStatement(sql: "SELECT id, name, keypoint_names FROM labels WHERE project_id = ? AND valid_to IS NULL"),
+            arguments: [projectID])
         {
             let entry = Entry(
                 id: row[0], name: row[1],

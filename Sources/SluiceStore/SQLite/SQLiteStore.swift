@@ -168,7 +168,7 @@ public final class SQLiteStore: Store {
 
     public func file(id: Int64) async throws -> File? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.fileColumns) FROM files f WHERE f.id = ?", arguments: [id])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.fileColumns) FROM files f WHERE f.id = ?"), arguments: [id])
                 .map { try Self.storedFile($0, offset: 0).decoded() }
         }
     }
