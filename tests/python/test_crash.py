@@ -48,7 +48,10 @@ def kill_after(process: subprocess.Popen, seconds: float) -> bool:
 def check_store(data: Path) -> sqlite3.Connection:
     """Opens the store as any SQLite reader would after a crash and checks what no write may
     leave half done. Returns the connection for the scenario's own checks."""
-    db = sqlite3.connect(data / "sluice.sqlite", timeout=30)
+    # Autocommit, then one read transaction around every check: a server still running (after
+    # its client was killed) may commit meanwhile, and each check must see the same commit.
+    db = sqlite3.connect(data / "sluice.sqlite", timeout=30, isolation_level=None)
+    db.execute("BEGIN")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     for dataset, count, positions in db.execute(
@@ -58,9 +61,11 @@ def check_store(data: Path) -> sqlite3.Connection:
     counted = set(db.execute("SELECT file_id, label_id, count FROM label_counts"))
     live = set(db.execute("SELECT file_id, label_id, count(*) FROM instances "
                           "WHERE deleted = 0 AND label_id IS NOT NULL GROUP BY file_id, label_id"))
-    assert counted == live, "label counts agree with the live instances"
+    assert counted == live, ("label counts agree with the live instances",
+                             sorted(counted - live)[:5], sorted(live - counted)[:5])
     for (sha256,) in db.execute("SELECT DISTINCT sha256 FROM files WHERE sha256 IS NOT NULL"):
         assert (data / "media" / sha256[:2] / sha256[2:4] / sha256).exists(), f"media {sha256} of a file"
+    db.execute("COMMIT")
     return db
 
 
