@@ -50,6 +50,7 @@ public struct RouteRegistry {
         let access = access ?? (method == .get ? .read : .write)
         let api = self.api
         if access == .read, method != .get, method != .head { api.readingPosts.insert("\(method.rawValue) \(prefix)\(path)") }
+        api.allowedMethods.register(method.rawValue, prefix + path)
         group.on(RouterPath(path), method: method, use: { request, context in
             try await api.authorize(request, context, scope: scope, access: access)
             return try await handler(request, context)
@@ -89,6 +90,7 @@ public enum SluiceAPI {
             middleware: KeyAttemptMiddleware(
                 limiter: KeyAttemptLimiter(limit: configuration.failedKeyLimit, window: configuration.failedKeyWindow)))
         router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware(allowed: api.allowedMethods))
         OperationsRoutes(api: api).addRoutes(to: router)
         var registry = RouteRegistry(group: router.group("/api/v1"), prefix: "/api/v1", api: api)
         ProjectRoutes(api: api).addRoutes(to: &registry)
@@ -141,6 +143,8 @@ struct APIContext: Sendable {
     /// Routes that change nothing though their method is not GET (a slice is made by POST):
     /// no audit line for them.
     let readingPosts = RouteSet()
+    /// Every registered method per path template, for 405 answers.
+    let allowedMethods = AllowedMethods()
 
     init(store: any Store, configuration: ServerConfiguration, metrics: ServerMetrics) {
         self.store = store

@@ -106,6 +106,23 @@ import Testing
         }
     }
 
+    @Test func aKnownPathWithAnUnknownMethodIs405WithAllow() async throws {
+        try await withLiveRouter(ServerConfiguration()) { client, _, dataset, _ in
+            try await client.execute(uri: "/api/v1/projects", method: .delete) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, HEAD, POST")
+                #expect(String(buffer: response.body).contains("method_not_allowed"))
+            }
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/count", method: .init("TRACE")!) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, HEAD")
+            }
+            try await client.execute(uri: "/api/v1/no/such/path", method: .get) {
+                #expect($0.status == .notFound, "an unknown path is still 404")
+            }
+        }
+    }
+
     @Test func streamSlotsAreLimitedPerAddressAndComeBack() async throws {
         let slots = StreamSlots(limit: 2)
         var held: [StreamSlots.Slot] = [try slots.take(for: "10.0.0.1"), try slots.take(for: "10.0.0.1")]
