@@ -76,6 +76,23 @@ import Testing
         }
     }
 
+    @Test func aDatasetHoldsAtMostAThousandTags() async throws {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            let first = (0..<990).map { "t\($0)" }
+            #expect(try await store.addDatasetTags(datasetID: dataset.id, first).count == 990)
+            do {
+                _ = try await store.addDatasetTags(datasetID: dataset.id, (0..<20).map { "u\($0)" } + ["t1"])
+                Issue.record("the 1,010th tag was accepted")
+            } catch StoreError.invalidField(let error) {
+                #expect(error.path == "tags")
+                #expect(error.message.contains("at most 1000 tags; it has 990, this adds 20"), "\(error.message)")
+            }
+            #expect(try await store.datasetTags(datasetID: dataset.id).count == 990, "nothing of the refused request")
+            #expect(try await store.addDatasetTags(datasetID: dataset.id, (0..<10).map { "u\($0)" } + ["t2"]).count == 1000)
+        }
+    }
+
     @Test func longestTagAndUnknownNamesAnswerAsDocumented() async throws {
         try await withTemporaryStore { store, _ in
             let dataset = try await store.importSample()

@@ -7,6 +7,8 @@ import SluiceModel
 extension SQLiteStore {
     /// Longest tag, in bytes of UTF-8.
     static let maximumTagBytes = 256
+    /// Most tags one dataset holds: a label of a dataset, not a place to store lists.
+    static let maximumTagsPerDataset = 1_000
 
     public func datasetTags(datasetID: Int64) async throws -> [String] {
         try await pool.read { db in
@@ -20,6 +22,14 @@ extension SQLiteStore {
         return try await pool.write { db in
             let projectID = try Self.projectID(db, ofDataset: datasetID)
             let now = Timestamp.now().milliseconds
+            let held = try Int.fetchOne(db, sql: "SELECT count(*) FROM dataset_tags WHERE dataset_id = ?", arguments: [datasetID]) ?? 0
+            let new = Set(tags).subtracting(try Self.fetchTags(db, datasetID: datasetID))
+            guard held + new.count <= Self.maximumTagsPerDataset else {
+                throw StoreError.invalidField(
+                    FieldError(
+                        path: "tags",
+                        message: "a dataset holds at most \(Self.maximumTagsPerDataset) tags; it has \(held), this adds \(new.count)"))
+            }
             var added = false
             for tag in tags {
                 try db.execute(
