@@ -183,6 +183,30 @@ import Testing
         }
     }
 
+    /// A backup is a stranger's input to `restore`: a media reference that is no SHA-256 (a
+    /// path that would lead out of `media/`) is refused, naming the file, before anything is read.
+    @Test func restoreRefusesAReferenceThatIsNoHash() async throws {
+        try await withTemporaryDirectory { scratch in
+            try await withTemporaryStore { store, directory in
+                try await store.importSample()
+                let out = scratch.appendingPathComponent("backup")
+                _ = try StoreBackup.make(of: directory, into: out, transfer: .copy)
+                let queue = try DatabaseQueue(path: out.appendingPathComponent("sluice.sqlite").path)
+                let fileID = try await queue.write { db in
+                    let id = try Int64.fetchOne(db, sql: "SELECT min(id) FROM files WHERE sha256 IS NOT NULL")!
+                    try db.execute(sql: "UPDATE files SET sha256 = '../../../../etc/passwd' WHERE id = ?", arguments: [id])
+                    return id
+                }
+                try queue.close()
+                let target = scratch.appendingPathComponent("restored")
+                #expect(throws: BackupError.malformedReference(fileID: fileID, value: "../../../../etc/passwd")) {
+                    try StoreBackup(directory: out).restore(into: target)
+                }
+                #expect(!FileManager.default.fileExists(atPath: target.path))
+            }
+        }
+    }
+
     static func flipLastByte(of path: String) throws {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes[bytes.count - 1] ^= 0xFF
