@@ -14,11 +14,11 @@ struct KeyAttemptMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         let address = context.remoteAddress?.ipAddress ?? "unknown"
-        try await limiter.check(address)
+        try limiter.check(address)
         do {
             return try await next(request, context)
         } catch let error as APIError where error.status == .unauthorized {
-            await limiter.recordFailure(address)
+            limiter.recordFailure(address)
             throw error
         }
     }

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Metrics
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The server's metrics, recorded through swift-metrics into a Prometheus registry of this
@@ -10,6 +11,16 @@ public struct ServerMetrics: Sendable {
     let factory: PrometheusMetricsFactory
 
     /// Streams and follows open now, by kind.
+    /// The request series made so far, by method, route and status: made once, not looked up
+    /// in the registry on every request.
+    private let requestSeries = NIOLockedValueBox<[String: RequestSeries]>([:])
+
+    struct RequestSeries {
+        let requests: CoreMetrics.Counter
+        let bytes: CoreMetrics.Counter
+        let duration: CoreMetrics.Timer
+    }
+
     let openStreams: Meter
     let openFollows: Meter
     let importsRunning: Meter
@@ -33,13 +44,23 @@ public struct ServerMetrics: Sendable {
     /// One answered request: its route template (never the path, which would make a series
     /// per dataset and file), status and time until its body was written.
     func recordRequest(method: String, route: String, status: Int, duration: Duration, bytes: Int) {
-        let dimensions = [("method", method), ("route", route), ("status", String(status))]
-        Counter(label: "sluice_http_requests_total", dimensions: dimensions, factory: factory).increment()
-        Counter(label: "sluice_http_response_bytes_total", dimensions: dimensions, factory: factory)
-            .increment(by: bytes)
-        Timer(label: "sluice_http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
-              factory: factory)
-            .record(duration: duration)
+        let factory = self.factory
+        let series = requestSeries.withLockedValue { all in
+            let key = "\(method) \(route) \(status)"
+            if let known = all[key] { return known }
+            let dimensions = [("method", method), ("route", route), ("status", String(status))]
+            let made = RequestSeries(
+                requests: CoreMetrics.Counter(label: "sluice_http_requests_total", dimensions: dimensions, factory: factory),
+                bytes: CoreMetrics.Counter(label: "sluice_http_response_bytes_total", dimensions: dimensions, factory: factory),
+                duration: CoreMetrics.Timer(
+                    label: "sluice_http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
+                    factory: factory))
+            all[key] = made
+            return made
+        }
+        series.requests.increment()
+        series.bytes.increment(by: bytes)
+        series.duration.record(duration: duration)
     }
 
     /// Items and bytes a stream sent, by format (`ndjson`, `records`, `tensors`).
