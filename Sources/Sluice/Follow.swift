@@ -205,7 +205,8 @@ struct Follower {
     private func feed(since: Int64?, limit: Int, wait requested: Duration) async throws -> ChangePage {
         // A waiting server sends nothing: the wait must end before the client's read timeout
         // takes the silence for a dead connection.
-        let wait = min(requested, reader.connection.configuration.readTimeout * 0.8)
+        // The server takes waits of at most a minute.
+        let wait = min(requested, reader.connection.configuration.readTimeout * 0.8, .seconds(60))
         let (seconds, attoseconds) = wait.components
         var path = "\(reader.route)/changes?limit=\(limit)&wait=\(Double(seconds) + Double(attoseconds) / 1e18)"
         if let since { path += "&since=\(since)" }

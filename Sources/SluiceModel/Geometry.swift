@@ -12,6 +12,7 @@ public struct Point: Sendable, Hashable, Codable {
         var c = try decoder.unkeyedContainer()
         x = try c.decode(Double.self)
         y = try c.decode(Double.self)
+        try c.expectEnd("[x, y]")
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,6 +65,7 @@ public struct BoundingBox: Sendable, Hashable, Codable {
         yMin = try c.decode(Double.self)
         xMax = try c.decode(Double.self)
         yMax = try c.decode(Double.self)
+        try c.expectEnd("[x_min, y_min, x_max, y_max]")
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -72,6 +74,16 @@ public struct BoundingBox: Sendable, Hashable, Codable {
         try c.encode(yMin)
         try c.encode(xMax)
         try c.encode(yMax)
+    }
+}
+
+extension UnkeyedDecodingContainer {
+    /// Refuses members past a fixed-length array's last (`[x, y, 7]` is not a point).
+    mutating func expectEnd(_ layout: String) throws {
+        guard isAtEnd else {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(codingPath: codingPath, debugDescription: "expected \(layout), got more members"))
+        }
     }
 }
 
@@ -148,6 +160,7 @@ public struct Keypoint: Sendable, Hashable, Codable {
         x = try c.decode(Double.self)
         y = try c.decode(Double.self)
         visibility = try c.decode(Int.self)
+        try c.expectEnd("[x, y, visibility]")
     }
 
     public func encode(to encoder: any Encoder) throws {

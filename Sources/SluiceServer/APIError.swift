@@ -55,6 +55,14 @@ public struct APIError: HTTPResponseError, Equatable {
         APIError(.badRequest, code: "bad_parameter", message: "\(name): \(message)", detail: .object(["parameter": .string(name)]))
     }
 
+    /// A parameter written as its schema says whose value does not fit the others or the
+    /// resource (a rank past the world size, more items than the dataset holds): 422.
+    static func unprocessableParameter(_ name: String, _ message: String) -> APIError {
+        APIError(
+            .unprocessableContent, code: "bad_parameter", message: "\(name): \(message)",
+            detail: .object(["parameter": .string(name)]))
+    }
+
     static func notFound(_ what: String, code: String = "not_found") -> APIError {
         APIError(.notFound, code: code, message: what)
     }

@@ -242,9 +242,19 @@ extension Request {
         return text
     }
 
+    /// A boolean query parameter (`true` or `false`), `defaultValue` when absent; 400 otherwise.
+    func boolean(_ name: String, default defaultValue: Bool) throws -> Bool {
+        switch formQuery.get(name) {
+        case nil: return defaultValue
+        case "true": return true
+        case "false": return false
+        case let text?: throw APIError.badParameter(name, "expected true or false, got '\(text)'")
+        }
+    }
+
     /// An integer query parameter, `defaultValue` when absent; 400 when not an integer.
     func integer(_ name: String, default defaultValue: Int) throws -> Int {
-        guard let text = uri.queryParameters.get(name) else { return defaultValue }
+        guard let text = formQuery.get(name) else { return defaultValue }
         guard let value = Int(text) else { throw APIError.badParameter(name, "expected an integer, got '\(text)'") }
         return value
     }
@@ -254,9 +264,12 @@ extension Request {
     func pageRange(count: Int, _ configuration: ServerConfiguration) throws -> Range<Int> {
         let start = try integer("start", default: 0)
         guard start >= 0 else { throw APIError.badParameter("start", "must not be negative") }
-        let end = try integer("end", default: start + configuration.defaultPageSize)
-        guard end >= start else { throw APIError.badParameter("end", "must not be less than start") }
-        return start..<max(start, min(end, count, start + configuration.maxPageSize))
+        // Saturating: a start near Int.max (a stranger's request) must not trap the server.
+        let after = { (length: Int) in start > Int.max - length ? Int.max : start + length }
+        let end = try integer("end", default: after(configuration.defaultPageSize))
+        guard end >= 0 else { throw APIError.badParameter("end", "must not be negative") }
+        // An end before start asks for nothing: an empty page, not an error.
+        return start..<max(start, min(end, count, after(configuration.maxPageSize)))
     }
 }
 

@@ -135,7 +135,7 @@ import Testing
                 #expect(written["count"] as? Int == sluice["count"] as? Int)
             }
             let (status, body) = try await SliceTests.create(client, setup.dataset.id, "labels.trafic_light > 0")
-            #expect(status == .badRequest)
+            #expect(status == .unprocessableContent)
             let detail = (body["error"] as? [String: Any])?["detail"] as? [String: Any]
             #expect(detail?["suggestions"] as? [String] == ["traffic light"])
             #expect(detail?["column"] as? Int == 8)

@@ -117,6 +117,11 @@ import Testing
                 #expect(response.status == .methodNotAllowed)
                 #expect(response.headers[.allow] == "GET, HEAD")
             }
+            // files/copy is its own resource: DELETE belongs to files/{file}, which the router never picks here.
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/files/copy", method: .options) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+            }
             try await client.execute(uri: "/api/v1/no/such/path", method: .get) {
                 #expect($0.status == .notFound, "an unknown path is still 404")
             }

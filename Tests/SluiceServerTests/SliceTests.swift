@@ -251,16 +251,16 @@ import Testing
     @Test func aBadQueryNamesItsColumnAndTheClosestNames() async throws {
         try await withSliceApp { client, _, dataset in
             let (status, body) = try await Self.create(client, dataset.id, "labels.persn > 0")
-            #expect(status == .badRequest)
+            #expect(status == .unprocessableContent, "well written, but names a label the project lacks")
             let error = try #require(body["error"] as? [String: Any])
             #expect(error["code"] as? String == "bad_query")
             let detail = try #require(error["detail"] as? [String: Any])
             #expect(detail["column"] as? Int == 8)
             #expect(detail["suggestions"] as? [String] == ["person"])
             let (syntax, syntaxBody) = try await Self.create(client, dataset.id, "labels.person >")
-            #expect(syntax == .badRequest)
+            #expect(syntax == .badRequest, "not written as the grammar says")
             #expect(((syntaxBody["error"] as? [String: Any])?["detail"] as? [String: Any])?["column"] as? Int == 16)
-            try await client.execute(uri: "/api/v1/slices/not-a-token/count", method: .get) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/api/v1/slices/not-a-token/count", method: .get) { #expect($0.status == .notFound) }
         }
     }
 

@@ -43,8 +43,11 @@ import Testing
                 let code = try Self.code($0)
                 #expect(code == "conflict")
             }
-            try await client.execute(uri: uri, method: .post, headers: editor, body: ByteBuffer(string: #"{"name": "7"}"#)) {
-                #expect($0.status == .badRequest)
+            for name in ["7", "", "+12", "-3", "1-2", "99999999999999999999"] {
+                let body = try JSONEncoder().encode(["name": name])
+                try await client.execute(uri: uri, method: .post, headers: editor, body: ByteBuffer(data: body)) {
+                    #expect($0.status == .badRequest, "\(name): a name with no character but digits, + and - reads as a version")
+                }
             }
             let listed = try await client.execute(uri: uri, method: .get) {
                 try JSONDecoder().decode([Snapshot].self, from: Data(buffer: $0.body))

@@ -83,7 +83,7 @@ import Testing
                 uri: "/api/v1/projects/coco-dataset/media/\(String(repeating: "a", count: 64))", method: .put,
                 headers: setup.editor, body: ByteBuffer(bytes: fresh)
             ) { response in
-                #expect(response.status == .badRequest)
+                #expect(response.status == .unprocessableContent)
                 let checked = try Self.error(response)
                 #expect(checked.code == "sha256_mismatch")
             }
@@ -162,6 +162,21 @@ import Testing
                 #expect(media["mime_type"]?.stringValue == "image/jpeg", "the bytes say JPEG whatever the part says")
             }
             #expect(setup.store.media.contains(Self.sha256(bytes)))
+            // An empty file part is still the file part: no media (415), not "no file part" (400).
+            let empty = Array(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e\"\r\n\r\n\r\n--\(boundary)--\r\n".utf8)
+            try await client.execute(
+                uri: "/api/v1/projects/coco-dataset/media", method: .post,
+                headers: setup.editor.merging([.contentType: "multipart/form-data; boundary=\(boundary)"]),
+                body: ByteBuffer(bytes: empty)
+            ) { #expect($0.status == .unsupportedMediaType) }
+            // A non-ASCII header name once trapped MultipartKit's parser, stopping the server.
+            let hostile = Array("--\(boundary)\r\n\u{F5}[`\u{DF}12--\(boundary)--\r\n".utf8)
+            try await client.execute(
+                uri: "/api/v1/projects/coco-dataset/media", method: .post,
+                headers: setup.editor.merging([.contentType: "multipart/form-data; boundary=\(boundary)"]),
+                body: ByteBuffer(bytes: hostile)
+            ) { #expect($0.status == .badRequest) }
         }
     }
 
@@ -403,7 +418,7 @@ extension WriteRoutesTests {
             #expect(then.contains(person), "the version before the deletion lists it, name and index")
             try await client.execute(uri: "/api/v1/datasets/\(setup.dataset.id)/slices", method: .post,
                 headers: setup.editor, body: ByteBuffer(string: #"{"query": "labels.person > 0"}"#)
-            ) { #expect($0.status == .badRequest, "queries no longer know it") }
+            ) { #expect($0.status == .unprocessableContent, "queries no longer know it") }
             let reused = try await client.execute(
                 uri: uri, method: .post, headers: setup.editor, body: ByteBuffer(string: #"{"name": "person"}"#)
             ) { response in

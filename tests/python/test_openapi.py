@@ -30,3 +30,16 @@ def test_errors_have_the_documented_shape(server: str) -> None:
     assert error["code"] == "position_out_of_range"
     assert "999" in error["message"]
     assert requests.get(f"{server}/api/v1/datasets/1/items/-3", timeout=10).status_code == 400
+
+
+def test_query_parameters_read_as_requests_writes_them(server: str) -> None:
+    """requests encodes a space in params as "+", as HTML forms do: the server reads it so."""
+    dataset = requests.get(f"{server}/api/v1/projects/coco-dataset/datasets", params={"name": "Default"}, timeout=10).json()[0]
+    query = "labels.person > 3"
+    prepared = requests.Request("GET", f"{server}/api/v1/datasets/{dataset['id']}/export",
+                                params={"query": query, "format": "coco"}).prepare()
+    assert "+" in prepared.url, prepared.url
+    exported = requests.Session().send(prepared, timeout=60)
+    assert exported.status_code == 200, exported.text
+    created = requests.post(f"{server}/api/v1/datasets/{dataset['id']}/slices", json={"query": query}, timeout=10)
+    assert len(exported.json()["images"]) == created.json()["count"] > 0

@@ -26,7 +26,7 @@ extension StreamOrder {
         func integer(_ name: String, _ fallback: Int) throws(StreamOrderError) -> Int {
             guard let text = parameters[name] else { return fallback }
             guard let value = Int(text) else {
-                throw StreamOrderError(parameter: name, message: "expected an integer, got '\(text)'")
+                throw StreamOrderError(parameter: name, message: "expected an integer, got '\(text)'", isMalformed: true)
             }
             return value
         }
@@ -34,7 +34,8 @@ extension StreamOrder {
         var shuffle: Shuffle?
         if let text = parameters["seed"] {
             guard let seed = UInt64(text) else {
-                throw StreamOrderError(parameter: "seed", message: "expected an unsigned 64-bit integer, got '\(text)'")
+                throw StreamOrderError(parameter: "seed", message: "expected an unsigned 64-bit integer, got '\(text)'",
+                    isMalformed: true)
             }
             shuffle = Shuffle(seed: seed, epoch: try integer("epoch", 0), blockSize: try integer("block_size", 0))
         } else if parameters["epoch"] != nil || parameters["block_size"] != nil {
@@ -42,7 +43,7 @@ extension StreamOrder {
         }
         let tailText = parameters["tail"] ?? ShardTail.keep.rawValue
         guard let tail = ShardTail(rawValue: tailText) else {
-            throw StreamOrderError(parameter: "tail", message: "expected keep, drop or pad, got '\(tailText)'")
+            throw StreamOrderError(parameter: "tail", message: "expected keep, drop or pad, got '\(tailText)'", isMalformed: true)
         }
         let shard = Shard(rank: try integer("rank", 0), worldSize: try integer("world_size", 1), tail: tail)
         let history = try parameters["consumed"].map { text throws(StreamOrderError) in try Self.parseHistory(text) } ?? []
@@ -60,12 +61,13 @@ extension StreamOrder {
             let fields = part.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count == 2, let world = Int(fields[0]), world >= 1 else {
                 throw StreamOrderError(
-                    parameter: "consumed", message: "expected 'world size:count,count,…' per run, got '\(part)'")
+                    parameter: "consumed", message: "expected 'world size:count,count,…' per run, got '\(part)'",
+                    isMalformed: true)
             }
             var counts: [Int] = []
             for field in fields[1].split(separator: ",", omittingEmptySubsequences: false) {
                 guard let count = Int(field) else {
-                    throw StreamOrderError(parameter: "consumed", message: "expected an integer count, got '\(field)'")
+                    throw StreamOrderError(parameter: "consumed", message: "expected an integer count, got '\(field)'", isMalformed: true)
                 }
                 counts.append(count)
             }

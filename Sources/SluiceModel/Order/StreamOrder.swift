@@ -80,6 +80,9 @@ public struct ConsumedRun: Sendable, Hashable, Codable {
 public struct StreamOrderError: Error, Hashable, CustomStringConvertible {
     public var parameter: String
     public var message: String
+    /// The parameter is not written as its syntax says (HTTP 400), rather than well written
+    /// but inconsistent with the others or with the dataset (HTTP 422).
+    public var isMalformed = false
 
     public var description: String { "\(parameter): \(message)" }
 }
@@ -126,9 +129,9 @@ public struct StreamOrder: Sendable, Hashable {
         let total = remaining.count
         let world = shard.worldSize
         switch shard.tail {
-        case .keep: return (total - shard.rank + world - 1) / world
+        case .keep: return divideRoundingUp(max(0, total - shard.rank), world)
         case .drop: return total / world
-        case .pad: return (total + world - 1) / world
+        case .pad: return divideRoundingUp(total, world)
         }
     }
 
@@ -185,7 +188,7 @@ struct RemainingIndices: Sendable, Hashable {
             throw StreamOrderError(
                 parameter: "consumed", message: "a run of world size \(world) needs \(world) counts, got \(run.counts.count)")
         }
-        let ceiling = (count + world - 1) / world
+        let ceiling = divideRoundingUp(count, world)
         guard let low = run.counts.min(), let high = run.counts.max(), low >= 0, high <= ceiling else {
             throw StreamOrderError(
                 parameter: "consumed", message: "counts must be in 0...\(ceiling) for \(count) items over \(world) ranks")
@@ -203,4 +206,9 @@ struct RemainingIndices: Sendable, Hashable {
         }
         return RemainingIndices(band: band, tailStart: tailStart + bandEnd - self.band.count, total: total)
     }
+}
+
+/// `⌈a / b⌉` for `a ≥ 0`, `b > 0`, without `a + b - 1` overflowing for a world size near `Int.max`.
+func divideRoundingUp(_ a: Int, _ b: Int) -> Int {
+    a / b + (a % b == 0 ? 0 : 1)
 }

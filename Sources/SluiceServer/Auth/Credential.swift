@@ -17,9 +17,9 @@ enum Credential: Sendable, Equatable {
     init(request: Request) throws {
         if let header = request.headers[.authorization] {
             self = try Self.parse(header: header)
-        } else if let clientID = request.uri.queryParameters.get("key"),
-            let expires = request.uri.queryParameters.get("expires"),
-            let signature = request.uri.queryParameters.get("signature")
+        } else if let clientID = request.formQuery.get("key"),
+            let expires = request.formQuery.get("expires"),
+            let signature = request.formQuery.get("signature")
         {
             guard let seconds = Int64(expires) else { throw AuthError.invalidKey("the signed URL's expiry is not a number") }
             self = .signedURL(clientID: clientID, expires: seconds, signature: signature)

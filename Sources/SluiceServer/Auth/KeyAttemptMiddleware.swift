@@ -10,7 +10,7 @@ struct KeyAttemptMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard request.headers[.authorization] != nil || request.uri.queryParameters.get("signature") != nil else {
+        guard request.headers[.authorization] != nil || request.formQuery.get("signature") != nil else {
             return try await next(request, context)
         }
         let address = context.remoteAddress?.ipAddress ?? "unknown"

@@ -17,7 +17,7 @@ struct DiffgramDirectoryRoutes {
         registry.get("/project/{project}/user/legacy/working_dir/view") { request, context in
             let project = try await DiffgramRoutes.project(api, context)
             let dataset: Dataset
-            if let name = request.uri.queryParameters.get("name") {
+            if let name = request.formQuery.get("name") {
                 guard let named = try await api.store.dataset(projectID: project.id, name: name) else {
                     throw APIError.notFound("no directory named '\(name)' in project '\(project.id)'")
                 }

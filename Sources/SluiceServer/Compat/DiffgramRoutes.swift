@@ -76,6 +76,9 @@ struct DiffgramErrorMiddleware: RouterMiddleware {
         } catch {
             var apiError = APIError(error, logger: context.logger)
             apiError.diffgramLog = Self.logText(apiError)
+            // Diffgram answers a refused value with 400, and its SDK shows log.error only on a
+            // 400 or 500: Sluice's 422 (written right, values that do not fit) is a 400 here.
+            if apiError.status == .unprocessableContent { apiError.status = .badRequest }
             throw apiError
         }
     }

@@ -11,14 +11,20 @@ final class AllowedMethods: Sendable {
         templates.withLockedValue { $0.append((segments, method)) }
     }
 
-    /// The methods of the templates that `path` matches (`{name}` matches any one segment).
+    /// The methods of the template that `path` routes to (`{name}` matches any one segment).
+    /// Where several match, the router takes a literal segment before a parameter at the
+    /// first place they differ (`files/copy` before `files/{file}`), so only that one counts.
     func methods(for path: String) -> [String] {
         let parts = path.split(separator: "/")
         let found = templates.withLockedValue { templates in
-            templates.filter { template in
+            let matching = templates.filter { template in
                 template.segments.count == parts.count
                     && zip(template.segments, parts).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
-            }.map(\.method)
+            }
+            let literalness = { (segments: [Substring]) in segments.map { $0.hasPrefix("{") ? 0 : 1 } }
+            guard let best = matching.map({ literalness($0.segments) }).max(by: { $0.lexicographicallyPrecedes($1) })
+            else { return [String]() }
+            return matching.filter { literalness($0.segments) == best }.map(\.method)
         }
         var methods = Set(found)
         if methods.contains("GET") { methods.insert("HEAD") }

@@ -63,13 +63,23 @@ struct AnnotationRoutes {
         }
         registry.on(.delete, "/datasets/{id}/files/{file}") { _, context in
             let dataset = try await DatasetRoutes.dataset(store, context)
-            return try .json(try await store.removeFiles(datasetID: dataset.id, fileIDs: [try context.id("file")]))
+            let fileID = try context.id("file")
+            do {
+                return try .json(try await store.removeFiles(datasetID: dataset.id, fileIDs: [fileID]))
+            } catch StoreError.invalidField {
+                // The path names a file the dataset does not hold: that resource is not there.
+                throw APIError.notFound("dataset \(dataset.id) does not hold file \(fileID)")
+            }
         }
         registry.post("/datasets/{id}/files/copy") { request, context in
             let dataset = try await DatasetRoutes.dataset(store, context)
             let body = try await request.decodeBody(as: CopyFiles.self, context: context, limits: api.configuration)
             guard body.fileIDs.count <= Self.maxFilesPerAppend else {
                 throw APIError.badParameter("file_ids", "at most \(Self.maxFilesPerAppend) files per request")
+            }
+            if let from = body.from, from < 0 {
+                throw APIError(
+                    .badRequest, code: "bad_body", message: "'from' must not be negative", detail: .object(["field": "from"]))
             }
             if body.move == true, body.from == nil {
                 throw StoreError.invalidField(FieldError(path: "from", message: "a move names the dataset the files leave"))
@@ -102,7 +112,7 @@ struct AnnotationRoutes {
             let file = try await store.editInstances(
                 fileID: try context.id("id"), .update(id: try context.id("instance"), draft),
                 expectedRevision: try Self.ifMatch(request),
-                createLabels: request.uri.queryParameters.get("create_labels") == "true")
+                createLabels: try request.boolean("create_labels", default: false))
             return try Self.reply(file)
         }
         registry.on(.delete, "/files/{id}/instances/{instance}") { request, context in

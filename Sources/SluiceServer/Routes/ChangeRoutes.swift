@@ -12,7 +12,7 @@ import SluiceStore
 struct ChangeRoutes {
     let api: APIContext
 
-    /// The longest a request waits for a change; longer waits are cut to it.
+    /// The longest a request may wait for a change; a longer `wait` is refused (400).
     static let maxWait: Double = 60
     /// Changes in a reply when the request sets no `limit`, and the most it may set.
     static let defaultLimit = 1000
@@ -66,17 +66,17 @@ struct ChangeRoutes {
 
     /// `since`: a cursor a reply gave (a change's seq), or nil when absent.
     static func since(_ request: Request) throws -> Int64? {
-        guard let text = request.uri.queryParameters.get("since") else { return nil }
+        guard let text = request.formQuery.get("since") else { return nil }
         guard let value = Int64(text), value >= 0 else {
             throw APIError.badParameter("since", "expected a cursor (a non-negative integer), got '\(text)'")
         }
         return value
     }
 
-    /// `wait`, in seconds (fractions allowed), cut to `maxWait`; 0 when absent.
+    /// `wait`, in seconds (fractions allowed), at most `maxWait`; 0 when absent.
     static func waitSeconds(_ request: Request) throws -> Double {
-        guard let text = request.uri.queryParameters.get("wait") else { return 0 }
-        guard let value = Double(text), value.isFinite, value >= 0 else {
+        guard let text = request.formQuery.get("wait") else { return 0 }
+        guard let value = Double(text), value.isFinite, value >= 0, value <= maxWait else {
             throw APIError.badParameter("wait", "expected a number of seconds from 0 to \(Int(maxWait)), got '\(text)'")
         }
         return min(value, maxWait)

@@ -14,13 +14,13 @@ struct ExportRoutes {
         let api = self.api
         registry.get("/datasets/{id}/export") { request, context in
             let dataset = try await DatasetRoutes.dataset(api.store, context)
-            let formatText = request.uri.queryParameters.get("format") ?? ExportFormat.sluiceJSON.rawValue
+            let formatText = request.formQuery.get("format") ?? ExportFormat.sluiceJSON.rawValue
             guard let format = ExportFormat(rawValue: formatText) else {
                 throw APIError.badParameter("format", "expected coco or sluice-json, got '\(formatText)'")
             }
             let version = try await VersionRoutes.requested(api.store, dataset, request)
             var positions: [Int]?
-            if let query = request.uri.queryParameters.get("query"), !query.isEmpty {
+            if let query = request.formQuery.get("query"), !query.isEmpty {
                 positions = try await SliceRoutes.resolve(api, dataset: dataset, query: query, at: version).positions
             }
             let exporter = DatasetExporter(

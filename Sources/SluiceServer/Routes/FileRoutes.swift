@@ -30,18 +30,22 @@ struct FileRoutes {
             if let rangeHeader = request.headers[.range], size > 0 {
                 let ifRange = request.headers[.ifRange]
                 if ifRange == nil || ifRange == etag {
-                    guard let range = ByteRange.parse(rangeHeader, size: Int(size)) else {
+                    switch ByteRange.parse(rangeHeader, size: Int(size)) {
+                    case .ignored:
+                        break
+                    case .unsatisfiable:
                         var response = try APIError(
                             .rangeNotSatisfiable, code: "range_not_satisfiable",
                             message: "range '\(rangeHeader)' is outside the \(size) bytes of the media"
                         ).response(from: request, context: context)
                         response.headers[.contentRange] = "bytes */\(size)"
                         return response
+                    case .satisfiable(let range):
+                        headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+                        headers[.contentLength] = String(range.count)
+                        let body = try await fileIO.loadFile(path: path, range: range, context: context)
+                        return Response(status: .partialContent, headers: headers, body: body)
                     }
-                    headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
-                    headers[.contentLength] = String(range.count)
-                    let body = try await fileIO.loadFile(path: path, range: range, context: context)
-                    return Response(status: .partialContent, headers: headers, body: body)
                 }
             }
             headers[.contentLength] = String(size)
@@ -58,23 +62,39 @@ struct FileRoutes {
 }
 
 /// A single byte range of an HTTP `Range` header (RFC 9110 §14.1.2).
-enum ByteRange {
-    /// The closed range the header asks for within `size` bytes; nil when unsatisfiable or
-    /// not a single `bytes=` range.
-    static func parse(_ header: String, size: Int) -> ClosedRange<Int>? {
-        guard header.hasPrefix("bytes="), size > 0 else { return nil }
+enum ByteRange: Equatable {
+    /// Not one `bytes=` range this server reads (another unit, several ranges, not the
+    /// syntax): RFC 9110 §14.2 lets a server ignore it and send the whole content.
+    case ignored
+    /// A well-formed range that selects none of the bytes: 416.
+    case unsatisfiable
+    case satisfiable(ClosedRange<Int>)
+
+    static func parse(_ header: String, size: Int) -> ByteRange {
+        guard header.hasPrefix("bytes=") else { return .ignored }
         let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
-        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return .ignored }
         let first = spec[..<dash], last = spec[spec.index(after: dash)...]
+        guard first.allSatisfy(\.isASCIIDigit), last.allSatisfy(\.isASCIIDigit), !(first.isEmpty && last.isEmpty)
+        else { return .ignored }
         if first.isEmpty {
-            guard let suffix = Int(last), suffix > 0 else { return nil }
-            return max(0, size - suffix)...(size - 1)
+            guard let suffix = Int(last) else { return .ignored }
+            guard suffix > 0, size > 0 else { return .unsatisfiable }
+            return .satisfiable(max(0, size - suffix)...(size - 1))
         }
-        guard let start = Int(first), start >= 0, start < size else { return nil }
-        if last.isEmpty { return start...(size - 1) }
-        guard let end = Int(last), end >= start else { return nil }
-        return start...min(end, size - 1)
+        guard let start = Int(first) else { return .unsatisfiable }  // past Int: past the end
+        if !last.isEmpty {
+            // A last byte past the end (even past Int) means "to the end".
+            let end = Int(last) ?? Int.max
+            guard end >= start else { return .ignored }
+            return start < size ? .satisfiable(start...min(end, size - 1)) : .unsatisfiable
+        }
+        return start < size ? .satisfiable(start...(size - 1)) : .unsatisfiable
     }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 import Foundation

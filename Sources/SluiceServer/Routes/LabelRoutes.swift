@@ -66,7 +66,7 @@ struct LabelRoutes {
             }
             if let name = body.name {
                 guard !name.isEmpty, name.utf8.count <= 256 else {
-                    throw APIError.badParameter("name", "a label name has 1 to 256 bytes")
+                    throw StoreError.invalidField(FieldError(path: "name", message: "a label name has 1 to 256 bytes"))
                 }
                 try await store.renameLabel(id: id, to: name)
             }

@@ -120,7 +120,7 @@ struct MediaRoutes {
         switch error {
         case MediaError.hashMismatch(let expected, let actual):
             APIError(
-                .badRequest, code: "sha256_mismatch", message: "the bytes hash to \(actual), not \(expected)",
+                .unprocessableContent, code: "sha256_mismatch", message: "the bytes hash to \(actual), not \(expected)",
                 detail: .object(["sha256": .string(actual)]))
         case MediaError.unsupported:
             APIError(
@@ -151,6 +151,7 @@ struct MediaRoutes {
 /// sends its options as a `json` part after the file.
 final class FormPart {
     private let parser: MultipartParser
+    private var headerGuard: MultipartHeaderGuard
     private let keptFields: Set<String>
     private let fieldLimit: Int
     private var headers: [String: String] = [:]
@@ -169,6 +170,7 @@ final class FormPart {
     ///   - fieldLimit: the most bytes a kept part may have; a larger one fails `fileBytes(in:)`.
     init(boundary: String, keepingFields: Set<String> = [], fieldLimit: Int = 0) {
         parser = MultipartParser(boundary: boundary)
+        headerGuard = MultipartHeaderGuard(boundary: boundary)
         keptFields = keepingFields
         self.fieldLimit = fieldLimit
         parser.onHeader = { [unowned self] name, value in headers[name.lowercased()] = value }
@@ -191,6 +193,12 @@ final class FormPart {
             }
         }
         parser.onPartComplete = { [unowned self] in
+            // A file part with no bytes calls no onBody: it is still the file (an empty one,
+            // which the media check then refuses as no media).
+            if !sawFile, !inFile, Self.isFilePart(headers["content-disposition"]) {
+                sawFile = true
+                fileName = Self.parameter("filename", of: headers["content-disposition"])
+            }
             headers = [:]
             inFile = false
             field = nil
@@ -200,6 +208,7 @@ final class FormPart {
     /// The file part's bytes that `chunk` completes, in order.
     func fileBytes(in chunk: ByteBuffer) throws -> [[UInt8]] {
         do {
+            try headerGuard.check(chunk.readableBytesView)
             try parser.execute(chunk)
         } catch {
             throw APIError(.badRequest, code: "bad_body", message: "the multipart body is malformed: \(error)")

@@ -50,7 +50,7 @@ struct ProjectRoutes {
         registry.get("/projects/{project}/datasets") { request, context in
             let project = try await Self.project(store, context)
             var datasets = try await store.datasets(projectID: project.id)
-            if let name = request.uri.queryParameters.get("name") {
+            if let name = request.formQuery.get("name") {
                 datasets = datasets.filter { $0.name == name }
             }
             return try .json(datasets)
@@ -79,14 +79,18 @@ struct ProjectRoutes {
         return project
     }
 
+    /// ASCII letters, digits, `-` and `_`, 1 to 100 of them (the OpenAPI pattern): an id goes
+    /// into URLs and file names as it is.
     static func isValidProjectID(_ id: String) -> Bool {
-        (1...100).contains(id.count)
-            && id.unicodeScalars.allSatisfy { CharacterSet.projectID.contains($0) }
+        (1...100).contains(id.utf8.count)
+            && id.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    true
+                default: false
+                }
+            }
     }
 }
 
-import Foundation
-
-extension CharacterSet {
-    fileprivate static let projectID = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_"))
-}

@@ -128,9 +128,8 @@ struct SliceRoutes {
         -> (SliceToken, Dataset)
     {
         let text = try context.parameters.require("token")
-        guard let token = SliceToken(encoded: text) else {
-            throw APIError.badParameter("token", "not a slice id")
-        }
+        // An id that does not decode names no slice, the same as one whose dataset is gone.
+        guard let token = SliceToken(encoded: text) else { throw APIError.notFound("no slice with id \(text)") }
         guard let dataset = try await api.store.dataset(id: token.datasetID) else {
             throw APIError.notFound("no dataset with id \(token.datasetID)")
         }
@@ -162,13 +161,14 @@ struct SliceRoutes {
         do {
             return try query.checked(against: names)
         } catch {
-            throw badQuery(error)
+            // Written right, but naming a label, field or attribute the project lacks: 422.
+            throw badQuery(error, status: .unprocessableContent)
         }
     }
 
-    static func badQuery(_ error: QueryError) -> APIError {
+    static func badQuery(_ error: QueryError, status: HTTPResponse.Status = .badRequest) -> APIError {
         APIError(
-            .badRequest, code: "bad_query", message: error.message,
+            status, code: "bad_query", message: error.message,
             detail: .object([
                 "column": .number(Double(error.column)),
                 "suggestions": .array(error.suggestions.map { .string($0) }),

@@ -100,16 +100,19 @@ struct StreamRoutes {
     static func stream(_ api: APIContext, _ request: Request, _ context: SluiceRequestContext, _ source: Source)
         async throws -> Response
     {
-        var parameters: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters { parameters[String(name)] = String(value) }
+        let parameters = request.formQuery.all
+        // Before the order is built: an epoch of a stranger's count near Int.max is refused
+        // here, not computed.
+        if let text = parameters["count"], let count = Int(text), count > source.count {
+            throw APIError.unprocessableParameter("count", "the epoch's \(count) items exceed the \(source.count) there are")
+        }
         let order: StreamOrder
         do {
             order = try StreamOrder(parameters: parameters, defaultCount: source.count)
         } catch {
-            throw APIError.badParameter(error.parameter, error.message)
-        }
-        guard order.count <= source.count else {
-            throw APIError.badParameter("count", "the epoch's \(order.count) items exceed the \(source.count) there are")
+            throw error.isMalformed
+                ? APIError.badParameter(error.parameter, error.message)
+                : APIError.unprocessableParameter(error.parameter, error.message)
         }
         let formatText = parameters["format"] ?? Format.ndjson.rawValue
         guard let format = Format(rawValue: formatText) else {
@@ -119,8 +122,11 @@ struct StreamRoutes {
         let start = try request.integer("start", default: 0)
         let end = try request.integer("end", default: max(start, length))
         guard start >= 0 else { throw APIError.badParameter("start", "must not be negative") }
-        guard end >= start else { throw APIError.badParameter("end", "must not be less than start") }
-        let range = start..<max(start, min(end, length))
+        guard end >= 0 else { throw APIError.badParameter("end", "must not be negative") }
+        // An end before start asks for nothing, as a page does.
+        // Clipped to the order, so no batch arithmetic starts near Int.max.
+        let first = min(start, length)
+        let range = first..<max(first, min(end, length))
         let headers: HTTPFields = [
             .contentType: format == .ndjson ? "application/x-ndjson" : "application/vnd.sluice.records",
             .sluiceStart: String(range.lowerBound),

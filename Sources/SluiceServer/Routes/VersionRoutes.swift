@@ -30,8 +30,8 @@ struct VersionRoutes {
         registry.get("/datasets/{id}/diff") { request, context in
             let dataset = try await DatasetRoutes.dataset(store, context)
             // Version 0 is the dataset when it was created, empty: the default diff lists everything.
-            let from = try await store.versionPoint(of: dataset, named: String(request.uri.queryParameters.get("from") ?? "0"))
-            let toText = request.uri.queryParameters.get("to").map { String($0) } ?? String(dataset.version)
+            let from = try await store.versionPoint(of: dataset, named: String(request.formQuery.get("from") ?? "0"))
+            let toText = request.formQuery.get("to").map { String($0) } ?? String(dataset.version)
             let to = try await store.versionPoint(of: dataset, named: toText)
             let end = max(from.count, to.count)
             return Response(
@@ -66,7 +66,7 @@ struct VersionRoutes {
     /// The version a request's `version` parameter names (a number or a snapshot name), nil
     /// when it has none; 404 `version_not_found` when the store has no record of it.
     static func requested(_ store: any Store, _ dataset: Dataset, _ request: Request) async throws -> VersionPoint? {
-        guard let text = request.uri.queryParameters.get("version"), !text.isEmpty else { return nil }
+        guard let text = request.formQuery.get("version"), !text.isEmpty else { return nil }
         return try await store.versionPoint(of: dataset, named: String(text))
     }
 }

@@ -23,9 +23,10 @@ extension SQLiteStore {
     }
 
     public func createSnapshot(datasetID: Int64, name: String) async throws -> Snapshot {
-        guard !name.isEmpty, Int64(name) == nil else {
-            // A number names a version: `?version=3` must never be ambiguous.
-            throw StoreError.invalid("a snapshot name must be non-empty and not a number, got '\(name)'")
+        // A number names a version: `?version=3` must never be ambiguous, so a name needs a
+        // character no number has (the OpenAPI pattern `[^0-9+-]`).
+        guard name.unicodeScalars.contains(where: { !("0"..."9").contains($0) && $0 != "+" && $0 != "-" }) else {
+            throw StoreError.invalid("a snapshot name needs a character other than a digit, + and -, got '\(name)'")
         }
         return try await pool.write { db in
             guard let version = try Int64.fetchOne(db, sql: "SELECT version FROM datasets WHERE id = ?", arguments: [datasetID])
