@@ -282,9 +282,14 @@ public enum WireDecoder {
         }
     }
 
-    static func int(_ reader: inout JSONReader, _ what: String) throws -> Int { Int(try number(&reader, what)) }
+    static func int(_ reader: inout JSONReader, _ what: String) throws -> Int { Int(try int64(&reader, what)) }
 
-    static func int64(_ reader: inout JSONReader, _ what: String) throws -> Int64 { Int64(try number(&reader, what)) }
+    /// A whole number; one past Int64's range (or with a fraction) is refused, never trapped on.
+    static func int64(_ reader: inout JSONReader, _ what: String) throws -> Int64 {
+        let number = try number(&reader, what)
+        guard let value = Int64(exactly: number) else { throw WireError.invalid(what, "not a 64-bit integer: \(number)") }
+        return value
+    }
 
     static func string(_ reader: inout JSONReader, _ what: String) throws -> String {
         guard case .string(let s) = try reader.next() else { throw WireError.invalid(what, "not a string") }

@@ -54,6 +54,12 @@ import Testing
         #expect(throws: WireError.missing("item.file")) { try WireDecoder.item(from: Array(#"{"position": 1}"#.utf8)) }
         #expect(throws: (any Error).self) { try WireDecoder.itemPage(from: Array(#"{"items": [1]}"#.utf8)) }
         #expect(throws: (any Error).self) { try WireDecoder.itemPage(from: Array(#"{"items": ["#.utf8)) }
+        // A number past Int64 (a hostile or broken server) is an error, not a trap in the client.
+        for number in ["1e300", "9223372036854775808", "-1e19", "1.5"] {
+            #expect(throws: WireError.invalid("position", "not a 64-bit integer: \(Double(number)!)")) {
+                try WireDecoder.item(from: Array("{\"position\": \(number)}".utf8))
+            }
+        }
     }
 
     @Test func timestampsWriteLikeTheirDescription() {

@@ -190,3 +190,17 @@ def test_public_project_needs_no_key(server):
     ours = sluice.Project("coco-dataset", host=server).directory.get(name="Default")
     assert len(dataset) == len(ours)
     assert dataset[7]["diffgram_file"].id == ours[7]["file"]["id"]
+
+
+def test_extreme_pages_of_list_files_are_answered(server):
+    """A page or limit near Int64.max once overflowed and stopped the server."""
+    import requests
+    url = f"{server}/api/project/coco-dataset/user/sdk/file/list"
+    for metadata in [{"page": 2**62}, {"page": 2**63 - 1, "limit": 2**63 - 1},
+                     {"file_view_mode": "ids_only", "limit": 2**63 - 1},
+                     {"file_view_mode": "ids_only", "page": 2**62, "limit": 2**40}]:
+        reply = requests.post(url, json={"metadata": metadata}, timeout=10)
+        assert reply.status_code == 200, (metadata, reply.text)
+        if metadata.get("page") == 2**62:  # exact as a JSON double: a page far past the end
+            assert reply.json()["file_list"] == []
+    assert requests.get(f"{server}/healthz", timeout=10).status_code == 200

@@ -85,8 +85,11 @@ struct DiffgramDirectoryRoutes {
             slicePositions = try await SliceRoutes.resolve(api, dataset: dataset, query: "labels.any >= 0").positions
         }
         let count = slicePositions?.count ?? dataset.count
-        let start = min((page - 1) * pageSize, count), end = min(start + pageSize, count)
-        let totalPages = max(1, (count + pageSize - 1) / pageSize)
+        // No product or sum of a stranger's page and limit (up to Int64.max) is formed: a page
+        // past the end starts at count.
+        let start = page - 1 > count / pageSize ? count : min((page - 1) * pageSize, count)
+        let end = start + min(pageSize, count - start)
+        let totalPages = max(1, count / pageSize + (count % pageSize == 0 ? 0 : 1))
 
         var out = JSONOutput(capacity: 1024 + (end - start) * (idsOnly ? 8 : 512))
         out.raw("{\"file_list\":[")
