@@ -14,7 +14,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/query" "$work/json" "$work/coco"
-# Seeds: the query examples of the README and tests, every JSON fixture, the COCO fixtures.
+# Seeds: the query strings of the query and slice tests, every JSON fixture, the COCO fixtures.
 grep -ohE '"(labels|file|attribute|dataset|not |\()[^"]{2,200}"' Tests/SluiceQueryTests/*.swift Tests/SluiceServerTests/SliceTests.swift \
     | sed 's/^"//; s/"$//' | sort -u | split -l 1 - "$work/query/seed-"
 find Tests/Fixtures -name '*.json' -size -1000k -exec cp {} "$work/json/" \; 2>/dev/null || true
