@@ -162,4 +162,14 @@ import Testing
             #expect(error.parameter == parameter, "\(error)")
         }
     }
+
+    @Test func aCountPastTheMaximumIsRefusedBeforeTheShuffleIsBuilt() throws {
+        // Near Int.max the shuffle's arithmetic would not finish; the bound stops it first.
+        for count in ["101", "9223372036854775806"] {
+            #expect(throws: StreamOrderError(parameter: "count", message: "the epoch's \(count) items exceed the 100 there are")) {
+                try StreamOrder(parameters: ["count": count, "seed": "1"], defaultCount: 100, maximumCount: 100)
+            }
+        }
+        #expect(try StreamOrder(parameters: ["count": "100"], defaultCount: 100, maximumCount: 100).count == 100)
+    }
 }

@@ -95,7 +95,7 @@ public struct ShuffledOrder: Sendable, Hashable {
         self.count = count
         self.shuffle = shuffle
         let size = shuffle.blockSize > 0 ? shuffle.blockSize : max(count, 1)
-        let blockCount = count / size + (count % size == 0 ? 0 : 1)  // no overflow near Int.max
+        let blockCount = divideRoundingUp(count, size)
         blocks = FeistelPermutation(count: blockCount, key: Self.key(shuffle, block: -1))
         let lastSize = count - (blockCount - 1) * size
         if blockCount > 0, lastSize < size {

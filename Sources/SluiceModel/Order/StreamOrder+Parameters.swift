@@ -22,7 +22,11 @@ extension StreamOrder {
 
     /// Reads the parameters `parameters` describes; `count` defaults to `defaultCount` (the
     /// dataset's count now). Throws naming the parameter at fault.
-    public init(parameters: [String: String], defaultCount: Int) throws(StreamOrderError) {
+    ///
+    /// With `maximumCount`, a larger `count` is refused before anything is computed from it
+    /// (an epoch cannot cover more items than there are, and a stranger's count near
+    /// `Int.max` must not reach the shuffle's arithmetic).
+    public init(parameters: [String: String], defaultCount: Int, maximumCount: Int? = nil) throws(StreamOrderError) {
         func integer(_ name: String, _ fallback: Int) throws(StreamOrderError) -> Int {
             guard let text = parameters[name] else { return fallback }
             guard let value = Int(text) else {
@@ -31,6 +35,9 @@ extension StreamOrder {
             return value
         }
         let count = try integer("count", defaultCount)
+        if let maximumCount, count > maximumCount {
+            throw StreamOrderError(parameter: "count", message: "the epoch's \(count) items exceed the \(maximumCount) there are")
+        }
         var shuffle: Shuffle?
         if let text = parameters["seed"] {
             guard let seed = UInt64(text) else {

@@ -208,7 +208,8 @@ struct RemainingIndices: Sendable, Hashable {
     }
 }
 
-/// `⌈a / b⌉` for `a ≥ 0`, `b > 0`, without `a + b - 1` overflowing for a world size near `Int.max`.
-func divideRoundingUp(_ a: Int, _ b: Int) -> Int {
+/// `⌈a / b⌉` for `a ≥ 0`, `b > 0`, without `a + b - 1` overflowing near `Int.max` (a
+/// stranger's world size, block size or page size).
+public func divideRoundingUp(_ a: Int, _ b: Int) -> Int {
     a / b + (a % b == 0 ? 0 : 1)
 }

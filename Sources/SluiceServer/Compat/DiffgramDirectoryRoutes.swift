@@ -89,7 +89,7 @@ struct DiffgramDirectoryRoutes {
         // past the end starts at count.
         let start = page - 1 > count / pageSize ? count : min((page - 1) * pageSize, count)
         let end = start + min(pageSize, count - start)
-        let totalPages = max(1, count / pageSize + (count % pageSize == 0 ? 0 : 1))
+        let totalPages = max(1, divideRoundingUp(count, pageSize))
 
         var out = JSONOutput(capacity: 1024 + (end - start) * (idsOnly ? 8 : 512))
         out.raw("{\"file_list\":[")

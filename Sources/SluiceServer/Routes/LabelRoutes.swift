@@ -64,12 +64,7 @@ struct LabelRoutes {
             guard try await store.labels(projectID: project.id).contains(where: { $0.id == id }) else {
                 throw APIError.notFound("no label \(id) in project \(project.id)")
             }
-            if let name = body.name {
-                guard !name.isEmpty, name.utf8.count <= 256 else {
-                    throw StoreError.invalidField(FieldError(path: "name", message: "a label name has 1 to 256 bytes"))
-                }
-                try await store.renameLabel(id: id, to: name)
-            }
+            if let name = body.name { try await store.renameLabel(id: id, to: name) }
             if let color = body.color { _ = try await store.setLabelColor(id: id, projectID: project.id, color: color) }
             guard let label = try await store.labels(projectID: project.id).first(where: { $0.id == id }) else {
                 throw APIError.notFound("no label \(id) in project \(project.id)")

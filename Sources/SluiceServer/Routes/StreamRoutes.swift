@@ -101,14 +101,9 @@ struct StreamRoutes {
         async throws -> Response
     {
         let parameters = request.formQuery.all
-        // Before the order is built: an epoch of a stranger's count near Int.max is refused
-        // here, not computed.
-        if let text = parameters["count"], let count = Int(text), count > source.count {
-            throw APIError.unprocessableParameter("count", "the epoch's \(count) items exceed the \(source.count) there are")
-        }
         let order: StreamOrder
         do {
-            order = try StreamOrder(parameters: parameters, defaultCount: source.count)
+            order = try StreamOrder(parameters: parameters, defaultCount: source.count, maximumCount: source.count)
         } catch {
             throw error.isMalformed
                 ? APIError.badParameter(error.parameter, error.message)

@@ -254,9 +254,7 @@ struct LabelBook {
                             path: "\(path).label",
                             message: "project \(projectID) has no label '\(name)' (ask for create_labels to create it)"))
                 }
-                guard !name.isEmpty, name.utf8.count <= 256 else {
-                    throw StoreError.invalidField(FieldError(path: "\(path).label", message: "a label name has 1 to 256 bytes"))
-                }
+                try SQLiteStore.checkLabelName(name, field: "\(path).label")
                 if !missing.contains(name) { missing.append(name) }
             }
         } else {

@@ -5,9 +5,7 @@ import SluiceModel
 /// which keeps the old name for the versions before it.
 extension SQLiteStore {
     public func createLabel(projectID: String, _ label: NewLabel) async throws -> Label {
-        guard !label.name.isEmpty, label.name.utf8.count <= 256 else {
-            throw StoreError.invalidField(FieldError(path: "name", message: "a label name has 1 to 256 bytes"))
-        }
+        try Self.checkLabelName(label.name, field: "name")
         if let color = label.color, !Self.isColor(color) {
             throw StoreError.invalidField(FieldError(path: "color", message: "expected #rrggbb, got '\(color)'"))
         }
@@ -165,6 +163,13 @@ extension SQLiteStore {
         if carried {
             throw StoreError.conflict(
                 "attribute group '\(group.name)' is carried by instances of project \(projectID) and cannot be \(doing)")
+        }
+    }
+
+    /// A label name has 1 to 256 bytes; refused naming `field`.
+    static func checkLabelName(_ name: String, field: String) throws {
+        guard !name.isEmpty, name.utf8.count <= 256 else {
+            throw StoreError.invalidField(FieldError(path: field, message: "a label name has 1 to 256 bytes"))
         }
     }
 

@@ -124,6 +124,7 @@ extension SQLiteStore {
     }
 
     public func renameLabel(id: Int64, to name: String) async throws {
+        try Self.checkLabelName(name, field: "name")
         let changedDatasets = try await pool.write { db in
             guard let projectID = try String.fetchOne(db, sql: "SELECT project_id FROM labels WHERE id = ? AND valid_to IS NULL", arguments: [id])
             else { throw StoreError.invalid("no label with id \(id)") }
