@@ -47,6 +47,7 @@ import Testing
                 let body = try JSONEncoder().encode(["name": name])
                 try await client.execute(uri: uri, method: .post, headers: editor, body: ByteBuffer(data: body)) {
                     #expect($0.status == .badRequest, "\(name): a name with no character but digits, + and - reads as a version")
+                    #expect(String(buffer: $0.body).contains("a snapshot name needs"), "the refusal names what is wrong")
                 }
             }
             let listed = try await client.execute(uri: uri, method: .get) {

@@ -280,6 +280,15 @@ import Testing
                 #expect(checked.code == "revision_mismatch")
             }
             let instance = saved.instances[0].id
+            try await client.execute(
+                uri: "\(uri)/\(instance)?create_labels=yes", method: .patch, headers: setup.editor,
+                body: ByteBuffer(string: #"{"label": "person", "kind": "box", "bbox": [6, 6, 60, 70]}"#)
+            ) { response in
+                #expect(response.status == .badRequest, "create_labels is true or false")
+                let checked = try Self.error(response)
+                #expect(checked.code == "bad_parameter")
+                #expect(String(buffer: response.body).contains(#""parameter":"create_labels""#))
+            }
             let moved = try await client.execute(
                 uri: "\(uri)/\(instance)", method: .patch,
                 headers: setup.editor.merging([.ifMatch: "\"\(saved.file.revision)\""]),
