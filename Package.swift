@@ -4,6 +4,7 @@ import PackageDescription
 // Module graph (DESIGN.md "Modules"): imports only point down this list.
 //   SluiceModel ← SluiceQuery ← SluiceStore ← SluiceImport ← SluiceServer
 //   SluiceModel ← SluiceTensors;  Sluice (SDK) imports Model, Query, Tensors only.
+//   CVips ← SluiceThumbnails ← SluiceServer (libvips, a system library, only there).
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // `swift package generate-documentation --target Sluice`: the SDK's DocC reference.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .target(name: "SluiceModel", swiftSettings: swiftSettings),
@@ -50,6 +53,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libvips from Debian (libvips-dev), for the web page's thumbnails.
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .target(name: "SluiceThumbnails", dependencies: ["CVips"], swiftSettings: swiftSettings),
         .target(
             name: "SluiceImport",
             dependencies: ["SluiceModel", "SluiceStore"],
@@ -58,7 +64,7 @@ let package = Package(
         .target(
             name: "SluiceServer",
             dependencies: [
-                "SluiceModel", "SluiceQuery", "SluiceTensors", "SluiceStore", "SluiceImport",
+                "SluiceModel", "SluiceQuery", "SluiceTensors", "SluiceStore", "SluiceImport", "SluiceThumbnails",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,6 +78,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
+            // The web page (plain HTML, CSS and JavaScript modules, no build step), served as is.
+            resources: [.copy("Web")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 
-bash scripts/install-deps.sh
+# Beyond the build's packages: Chromium, which Playwright drives for the web page's tests.
+bash scripts/install-deps.sh chromium
 
 echo "== swift build" >&2
 swift build --build-tests

@@ -26,13 +26,17 @@ public struct ServerConfiguration: Sendable {
     /// attempts are refused (429) until the window has passed.
     public var failedKeyLimit: Int
     public var failedKeyWindow: Duration
+    /// A directory to serve the web page from, read anew on every request, instead of the copy
+    /// built into the server: for working on the page without rebuilding (`SLUICE_WEB_ROOT`).
+    public var webRoot: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8085, maxPageSize: Int = 10_000, defaultPageSize: Int = 100,
         changePollInterval: Duration = .milliseconds(500), maxJSONBodyBytes: Int = 64 << 20, maxJSONDepth: Int = 32,
         maxMediaBytes: Int64 = 2 << 30, maxQueryBytes: Int = 16 << 10, maxStreamsPerClient: Int = 64,
-        failedKeyLimit: Int = 20, failedKeyWindow: Duration = .seconds(60)
+        failedKeyLimit: Int = 20, failedKeyWindow: Duration = .seconds(60), webRoot: String? = nil
     ) {
+        self.webRoot = webRoot
         self.maxQueryBytes = maxQueryBytes
         self.maxStreamsPerClient = maxStreamsPerClient
         self.failedKeyLimit = failedKeyLimit

@@ -106,6 +106,8 @@ public enum SluiceAPI {
         AnnotationRoutes(api: api).addRoutes(to: &registry)
         LabelRoutes(api: api).addRoutes(to: &registry)
         ImportRoutes(api: api).addRoutes(to: &registry)
+        HistogramRoutes(api: api).addRoutes(to: &registry)
+        ThumbnailRoutes(api: api).addRoutes(to: &registry)
         registry.get("/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -114,6 +116,7 @@ public enum SluiceAPI {
         // Diffgram's paths, beside Sluice's own (docs/diffgram-compat.md). Not in the returned
         // list: that list is what the OpenAPI document describes, and these are Diffgram's API.
         DiffgramRoutes(api: api).addRoutes(to: router)
+        WebPageRoutes(root: configuration.webRoot).addRoutes(to: router)
         return (router, registry.routes)
     }
 

@@ -33,6 +33,9 @@ public protocol Store: Sendable {
     func attributeGroups(projectID: String) async throws -> [AttributeGroup]
     /// Instance counts per label for one file, as maintained on every write.
     func labelCounts(fileID: Int64) async throws -> [LabelCount]
+    /// Live instances and files per label id over the dataset now, or over the files at
+    /// `positions` of it (a slice): the label histogram. Labels no file carries are absent.
+    func labelTallies(datasetID: Int64, positions: [Int]?) async throws -> [Int64: LabelTally]
     /// Label id → the id the label had in its imported file (COCO category ids), for labels
     /// that have one.
     func labelSourceIDs(projectID: String) async throws -> [Int64: Int64]
@@ -205,6 +208,54 @@ extension Store {
     /// Decoded items at `range` (tests, exports and other in-process readers).
     public func items(datasetID: Int64, range: Range<Int>) async throws -> [Item] {
         try await storedItems(datasetID: datasetID, range: range).map { try $0.decoded() }
+    }
+}
+
+extension Store {
+    /// The label histogram of a dataset, or of the files at `positions` of it, at `version`
+    /// (nil: now). The current version reads the maintained counts; an older one has none of
+    /// its own, so its items are read a page at a time and their instances counted (the way
+    /// `matchingPositions(datasetID:datasetName:query:at:)` scans).
+    public func labelTotals(in dataset: Dataset, positions: [Int]?, at version: VersionPoint?, pageSize: Int = 512)
+        async throws -> LabelTotals
+    {
+        let labels = try await labels(projectID: dataset.projectID, at: version)
+        var tallies: [Int64: LabelTally] = [:]
+        let count: Int
+        if let version, version.version != dataset.version {
+            func tally(_ items: [StoredItem]) throws {
+                for stored in items where !stored.isRemoved {
+                    var perLabel: [Int64: Int] = [:]
+                    for instance in try stored.decoded().instances {
+                        if let label = instance.labelID { perLabel[label, default: 0] += 1 }
+                    }
+                    for (label, instances) in perLabel {
+                        tallies[label, default: LabelTally()] = tallies[label, default: LabelTally()]
+                            + LabelTally(instances: instances, files: 1)
+                    }
+                }
+            }
+            if let positions {
+                for start in stride(from: 0, to: positions.count, by: pageSize) {
+                    try Task.checkCancellation()
+                    let page = Array(positions[start..<min(positions.count, start + pageSize)])
+                    try tally(try await storedItems(datasetID: dataset.id, positions: page, at: version))
+                }
+                count = positions.count
+            } else {
+                for start in stride(from: 0, to: version.count, by: pageSize) {
+                    try Task.checkCancellation()
+                    try tally(try await storedItems(datasetID: dataset.id, range: start..<(start + pageSize), at: version))
+                }
+                count = version.count
+            }
+        } else {
+            tallies = try await labelTallies(datasetID: dataset.id, positions: positions)
+            count = positions?.count ?? dataset.count
+        }
+        return LabelTotals(
+            datasetID: dataset.id, version: version?.version ?? dataset.version, count: count,
+            labels: labels.map { LabelTotal(label: $0, tally: tallies[$0.id] ?? LabelTally()) })
     }
 }
 

@@ -88,7 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
                 host: bind, port: port, maxPageSize: maxPageSize, maxJSONBodyBytes: maxJSONBytes,
                 maxJSONDepth: maxJSONDepth, maxMediaBytes: maxMediaBytes, maxQueryBytes: maxQueryBytes,
                 maxStreamsPerClient: maxStreamsPerClient, failedKeyLimit: failedKeyLimit,
-                failedKeyWindow: .seconds(failedKeyWindow)),
+                failedKeyWindow: .seconds(failedKeyWindow), webRoot: ProcessInfo.processInfo.environment["SLUICE_WEB_ROOT"]),
             logger: logger
         ) { port in
             printError("sluice serving \(store.databasePath) on http://\(bind):\(port)")

@@ -1,0 +1,80 @@
+import CVips
+import Foundation
+
+/// Thumbnails of stored images, made by libvips (Debian's libvips) and kept on disk beside the
+/// media: the web page's gallery asks for the same few sizes of the same files again and again.
+///
+/// A thumbnail's address is its source's SHA-256 and its size, so it never goes stale (media is
+/// content-addressed) and every server sharing a media directory shares them too.
+public struct Thumbnailer: Sendable {
+    /// Sizes a client may ask for: bounded so that a stranger cannot fill the disk with one
+    /// thumbnail per integer.
+    public static let sizes: ClosedRange<Int> = 32...1024
+    /// Sizes are rounded up to a multiple of this, for the same reason.
+    public static let sizeStep = 32
+
+    public let directory: URL
+
+    public init(directory: URL) {
+        self.directory = directory
+    }
+
+    /// The size actually made for a request of `size`: rounded up to the step, within bounds.
+    public static func canonicalSize(_ size: Int) -> Int {
+        let clamped = min(max(size, sizes.lowerBound), sizes.upperBound)
+        return (clamped + sizeStep - 1) / sizeStep * sizeStep
+    }
+
+    /// The path of the JPEG thumbnail of `sha256` at `size` (canonical), made from the image at
+    /// `source` if it is not there yet. Blocking: call it from a thread pool.
+    public func thumbnail(sha256: String, source: String, size: Int) throws -> String {
+        let size = Self.canonicalSize(size)
+        let folder = directory.appendingPathComponent(String(size), isDirectory: true)
+        let path = folder.appendingPathComponent("\(sha256).jpg").path
+        if FileManager.default.fileExists(atPath: path) { return path }
+        let bytes = try Self.jpeg(of: source, size: size)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Written aside, then renamed: a reader never sees half a thumbnail, and two servers
+        // making the same one at once both end with a whole file.
+        let staging = folder.appendingPathComponent(".\(sha256).\(UUID().uuidString).partial")
+        try Data(bytes).write(to: staging)
+        if rename(staging.path, path) != 0 {
+            let code = errno
+            try? FileManager.default.removeItem(at: staging)
+            throw ThumbnailError.io("cannot store thumbnail: \(String(cString: strerror(code)))")
+        }
+        return path
+    }
+
+    /// A JPEG of the image at `path`, within `size` × `size`.
+    public static func jpeg(of path: String, size: Int) throws -> [UInt8] {
+        try Self.start()
+        var output: UnsafeMutableRawPointer?
+        var length = 0
+        guard sluice_vips_thumbnail_jpeg(path, Int32(size), &output, &length) == 0, let output else {
+            throw ThumbnailError.undecodable(String(cString: sluice_vips_take_error()))
+        }
+        defer { g_free(output) }
+        return Array(UnsafeRawBufferPointer(start: output, count: length))
+    }
+
+    private static let started: Bool = sluice_vips_start() == 0
+
+    static func start() throws {
+        guard started else { throw ThumbnailError.unavailable("libvips did not start: \(String(cString: sluice_vips_take_error()))") }
+    }
+}
+
+public enum ThumbnailError: Error, CustomStringConvertible, Equatable {
+    /// The bytes are not an image libvips reads (or one of a loader it refuses as untrusted).
+    case undecodable(String)
+    case unavailable(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .undecodable(let message): "not an image that can be thumbnailed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))"
+        case .unavailable(let message), .io(let message): message
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Crypto
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SluiceModel
+import SluiceStore
+import SluiceTestSupport
+import Testing
+
+@testable import SluiceServer
+
+/// What the web page reads beside the item routes: the label histogram, thumbnails, and the
+/// page's own files.
+@Suite struct WebPageRoutesTests {
+    struct Setup: Sendable {
+        var store: SQLiteStore
+        var dataset: Dataset
+        var editor: HTTPFields
+        var media: URL
+    }
+
+    func withServer(_ body: @escaping @Sendable (any TestClientProtocol, Setup) async throws -> Void) async throws {
+        try await withTemporaryStore { store, directory in
+            let dataset = try await store.importSample()
+            let editor: HTTPFields = [.authorization: "Bearer \(try await store.editorToken())"]
+            let (router, _) = SluiceAPI.buildRouter(store: store)
+            let setup = Setup(store: store, dataset: dataset, editor: editor, media: directory.appendingPathComponent("media"))
+            try await Application(router: router).test(.router) { client in try await body(client, setup) }
+        }
+    }
+
+    /// The reference histogram: every live instance of every item read, counted by label.
+    static func tally(_ items: [Item]) -> [Int64: LabelTally] {
+        var tallies: [Int64: LabelTally] = [:]
+        for item in items where !item.isRemoved {
+            let labels = item.instances.compactMap(\.labelID)
+            for label in Set(labels) {
+                tallies[label, default: LabelTally()] =
+                    tallies[label, default: LabelTally()] + LabelTally(instances: labels.filter { $0 == label }.count, files: 1)
+            }
+        }
+        return tallies
+    }
+
+    static func totals(_ response: TestResponse) throws -> LabelTotals {
+        #expect(response.status == .ok)
+        return try JSONDecoder().decode(LabelTotals.self, from: Data(buffer: response.body))
+    }
+
+    static func nonZero(_ totals: LabelTotals) -> [Int64: LabelTally] {
+        Dictionary(
+            uniqueKeysWithValues: totals.labels.filter { $0.instances > 0 }.map { ($0.id, LabelTally(instances: $0.instances, files: $0.files)) })
+    }
+
+    @Test func theHistogramCountsWhatTheItemsHoldNowInASliceAndAtAnOlderVersion() async throws {
+        try await withServer { client, setup in
+            let store = setup.store, dataset = setup.dataset
+            let before = try await store.items(datasetID: dataset.id, range: 0..<dataset.count)
+            let labels = try await store.labels(projectID: dataset.projectID)
+            let now = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/labels", method: .get) { try Self.totals($0) }
+            #expect(now.labels.map(\.id) == labels.map(\.id), "every label of the project, in id order")
+            #expect(now.count == dataset.count && now.version == dataset.version)
+            #expect(Self.nonZero(now) == Self.tally(before))
+            #expect(now.labels.contains { $0.name == "person" && $0.instances > 10 })
+
+            // A slice: only the files it selects are counted.
+            let slice = try await client.execute(
+                uri: "/api/v1/datasets/\(dataset.id)/slices", method: .post, body: ByteBuffer(string: #"{"query": "labels.person > 2"}"#)
+            ) { try JSONDecoder().decode(SliceInfo.self, from: Data(buffer: $0.body)) }
+            #expect(slice.count > 0 && slice.count < dataset.count)
+            let sliced = try await client.execute(uri: "/api/v1/slices/\(slice.id)/labels", method: .get) { try Self.totals($0) }
+            let selected = before.filter { item in item.instances.filter { $0.label == "person" }.count > 2 }
+            #expect(sliced.count == slice.count)
+            #expect(Self.nonZero(sliced) == Self.tally(selected))
+
+            // A write: the histogram follows it; the version before keeps its own.
+            let old = dataset.version
+            let removed = before[0].file.id
+            try await client.execute(
+                uri: "/api/v1/datasets/\(dataset.id)/files/\(removed)", method: .delete, headers: setup.editor
+            ) { #expect($0.status == .ok || $0.status == .noContent) }
+            let after = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/labels", method: .get) { try Self.totals($0) }
+            #expect(after.version > old)
+            #expect(Self.nonZero(after) == Self.tally(Array(before.dropFirst())))
+            #expect(Self.nonZero(after) != Self.nonZero(now), "the removed file's instances are no longer counted")
+            let then = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/labels?version=\(old)", method: .get) {
+                try Self.totals($0)
+            }
+            #expect(then.version == old)
+            #expect(Self.nonZero(then) == Self.nonZero(now), "the older version is read as it was")
+
+            try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/labels?version=nope", method: .get) {
+                #expect($0.status == .notFound || $0.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/api/v1/slices/not-a-token/labels", method: .get) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test func thumbnailsAreJPEGsWithinTheSizeMadeOnceAndRevalidated() async throws {
+        try await withServer { client, setup in
+            let item = try #require(try await setup.store.items(datasetID: setup.dataset.id, range: 0..<1).first)
+            let (width, height) = (try #require(item.file.media.width), try #require(item.file.media.height))
+            let uri = "/api/v1/files/\(item.file.id)/thumbnail?size=100"
+            let etag = try await client.execute(uri: uri, method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "image/jpeg")
+                let header = try #require(ImageHeader(bytes: [UInt8](buffer: response.body)), "the body is an image")
+                #expect(header.mimeType == "image/jpeg")
+                // Sizes round up to a multiple of 32: 100 asks for 128.
+                #expect(max(header.width, header.height) == 128)
+                let ratio = Double(width) / Double(height), made = Double(header.width) / Double(header.height)
+                #expect(abs(ratio - made) < 0.05, "the aspect ratio is kept")
+                return try #require(response.headers[.eTag])
+            }
+            let kept = setup.media.appendingPathComponent("thumbnails/128/\(try #require(item.file.media.sha256)).jpg")
+            #expect(FileManager.default.fileExists(atPath: kept.path), "made once, kept beside the media")
+            try await client.execute(uri: uri, method: .get, headers: [.ifNoneMatch: etag]) { #expect($0.status == .notModified) }
+
+            for bad in ["0", "31", "1025", "big", "-5"] {
+                try await client.execute(uri: "/api/v1/files/\(item.file.id)/thumbnail?size=\(bad)", method: .get) {
+                    #expect($0.status == .badRequest, "size \(bad)")
+                    #expect(String(buffer: $0.body).contains("size"))
+                }
+            }
+            try await client.execute(uri: "/api/v1/files/999999/thumbnail", method: .get) { #expect($0.status == .notFound) }
+        }
+    }
+
+    struct Appended: Decodable {
+        struct Placed: Decodable { var file: File }
+        var files: [Placed]
+    }
+
+    @Test func whatIsNotAnImageIsRefusedWith415() async throws {
+        try await withServer { client, setup in
+            let text = [UInt8]("just some words\n".utf8)
+            let sha = SHA256.hash(data: text).map { String(format: "%02x", $0) }.joined()
+            try await client.execute(
+                uri: "/api/v1/projects/coco-dataset/media/\(sha)", method: .put, headers: setup.editor, body: ByteBuffer(bytes: text)
+            ) { #expect($0.status == .created) }
+            let body = #"{"files": [{"name": "notes.txt", "sha256": "\#(sha)"}]}"#
+            let reply = try await client.execute(
+                uri: "/api/v1/datasets/\(setup.dataset.id)/files", method: .post, headers: setup.editor, body: ByteBuffer(string: body)
+            ) { response in
+                #expect(response.status == .created)
+                return try JSONDecoder().decode(Appended.self, from: Data(buffer: response.body))
+            }
+            let textID = try #require(reply.files.first).file.id
+            try await client.execute(uri: "/api/v1/files/\(textID)/thumbnail", method: .get) { response in
+                #expect(response.status == .unsupportedMediaType)
+                #expect(String(buffer: response.body).contains("not_an_image"))
+            }
+
+            // Stored bytes damaged on disk after upload (uploads are checked): a JPEG's magic
+            // number and nothing a decoder reads. The reply says so; nothing is kept.
+            let item = try #require(try await setup.store.items(datasetID: setup.dataset.id, range: 1..<2).first)
+            let photoSHA = try #require(item.file.media.sha256)
+            let damaged: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 0x41, count: 400)
+            try Data(damaged).write(to: URL(fileURLWithPath: setup.store.media.path(for: photoSHA)))
+            try await client.execute(uri: "/api/v1/files/\(item.file.id)/thumbnail?size=64", method: .get) { response in
+                #expect(response.status == .unsupportedMediaType)
+                #expect(String(buffer: response.body).contains("not_an_image"))
+            }
+            #expect(!FileManager.default.fileExists(atPath: setup.media.appendingPathComponent("thumbnails/64/\(photoSHA).jpg").path))
+        }
+    }
+
+    @Test func thePageIsOneDocumentUnderAStrictPolicyAndItsFilesAreNamedNotPathed() async throws {
+        try await withServer { client, _ in
+            for path in ["/", "/p/coco-dataset/d/Default", "/p/coco-dataset/d/Default/items/3", "/p/x/d/y/diff"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .ok, "\(path)")
+                    #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                    let policy = try #require(response.headers[.contentSecurityPolicy])
+                    #expect(policy.contains("script-src 'self'") && !policy.contains("unsafe"))
+                    #expect(String(buffer: response.body).contains("<html") || String(buffer: response.body).contains("<!doctype"))
+                }
+            }
+            let etag = try await client.execute(uri: "/web/index.html", method: .get) { response in
+                #expect(response.status == .ok)
+                return try #require(response.headers[.eTag])
+            }
+            try await client.execute(uri: "/web/index.html", method: .get, headers: [.ifNoneMatch: etag]) {
+                #expect($0.status == .notModified)
+            }
+            for path in ["/web/missing.js", "/web/..%2FPackage.swift", "/web/%2e%2e%2fetc%2fpasswd", "/web/.hidden"] {
+                try await client.execute(uri: path, method: .get) { #expect($0.status == .notFound, "\(path)") }
+            }
+        }
+    }
+}
