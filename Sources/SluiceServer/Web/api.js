@@ -67,10 +67,25 @@ export const isAbort = (error) => error && error.name === "AbortError";
 
 // The dataset of a project by name, and the project's labels, fetched once per page load.
 const cache = new Map();
+
+// Without a key, a project the list shows as private is answered with the key form at
+// once: no request is made only to be refused (and logged by the browser as a failure).
+async function guard(project) {
+  if (key.get()) return;
+  if (!cache.has("projects")) {
+    cache.set("projects", get("/projects"));
+    cache.get("projects").catch(() => cache.delete("projects"));
+  }
+  const found = (await cache.get("projects")).find((p) => p.id === project);
+  if (found && found.public === false) {
+    throw new ApiError(401, { error: { code: "unauthorized", message: `Project ${project} is private.` } });
+  }
+}
+
 export function dataset(project, name) {
   const id = `d:${project}/${name}`;
   if (!cache.has(id)) {
-    cache.set(id, get(`/projects/${encodeURIComponent(project)}/datasets`, { name }).then((list) => {
+    cache.set(id, guard(project).then(() => get(`/projects/${encodeURIComponent(project)}/datasets`, { name })).then((list) => {
       if (!list.length) throw new ApiError(404, { error: { code: "not_found", message: `No dataset “${name}” in ${project}.` } });
       return list[0];
     }));

@@ -75,6 +75,7 @@ async function route() {
   cleanup = null;
   const gen = ++generation;
   keyPanel.hidden = true;
+  forget();   // datasets and labels are read again per page: counts and versions move
   say("");
   main.replaceChildren();
   const path = location.pathname;

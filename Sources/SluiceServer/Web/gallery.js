@@ -57,7 +57,7 @@ export async function render(main, [project, datasetName], search, ctx) {
       gotoForm));
   const hist = h("aside", { class: "histogram", "aria-labelledby": "hist-title" }, h("h2", { id: "hist-title" }, "Labels"));
   const spacer = h("div", { class: "spacer" });
-  const scroller = h("div", { class: "scroller", id: "grid", role: "list", "aria-label": "Files" }, spacer);
+  const scroller = h("div", { class: "scroller", id: "grid", "aria-label": "Files" }, spacer);
   main.replaceChildren(h("h1", {}, datasetName, " ", h("small", { class: "muted" }, project)), toolbar,
     h("div", { class: "layout" }, h("section", { class: "grid-wrap", "aria-label": "Gallery" }, scroller), hist));
 
@@ -128,6 +128,13 @@ export async function render(main, [project, datasetName], search, ctx) {
       overlay(media.width, media.height, item.instances, labels, { names: false }));
     node.append(frame, caption);
     node.setAttribute("aria-label", `Position ${position}: ${item.file.name}, ${item.instances.length} instances`);
+    // Only images have thumbnails: asking for others would be a logged 404 or 415 per tile.
+    const isImage = media.sha256 && (item.file.type === "image" || item.file.type === "frame");
+    if (!isImage) {
+      frame.classList.add("no-image");
+      frame.prepend(h("span", { class: "note" }, media.sha256 ? item.file.type : "no media"));
+      return;
+    }
     entry.abort = new AbortController();
     api.objectURL(`/files/${item.file.id}/thumbnail`, { size: thumbSize() }, entry.abort.signal).then((src) => {
       if (!tiles.has(position) || tiles.get(position) !== entry) { URL.revokeObjectURL(src); return; }
@@ -186,7 +193,7 @@ export async function render(main, [project, datasetName], search, ctx) {
     for (let position = last - 1; position >= first; position--) {
       let entry = tiles.get(position);
       if (!entry) {
-        const node = h("a", { class: "tile pending", role: "listitem",
+        const node = h("a", { class: "tile pending",
           href: pagePath(project, datasetName, `/items/${position}`, { query, version }), "data-position": position },
         h("span", { class: "frame" }), h("span", { class: "caption" }, `#${position}`));
         entry = { node };

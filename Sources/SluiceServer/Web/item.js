@@ -126,7 +126,7 @@ export async function render(main, [project, datasetName, positionText], search,
   });
   svg.addEventListener("pointerleave", () => mark(null));
 
-  if ((media.mime_type || "").startsWith("image/") || file.type === "image" || file.type === "frame") {
+  if (media.sha256 && ((media.mime_type || "").startsWith("image/") || file.type === "image" || file.type === "frame")) {
     api.objectURL(`/files/${file.id}/media`, {}, controller.signal).then((src) => {
       if (controller.signal.aborted) { URL.revokeObjectURL(src); return; }
       mediaURL = src;
@@ -135,7 +135,7 @@ export async function render(main, [project, datasetName, positionText], search,
       if (!api.isAbort(error)) img.replaceWith(h("p", { class: "error" }, `No image: ${error.message}`));
     });
   } else {
-    img.replaceWith(h("p", { class: "muted" }, `A ${file.type} file; no image to show.`));
+    img.replaceWith(h("p", { class: "muted" }, media.sha256 ? `A ${file.type} file; no image to show.` : "This file has no media."));
   }
   return cleanup;
 }
