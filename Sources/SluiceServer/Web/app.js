@@ -67,7 +67,7 @@ function showError(error) {
   const p = document.createElement("p");
   p.textContent = error.message || String(error);
   box.append(h, p);
-  main.replaceChildren(box);
+  main.firstElementChild.replaceChildren(box);
 }
 
 async function route() {
@@ -77,15 +77,18 @@ async function route() {
   keyPanel.hidden = true;
   forget();   // datasets and labels are read again per page: counts and versions move
   say("");
-  main.replaceChildren();
+  // Each view draws into its own element: a view still loading when the route changes
+  // then only fills a detached one.
+  const view = document.createElement("div");
+  main.replaceChildren(view);
   const path = location.pathname;
   const found = routes.find(([pattern]) => pattern.test(path));
   const ctx = { navigate, say, setCrumbs, current: () => gen === generation };
   try {
     if (!found) throw Object.assign(new Error(`No page at ${path}.`), { status: 404 });
     const params = path.match(found[0]).slice(1).map(decodeURIComponent);
-    const view = await found[1]();
-    const done = await view.render(main, params, new URLSearchParams(location.search), ctx);
+    const module = await found[1]();
+    const done = await module.render(view, params, new URLSearchParams(location.search), ctx);
     if (gen === generation) cleanup = done || null;
     else if (done) done();
   } catch (error) {

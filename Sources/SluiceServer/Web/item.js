@@ -38,31 +38,12 @@ export async function render(main, [project, datasetName, positionText], search,
   const gallery = pagePath(project, datasetName, "", { query, version });
   ctx.setCrumbs([["Projects", "/"], [project, "/"], [datasetName, gallery], [`#${position}`]]);
 
-  const [dataset, labels] = await Promise.all([api.dataset(project, datasetName), api.labels(project)]);
-  let base, count;
-  if (query) {
-    const slice = await openSlice(dataset.id, query, version, { cached: true });
-    base = `/slices/${slice.id}`;
-    count = slice.count;
-  } else {
-    base = `/datasets/${dataset.id}`;
-    count = (await api.get(`${base}/count`, { version })).count;
-  }
-
+  // Keys work from the first moment, before the item has loaded (the count bounds them once known).
+  let count = Infinity;
   const back = () => ctx.navigate(gallery, { state: { at: position } });
   const go = (p) => { if (p >= 0 && p < count) ctx.navigate(here(p)); };
-  const stepLink = (p, text, rel) => p >= 0 && p < count
-    ? h("a", { href: here(p), class: "button", rel, "aria-keyshortcuts": rel === "prev" ? "ArrowLeft" : "ArrowRight" }, text)
-    : h("span", { class: "button disabled", "aria-disabled": "true" }, text);
-  const backLink = h("a", { href: gallery, class: "button", "aria-keyshortcuts": "Escape" }, "Gallery (Esc)");
-  backLink.addEventListener("click", (event) => { event.preventDefault(); back(); });
-  const steps = h("nav", { class: "steps", "aria-label": "Items" },
-    stepLink(position - 1, "← Previous", "prev"),
-    h("span", { class: "where" }, `${number.format(position)} of ${number.format(count)}${query ? " in the slice" : ""}${version ? ` at ${version}` : ""}`),
-    stepLink(position + 1, "Next →", "next"), backLink);
-
   const onKey = (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.target.closest("input, select, textarea")) return;
+    if (!ctx.current() || event.altKey || event.ctrlKey || event.metaKey || event.target.closest("input, select, textarea")) return;
     if (event.key === "ArrowLeft") { event.preventDefault(); go(position - 1); }
     else if (event.key === "ArrowRight") { event.preventDefault(); go(position + 1); }
     else if (event.key === "Escape") { event.preventDefault(); back(); }
@@ -75,67 +56,96 @@ export async function render(main, [project, datasetName, positionText], search,
     controller.abort();
     if (mediaURL) URL.revokeObjectURL(mediaURL);
   };
-
-  let item;
   try {
-    item = await api.get(`${base}/items/${position}`, { version: query ? undefined : version });
+    return await show();
   } catch (error) {
-    if (error.status === 410 || error.code === "position_out_of_range" || error.status === 404) {
-      main.replaceChildren(h("h1", {}, `Position ${position}`), steps,
-        h("p", { class: "error", role: "alert" }, error.status === 410 ? "The file at this position was removed." : error.message));
-      return cleanup;
-    }
     cleanup();
     throw error;
   }
 
-  const { file, instances } = item;
-  const media = file.media || {};
-  document.title = `${file.name} — ${datasetName} — Sluice`;
-  const img = h("img", { alt: `${file.name}: ${instances.length} annotation instances`, class: "full" });
-  const svg = overlay(media.width, media.height, instances, labels, { names: true });
-  const stage = h("figure", { class: "stage" }, h("div", { class: "frame" }, img, svg),
-    h("figcaption", {}, [file.type, media.width && `${media.width}×${media.height}`, media.mime_type,
-      media.byte_size && `${number.format(Math.round(media.byte_size / 1024))} KB`, `status ${file.status}`].filter(Boolean).join(" · ")));
-  const list = h("ol", { class: "instances" }, instances.map((instance, i) => instanceRow(instance, i, labels)));
-  const aside = h("section", { class: "instance-list", "aria-labelledby": "inst-title" },
-    h("h2", { id: "inst-title" }, `Instances (${instances.length})`), instances.length ? list : h("p", { class: "muted" }, "None."));
-  const meta = h("details", { class: "metadata" }, h("summary", {}, "File metadata"),
-    h("pre", {}, JSON.stringify({ id: file.id, name: file.name, revision: file.revision, metadata: file.metadata }, null, 2)));
-  main.replaceChildren(h("h1", {}, file.name, " ", h("small", { class: "muted" }, `#${position}`)), steps,
-    h("div", { class: "item-layout" }, stage, aside), meta);
+  async function show() {
+    const [dataset, labels] = await Promise.all([api.dataset(project, datasetName), api.labels(project)]);
+    let base;
+    if (query) {
+      const slice = await openSlice(dataset.id, query, version, { cached: true });
+      base = `/slices/${slice.id}`;
+      count = slice.count;
+    } else {
+      base = `/datasets/${dataset.id}`;
+      count = (await api.get(`${base}/count`, { version })).count;
+    }
 
-  // List and shapes highlight each other: hover or keyboard focus on a row, hover on a shape.
-  const mark = (index) => {
-    highlight(svg, index);
-    for (const li of list.children) li.classList.toggle("hl", String(index) === li.dataset.index);
-  };
-  for (const li of list.children) {
-    const index = Number(li.dataset.index);
-    li.addEventListener("mouseenter", () => mark(index));
-    li.addEventListener("focus", () => mark(index));
-    li.addEventListener("mouseleave", () => mark(null));
-    li.addEventListener("blur", () => mark(null));
-  }
-  svg.addEventListener("pointerover", (event) => {
-    const g = event.target.closest(".inst");
-    if (!g) return;
-    mark(Number(g.dataset.index));
-    const li = list.children[Number(g.dataset.index)];
-    if (li) li.scrollIntoView({ block: "nearest" });
-  });
-  svg.addEventListener("pointerleave", () => mark(null));
+    const stepLink = (p, text, rel) => p >= 0 && p < count
+      ? h("a", { href: here(p), class: "button", rel, "aria-keyshortcuts": rel === "prev" ? "ArrowLeft" : "ArrowRight" }, text)
+      : h("span", { class: "button disabled", "aria-disabled": "true" }, text);
+    const backLink = h("a", { href: gallery, class: "button", "aria-keyshortcuts": "Escape" }, "Gallery (Esc)");
+    backLink.addEventListener("click", (event) => { event.preventDefault(); back(); });
+    const steps = h("nav", { class: "steps", "aria-label": "Items" },
+      stepLink(position - 1, "← Previous", "prev"),
+      h("span", { class: "where" }, `${number.format(position)} of ${number.format(count)}${query ? " in the slice" : ""}${version ? ` at ${version}` : ""}`),
+      stepLink(position + 1, "Next →", "next"), backLink);
 
-  if (media.sha256 && ((media.mime_type || "").startsWith("image/") || file.type === "image" || file.type === "frame")) {
-    api.objectURL(`/files/${file.id}/media`, {}, controller.signal).then((src) => {
-      if (controller.signal.aborted) { URL.revokeObjectURL(src); return; }
-      mediaURL = src;
-      img.src = src;
-    }, (error) => {
-      if (!api.isAbort(error)) img.replaceWith(h("p", { class: "error" }, `No image: ${error.message}`));
+
+    let item;
+    try {
+      item = await api.get(`${base}/items/${position}`, { version: query ? undefined : version });
+    } catch (error) {
+      if (error.status === 410 || error.code === "position_out_of_range" || error.status === 404) {
+        main.replaceChildren(h("h1", {}, `Position ${position}`), steps,
+          h("p", { class: "error", role: "alert" }, error.status === 410 ? "The file at this position was removed." : error.message));
+        return cleanup;
+      }
+      throw error;
+    }
+
+    const { file, instances } = item;
+    const media = file.media || {};
+    document.title = `${file.name} — ${datasetName} — Sluice`;
+    const img = h("img", { alt: `${file.name}: ${instances.length} annotation instances`, class: "full" });
+    const svg = overlay(media.width, media.height, instances, labels, { names: true });
+    const stage = h("figure", { class: "stage" }, h("div", { class: "frame" }, img, svg),
+      h("figcaption", {}, [file.type, media.width && `${media.width}×${media.height}`, media.mime_type,
+        media.byte_size && `${number.format(Math.round(media.byte_size / 1024))} KB`, `status ${file.status}`].filter(Boolean).join(" · ")));
+    const list = h("ol", { class: "instances" }, instances.map((instance, i) => instanceRow(instance, i, labels)));
+    const aside = h("section", { class: "instance-list", "aria-labelledby": "inst-title" },
+      h("h2", { id: "inst-title" }, `Instances (${instances.length})`), instances.length ? list : h("p", { class: "muted" }, "None."));
+    const meta = h("details", { class: "metadata" }, h("summary", {}, "File metadata"),
+      h("pre", {}, JSON.stringify({ id: file.id, name: file.name, revision: file.revision, metadata: file.metadata }, null, 2)));
+    main.replaceChildren(h("h1", {}, file.name, " ", h("small", { class: "muted" }, `#${position}`)), steps,
+      h("div", { class: "item-layout" }, stage, aside), meta);
+
+    // List and shapes highlight each other: hover or keyboard focus on a row, hover on a shape.
+    const mark = (index) => {
+      highlight(svg, index);
+      for (const li of list.children) li.classList.toggle("hl", String(index) === li.dataset.index);
+    };
+    for (const li of list.children) {
+      const index = Number(li.dataset.index);
+      li.addEventListener("mouseenter", () => mark(index));
+      li.addEventListener("focus", () => mark(index));
+      li.addEventListener("mouseleave", () => mark(null));
+      li.addEventListener("blur", () => mark(null));
+    }
+    svg.addEventListener("pointerover", (event) => {
+      const g = event.target.closest(".inst");
+      if (!g) return;
+      mark(Number(g.dataset.index));
+      const li = list.children[Number(g.dataset.index)];
+      if (li) li.scrollIntoView({ block: "nearest" });
     });
-  } else {
-    img.replaceWith(h("p", { class: "muted" }, media.sha256 ? `A ${file.type} file; no image to show.` : "This file has no media."));
+    svg.addEventListener("pointerleave", () => mark(null));
+
+    if (media.sha256 && ((media.mime_type || "").startsWith("image/") || file.type === "image" || file.type === "frame")) {
+      api.objectURL(`/files/${file.id}/media`, {}, controller.signal).then((src) => {
+        if (controller.signal.aborted) { URL.revokeObjectURL(src); return; }
+        mediaURL = src;
+        img.src = src;
+      }, (error) => {
+        if (!api.isAbort(error)) img.replaceWith(h("p", { class: "error" }, `No image: ${error.message}`));
+      });
+    } else {
+      img.replaceWith(h("p", { class: "muted" }, media.sha256 ? `A ${file.type} file; no image to show.` : "This file has no media."));
+    }
+    return cleanup;
   }
-  return cleanup;
 }
