@@ -37,7 +37,9 @@ export function url(path, params = {}) {
 }
 
 export async function raw(path, params = {}, init = {}) {
-  const response = await fetch(url(path, params), { ...init, headers: headers(init.headers) });
+  // credentials "omit": the key travels in its own header, and a 401 carrying
+  // "WWW-Authenticate: Basic" then never opens the browser's login dialog.
+  const response = await fetch(url(path, params), { ...init, credentials: "omit", headers: headers(init.headers) });
   if (!response.ok) {
     let body = null;
     try { body = await response.json(); } catch { /* not JSON: the status says enough */ }
