@@ -20,6 +20,7 @@ const routes = [
 
 let cleanup = null;
 let generation = 0;
+const modules = new Map();
 
 export function say(text) { status.textContent = text || ""; }
 
@@ -87,7 +88,10 @@ async function route() {
   try {
     if (!found) throw Object.assign(new Error(`No page at ${path}.`), { status: 404 });
     const params = path.match(found[0]).slice(1).map(decodeURIComponent);
-    const module = await found[1]();
+    // A module already loaded is used without awaiting its import (a task away): a key
+    // pressed right after the URL changes must find the new view's handlers in place.
+    const module = modules.get(found[0]) || await found[1]();
+    modules.set(found[0], module);
     const done = await module.render(view, params, new URLSearchParams(location.search), ctx);
     if (gen === generation) cleanup = done || null;
     else if (done) done();
@@ -121,3 +125,5 @@ document.addEventListener("click", (event) => {
 
 window.addEventListener("popstate", route);
 route();
+// The other views load while the first is shown, so moving between pages never waits on a script.
+for (const [pattern, load] of routes) load().then((module) => modules.set(pattern, module), () => {});
