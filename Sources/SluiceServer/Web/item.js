@@ -82,7 +82,7 @@ export async function render(main, [project, datasetName, positionText], search,
     backLink.addEventListener("click", (event) => { event.preventDefault(); back(); });
     const steps = h("nav", { class: "steps", "aria-label": "Items" },
       stepLink(position - 1, "← Previous", "prev"),
-      h("span", { class: "where" }, `${number.format(position)} of ${number.format(count)}${query ? " in the slice" : ""}${version ? ` at ${version}` : ""}`),
+      h("span", { class: "where" }, `position ${number.format(position)} of ${number.format(count)}${query ? " in the slice" : ""}${version ? ` at ${version}` : ""}`),
       stepLink(position + 1, "Next →", "next"), backLink);
 
 
