@@ -1,22 +1,47 @@
-"""The README and docs/ stay honest, without a network: the README stays a front page, every
-relative link and anchor lands, every `sluice` command in a shell block exists with the options
-it shows (asked of the built binary's help), every Python block parses and imports what this
-venv has, and the guide index names pages that exist."""
+"""The README and docs/ stay honest: the README stays a front page, every relative link and
+anchor lands, every `sluice` command in a shell block exists with the options it shows (asked of
+the built binary's help), every Python block parses, imports what this venv has and runs against
+a live server with the sample, every Swift block is in the generated Swift Testing suite
+(scripts/doc_examples.py), every JSON block parses, every `curl` names a route the API
+describes, and the guide index names pages that exist.
+
+A block may be marked on the line directly before its fence: `<!-- continues -->` (it goes on
+from the block before it on the page, in the same language, and runs after it) or
+`<!-- not run: REASON -->` (a GPU, a cluster, a private key, a deliberate fragment: still
+parsed, not run). See scripts/doc_examples.py."""
 
 from __future__ import annotations
 
 import ast
 import functools
 import importlib.util
+import json
+import os
 import re
 import shlex
+import shutil
 import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+import requests
 
-from conftest import ROOT, sluice_bin
+from conftest import FIXTURES, ROOT, serving, sluice_bin
+
+
+def _load_doc_examples():
+    spec = importlib.util.spec_from_file_location("doc_examples", ROOT / "scripts" / "doc_examples.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["doc_examples"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+doc_examples = _load_doc_examples()
 
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
@@ -458,3 +483,300 @@ def test_the_import_check_catches_a_missing_module() -> None:
     assert import_problems("import no_such_module_here")
     assert import_problems("from sluice import NoSuchName")
     assert import_problems("from torchvision.transforms.functionl import to_tensor")
+
+
+# Markers: `<!-- continues -->` and `<!-- not run: REASON -->` on the line before a fence.
+
+RUN_LANGUAGES = PYTHON | {"swift"}
+
+
+def marker_problems(page: Path) -> list[str]:
+    """Markers that are not directly before a fence, `not run` without a reason, `continues`
+    on a language that does not run or with nothing before it to continue."""
+    problems = []
+    lines = page.read_text(encoding="utf-8").split("\n")
+    fences = {b.line - 1 for b in doc_examples.blocks(page)}
+    for index, line in enumerate(lines):
+        if "<!--" in line and re.search(r"<!--\s*(continues|not run)", line):
+            if not doc_examples.MARKER.match(line):
+                problems.append(f"{rel(page)}:{index + 1}: a marker is `<!-- continues -->` or `<!-- not run: reason -->`")
+            elif index + 1 not in fences:
+                problems.append(f"{rel(page)}:{index + 1}: a marker must be on the line directly before a fence")
+    page_blocks = doc_examples.blocks(page)
+    for block in page_blocks:
+        if block.marker == "continues" and block.lang not in RUN_LANGUAGES:
+            problems.append(f"{block.where}: `continues` on a {block.lang or 'bare'} block, which is not run")
+    for languages in (PYTHON, {"swift"}):
+        try:
+            doc_examples.chains(page_blocks, languages)
+        except doc_examples.MarkerError as error:
+            problems.append(str(error))
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES, ids=rel)
+def test_markers_sit_on_a_fence_and_give_their_reason(page: Path) -> None:
+    problems = marker_problems(page)
+    assert not problems, "\n".join(problems)
+
+
+# Python blocks run, each page's chain of blocks in one process, against a live server.
+
+SAMPLE_SETS = [
+    ("val2017-persons/person_keypoints_val2017.json", "val2017-persons/images"),
+    ("crowdpose/test_crowdpose.json", "crowdpose"),
+    ("ochuman/test_ochuman.json", "ochuman"),
+]
+#: The photograph a doc example uploads as `photos/a.jpg` (relative to where it runs).
+PHOTO = FIXTURES / "ochuman" / "000817.jpg"
+
+
+@dataclass
+class DocsServer:
+    url: str
+    work: Path  # where examples run: holds photos/a.jpg
+    placeholders: dict  # names the docs leave to the reader (keys), with values for this server
+
+
+@pytest.fixture(scope="module")
+def docs_server() -> Iterator[DocsServer]:
+    """A live server of its own, since examples write: the sample in coco-dataset/Default, a
+    snapshot `v1` of it (`sluice snapshot create`), an editor key, and an empty label `cat`
+    (Diffgram's walkthrough slices `labels.cat > 0`)."""
+    with tempfile.TemporaryDirectory(prefix="sluice-pytest-docs-") as tmp:
+        data = Path(tmp) / "data"
+
+        def sluice(*args: str) -> str:
+            return subprocess.run([sluice_bin(), *args, "--data", str(data)],
+                                  check=True, capture_output=True, text=True, timeout=120).stdout
+
+        for annotations, images in SAMPLE_SETS:
+            sluice("import", "coco", str(FIXTURES / annotations), "--project", "coco-dataset",
+                   "--dataset", "Default", "--images", str(FIXTURES / images))
+        sluice("snapshot", "create", "--project", "coco-dataset", "--dataset", "Default", "--name", "v1")
+        key = dict(re.findall(r"^(\w+): (\S+)$",
+                              sluice("keys", "create", "--project", "coco-dataset", "--role", "editor"), re.MULTILINE))
+        work = Path(tmp) / "work"
+        (work / "photos").mkdir(parents=True)
+        shutil.copyfile(PHOTO, work / "photos" / "a.jpg")
+        with serving(data) as url:
+            requests.post(f"{url}/api/v1/projects/coco-dataset/labels", json={"name": "cat"},
+                          headers={"Authorization": f"Bearer {key['api_key']}"}, timeout=30).raise_for_status()
+            yield DocsServer(url, work, {
+                "EDITOR_KEY": key["api_key"], "CLIENT_ID": key["client_id"], "CLIENT_SECRET": key["client_secret"],
+            })
+
+
+def python_chains() -> list[list[Block]]:
+    out = []
+    for page in PAGES:
+        try:
+            out += doc_examples.chains(doc_examples.blocks(page), PYTHON)
+        except doc_examples.MarkerError:
+            pass  # reported by test_markers_sit_on_a_fence_and_give_their_reason
+    return out
+
+
+def example_script(chain: list, url: str) -> tuple[str, list[str]]:
+    """The chain's blocks as one script, the documented server replaced by `url`, and for each
+    of its lines the page and line it comes from."""
+    lines: list[str] = []
+    origins: list[str] = []
+    for block in chain:
+        text = block.text
+        for documented in doc_examples.DOCUMENTED_URLS:
+            text = text.replace(documented, url)
+        for offset, line in enumerate(text.split("\n")):
+            lines.append(line)
+            origins.append(f"{rel(block.path)}:{block.line + 1 + offset}")
+    return "\n".join(lines) + "\n", origins
+
+
+#: Runs the example file argv[1] as __main__, with the placeholders as globals. torchvision's
+#: fake-kernel registrations are left out as in conftest.py (its C ops do not load with the CPU
+#: torch of this venv; only its pure-Python parts are used).
+BOOT = """
+import json, os, runpy, sys, types
+sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+runpy.run_path(sys.argv[1], init_globals=json.loads(os.environ["SLUICE_DOC_PLACEHOLDERS"]), run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("chain", python_chains(), ids=lambda chain: f"{rel(chain[0].path)}:{chain[0].line}")
+def test_python_examples_run(chain: list, docs_server: DocsServer) -> None:
+    script, origins = example_script(chain, docs_server.url)
+    path = docs_server.work / "example.py"
+    path.write_text(script, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLUICE_")}
+    env.update({
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "python"), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "SLUICE_DOC_PLACEHOLDERS": json.dumps(docs_server.placeholders),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    })
+    result = subprocess.run([sys.executable, "-c", BOOT, str(path)], cwd=docs_server.work, env=env,
+                            capture_output=True, text=True, timeout=180)
+    # Tracebacks name the page and line of the Markdown, not the temporary script.
+    stderr = re.sub(rf'File "{re.escape(str(path))}", line (\d+)',
+                    lambda m: f'File "{origins[int(m[1]) - 1]}"' if int(m[1]) <= len(origins) else m[0],
+                    result.stderr)
+    if result.returncode != 0:
+        where = ", ".join(b.where for b in chain)
+        pytest.fail(f"{where} exited {result.returncode}:\n{stderr[-4000:]}", pytrace=False)
+
+
+# Swift blocks: the generated suite is what the docs give.
+
+def test_the_swift_examples_suite_is_generated_from_the_current_docs() -> None:
+    expected = doc_examples.generate()
+    current = doc_examples.OUTPUT.read_text(encoding="utf-8") if doc_examples.OUTPUT.exists() else ""
+    assert current == expected, (f"{rel(doc_examples.OUTPUT)} is not what the docs give: "
+                                 "run python3 scripts/doc_examples.py and commit the result")
+
+
+def test_every_swift_block_is_in_the_suite_or_says_why_not() -> None:
+    generated = doc_examples.OUTPUT.read_text(encoding="utf-8")
+    missing = [b.where for b in all_swift_blocks() if b.runs and f"// {b.where}\n" not in generated]
+    assert not missing, f"Swift blocks missing from {rel(doc_examples.OUTPUT)}: {missing}"
+
+
+def all_swift_blocks() -> list:
+    return [b for page in PAGES for b in doc_examples.blocks(page) if b.lang == "swift"]
+
+
+# JSON blocks parse.
+
+JSON = {"json"}
+
+
+def json_problems(blocks: list) -> list[str]:
+    problems = []
+    for block in blocks:
+        if block.lang not in JSON or not block.runs:
+            continue
+        try:
+            json.loads(block.text)
+        except json.JSONDecodeError as error:
+            problems.append(f"{rel(block.path)}:{block.line + error.lineno}: {error.msg}")
+    return problems
+
+
+def test_json_blocks_parse() -> None:
+    problems = json_problems([b for page in PAGES for b in doc_examples.blocks(page)])
+    assert not problems, "JSON blocks that do not parse (or mark them <!-- not run: why -->):\n" + "\n".join(problems)
+
+
+# `curl` in shell blocks names a route the API describes.
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+URL_PATH = re.compile(r"(?:https?://[^/\s'\"]+|\$\{?[A-Za-z_]\w*\}?)(/[^\s'\"?#]*)")
+
+
+def curl_requests(script: str) -> list[tuple[str, str]]:
+    """(method, path) of every `curl` in a shell script: the method from -X, -I, or a body."""
+    found = []
+    for line in re.sub(r"\\\n", " ", script).split("\n"):
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        tokens = list(lexer)
+        segments, current = [], []
+        for token in tokens:
+            if token in SEPARATORS:
+                segments.append(current)
+                current = []
+            else:
+                current.append(token)
+        segments.append(current)
+        for words in segments:
+            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+                words = words[1:]
+            if not words or words[0].rsplit("/", 1)[-1] != "curl":
+                continue
+            method, paths, args = None, [], words[1:]
+            for index, word in enumerate(args):
+                if word in ("-X", "--request") and index + 1 < len(args):
+                    method = args[index + 1].upper()
+                elif word.startswith("-X") and len(word) > 2:
+                    method = word[2:].upper()
+                elif word in ("-I", "--head") and method is None:
+                    method = "HEAD"
+                elif word in ("-T", "--upload-file") and method is None:
+                    method = "PUT"
+                elif (word in ("-F", "--form") or word.startswith("--data") or word == "-d"
+                      or word.startswith("--json")) and method is None:
+                    method = "POST"
+                else:
+                    match = URL_PATH.match(word)
+                    previous = args[index - 1] if index else ""
+                    if match and previous not in ("-H", "--header", "-o", "--output", "-d", "--data", "-u", "--user"):
+                        paths.append(match[1])
+            found += [(method or "GET", path) for path in paths]
+    return found
+
+
+def template_pattern(template: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template)) + "/?$")
+
+
+@functools.lru_cache(maxsize=None)
+def diffgram_routes() -> frozenset[tuple[str, str]]:
+    """(method, path template) of Diffgram's routes, as docs/diffgram-compat.md lists them."""
+    text = (DOCS / "diffgram-compat.md").read_text(encoding="utf-8")
+    return frozenset((m[1], m[2]) for m in re.finditer(rf"`({'|'.join(HTTP_METHODS)}) (/api/[^`\s]+)`", text))
+
+
+def described_routes(openapi: dict) -> set[tuple[str, str]]:
+    routes = set(diffgram_routes())
+    for template, item in openapi.get("paths", {}).items():
+        for method in item:
+            if method.upper() in HTTP_METHODS:
+                routes.add((method.upper(), template))
+                if method.upper() == "GET":
+                    routes.add(("HEAD", template))
+    return routes
+
+
+def curl_problems(block: Block, routes: set[tuple[str, str]]) -> list[str]:
+    problems = []
+    for method, path in curl_requests(shell_scripts(block)):
+        matching = [(m, t) for m, t in routes if template_pattern(t).match(path)]
+        if not matching:
+            problems.append(f"{rel(block.path)}:{block.line}: curl {path}: no such route in the OpenAPI document "
+                            "or docs/diffgram-compat.md")
+        elif method not in {m for m, _ in matching}:
+            problems.append(f"{rel(block.path)}:{block.line}: curl -X {method} {path}: the route takes "
+                            f"{', '.join(sorted({m for m, _ in matching}))}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def openapi(docs_server: DocsServer) -> dict:
+    return requests.get(f"{docs_server.url}/api/v1/openapi.json", timeout=30).json()
+
+
+def test_curl_commands_name_routes_the_api_describes(openapi: dict) -> None:
+    routes = described_routes(openapi)
+    problems = [p for b in shell_blocks() for p in curl_problems(b, routes)]
+    assert not problems, "\n".join(problems)
+    assert any(curl_requests(shell_scripts(b)) for b in shell_blocks()), "the docs show curl somewhere"
+
+
+def test_the_example_checks_catch_what_they_are_for(openapi: dict) -> None:
+    routes = described_routes(openapi)
+    block = Block(README, 1, "bash", "curl -s -X POST http://127.0.0.1:8085/api/v1/datasets/1/slices -d '{}'\n"
+                                       "curl -s -H 'Authorization: Bearer x' 'http://h:1/api/v1/datasets/1/count?v=1'")
+    assert curl_problems(block, routes) == []
+    assert curl_requests(block.text) == [("POST", "/api/v1/datasets/1/slices"), ("GET", "/api/v1/datasets/1/count")]
+    assert curl_problems(Block(README, 1, "bash", "curl http://127.0.0.1:8085/api/v1/datasets/1/nothing"), routes)
+    assert curl_problems(Block(README, 1, "bash", "curl -X DELETE http://127.0.0.1:8085/api/v1/datasets/1/count"), routes)
+    assert ("POST", "/api/project/{p}/user/sdk/file/list") in diffgram_routes()
+    assert json_problems([doc_examples.Block(README, 1, "json", '{"a": 1,}')])
+    assert not json_problems([doc_examples.Block(README, 1, "json", '{"a": 1,}', "not run", "a fragment")])
+    with pytest.raises(doc_examples.MarkerError):
+        doc_examples.chains([doc_examples.Block(README, 1, "python", "x = 1", "continues")], PYTHON)
+    with pytest.raises(doc_examples.MarkerError):
+        doc_examples.chains([doc_examples.Block(README, 1, "python", "x = 1", "not run", "")], PYTHON)
+    chained = doc_examples.chains([doc_examples.Block(README, 1, "python", "x = 1"),
+                                   doc_examples.Block(README, 5, "python", "y = x", "continues"),
+                                   doc_examples.Block(README, 9, "python", "z = 1")], PYTHON)
+    assert [[b.line for b in chain] for chain in chained] == [[1, 5], [9]]
