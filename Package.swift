@@ -154,6 +154,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Generated from the Swift blocks of README.md and docs/ (scripts/doc_examples.py).
+        .testTarget(
+            name: "DocExamplesTests",
+            dependencies: ["Sluice", "SluiceStore", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceTests",
             dependencies: [
