@@ -67,14 +67,17 @@ class Block:
         return self.marker != "not run"
 
 
-def blocks(path: Path) -> list[Block]:
-    """The fenced blocks of a Markdown page, each with the marker on the line before it."""
+def parse(path: Path) -> tuple[list[Block], str]:
+    """The fenced blocks of a Markdown page, each with the marker on the line before it, and
+    the page's text with those blocks blanked (its line count kept), for the prose checks."""
     found: list[Block] = []
+    prose: list[str] = []
     lines = path.read_text(encoding="utf-8").split("\n")
     i = 0
     while i < len(lines):
         opening = FENCE.match(lines[i])
         if not opening:
+            prose.append(lines[i])
             i += 1
             continue
         fence, indent = opening["fence"], len(opening["indent"])
@@ -90,8 +93,14 @@ def blocks(path: Path) -> list[Block]:
         marker = MARKER.match(lines[start - 1]) if start > 0 else None
         found.append(Block(path, start + 1, opening["info"].strip().split(" ")[0].lower(), "\n".join(body),
                            marker["kind"] if marker else None, (marker["reason"] or "").strip() if marker else ""))
+        prose.extend([""] * (i - start + 1))
         i += 1
-    return found
+    return found, "\n".join(prose)
+
+
+def blocks(path: Path) -> list[Block]:
+    """The fenced blocks of a Markdown page, each with the marker on the line before it."""
+    return parse(path)[0]
 
 
 class MarkerError(ValueError):

@@ -48,49 +48,15 @@ README = ROOT / "README.md"
 PAGES = [README, *sorted(DOCS.glob("*.md"))]
 SHELL = {"bash", "sh", "shell", "console"}
 PYTHON = {"python", "py", "python3"}
-FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
 
-# Markdown, read as much as these checks need.
-
-@dataclass
-class Block:
-    path: Path
-    line: int  # 1-based line of the opening fence
-    lang: str
-    text: str
+# Markdown, read as much as these checks need: the one parser the Swift examples' generator uses.
+Block = doc_examples.Block
+parse = doc_examples.parse
 
 
 def rel(path: Path) -> str:
     return str(path.relative_to(ROOT))
-
-
-def parse(path: Path) -> tuple[list[Block], str]:
-    """The fenced blocks of a page, and its text with those blocks blanked (line count kept)."""
-    blocks: list[Block] = []
-    prose: list[str] = []
-    lines = path.read_text(encoding="utf-8").split("\n")
-    i = 0
-    while i < len(lines):
-        opening = FENCE.match(lines[i])
-        if not opening:
-            prose.append(lines[i])
-            i += 1
-            continue
-        fence, indent = opening["fence"], len(opening["indent"])
-        start, body = i, []
-        i += 1
-        while i < len(lines):
-            closing = FENCE.match(lines[i])
-            if closing and closing["fence"].startswith(fence[0]) and len(closing["fence"]) >= len(fence) \
-                    and not closing["info"].strip():
-                break
-            body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i].lstrip())
-            i += 1
-        blocks.append(Block(path, start + 1, opening["info"].strip().split(" ")[0].lower(), "\n".join(body)))
-        prose.extend([""] * (i - start + 1))
-        i += 1
-    return blocks, "\n".join(prose)
 
 
 def all_blocks() -> list[Block]:

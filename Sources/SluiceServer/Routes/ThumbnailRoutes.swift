@@ -47,8 +47,8 @@ struct ThumbnailRoutes {
         }
     }
 
-    /// What libvips is asked to read: the still-image types the media store recognises.
-    static let thumbnailable: Set<String> = ["image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp", "image/tiff"]
+    /// What libvips is asked to read: the image types media is served as.
+    static let thumbnailable = MediaContentType.servable.filter { $0.hasPrefix("image/") }
 
     /// `size`: the longest side wanted, in pixels; 256 when absent.
     static func size(_ request: Request) throws -> Int {
