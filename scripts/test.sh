@@ -12,6 +12,8 @@ echo "== swift build" >&2
 swift build --build-tests
 echo "== swift test" >&2
 swift test --skip-build
+echo "== documentation (DocC, warnings are errors)" >&2
+swift package generate-documentation --target Sluice --warnings-as-errors
 
 echo "== python tests" >&2
 python3 -m venv .venv

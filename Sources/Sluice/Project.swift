@@ -14,6 +14,7 @@ public struct Project: Sendable {
 
     /// Connects to the project `id`; throws `SluiceError.notFound` when the server has none.
     /// - Parameters:
+    ///   - id: The project's string id, as `sluice import` named it.
     ///   - host: Base URL; default `$SLUICE_HOST`, else `http://127.0.0.1:8085`.
     ///   - apiKey: Default `$SLUICE_API_KEY`.
     public init(id: String, host: String? = nil, apiKey: String? = nil) async throws {
