@@ -51,3 +51,14 @@ public struct LabelTotals: Sendable, Hashable, Codable {
         case datasetID = "dataset_id"
     }
 }
+
+/// Instances and files per label id over `count` files, before labels are named.
+public struct LabelTallies: Sendable, Hashable {
+    public var count: Int
+    public var byLabel: [Int64: LabelTally]
+
+    public init(count: Int, byLabel: [Int64: LabelTally]) {
+        self.count = count
+        self.byLabel = byLabel
+    }
+}

@@ -142,6 +142,7 @@ struct APIContext: Sendable {
     let metrics: ServerMetrics
     let fileIO = FileIO()
     let slices: SliceCache
+    let labelTotals = LabelTotalsCache()
     let streamSlots: StreamSlots
     /// Routes that change nothing though their method is not GET (a slice is made by POST):
     /// no audit line for them.

@@ -216,10 +216,26 @@ extension Store {
     /// (nil: now). The current version reads the maintained counts; an older one has none of
     /// its own, so its items are read a page at a time and their instances counted (the way
     /// `matchingPositions(datasetID:datasetName:query:at:)` scans).
-    public func labelTotals(in dataset: Dataset, positions: [Int]?, at version: VersionPoint?, pageSize: Int = 512)
-        async throws -> LabelTotals
+    public func labelTotals(in dataset: Dataset, positions: [Int]?, at version: VersionPoint?) async throws -> LabelTotals {
+        let counted = try await labelTallies(in: dataset, positions: positions, at: version)
+        return try await labelTotals(in: dataset, at: version, counted: counted)
+    }
+
+    /// `counted` with the names and colours of the project's labels at `version`: those change
+    /// without a new dataset version, so a cache of the counts names them afresh each time.
+    public func labelTotals(in dataset: Dataset, at version: VersionPoint?, counted: LabelTallies) async throws
+        -> LabelTotals
     {
         let labels = try await labels(projectID: dataset.projectID, at: version)
+        return LabelTotals(
+            datasetID: dataset.id, version: version?.version ?? dataset.version, count: counted.count,
+            labels: labels.map { LabelTotal(label: $0, tally: counted.byLabel[$0.id] ?? LabelTally()) })
+    }
+
+    /// The counting half of `labelTotals(in:positions:at:)`: instances and files per label id.
+    public func labelTallies(in dataset: Dataset, positions: [Int]?, at version: VersionPoint?, pageSize: Int = 512)
+        async throws -> LabelTallies
+    {
         var tallies: [Int64: LabelTally] = [:]
         let count: Int
         if let version, version.version != dataset.version {
@@ -253,9 +269,7 @@ extension Store {
             tallies = try await labelTallies(datasetID: dataset.id, positions: positions)
             count = positions?.count ?? dataset.count
         }
-        return LabelTotals(
-            datasetID: dataset.id, version: version?.version ?? dataset.version, count: count,
-            labels: labels.map { LabelTotal(label: $0, tally: tallies[$0.id] ?? LabelTally()) })
+        return LabelTallies(count: count, byLabel: tallies)
     }
 }
 

@@ -25,13 +25,15 @@ public struct Thumbnailer: Sendable {
         return (clamped + sizeStep - 1) / sizeStep * sizeStep
     }
 
-    /// The path of the JPEG thumbnail of `sha256` at `size` (canonical), made from the image at
-    /// `source` if it is not there yet. Blocking: call it from a thread pool.
-    public func thumbnail(sha256: String, source: String, size: Int) throws -> String {
+    /// The JPEG thumbnail of `sha256` at `size` (canonical), made from the image at `source` and
+    /// kept if it is not there yet. Blocking: call it from a thread pool.
+    public func thumbnail(sha256: String, source: String, size: Int) throws -> Data {
         let size = Self.canonicalSize(size)
         let folder = directory.appendingPathComponent(String(size), isDirectory: true)
         let path = folder.appendingPathComponent("\(sha256).jpg").path
-        if FileManager.default.fileExists(atPath: path) { return path }
+        // Read whole, not streamed from the path: a thumbnail is tens of kilobytes, and a file
+        // removed from the cache while a response is under way would cut that response short.
+        if let kept = FileManager.default.contents(atPath: path) { return kept }
         let bytes = try Self.jpeg(of: source, size: size)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // Written aside, then renamed: a reader never sees half a thumbnail, and two servers
@@ -43,7 +45,7 @@ public struct Thumbnailer: Sendable {
             try? FileManager.default.removeItem(at: staging)
             throw ThumbnailError.io("cannot store thumbnail: \(String(cString: strerror(code)))")
         }
-        return path
+        return Data(bytes)
     }
 
     /// A JPEG of the image at `path`, within `size` × `size`.

@@ -96,6 +96,77 @@ import Testing
         }
     }
 
+    @Test func keptHistogramCountsAreNamedAfresh() async throws {
+        try await withTemporaryStore { store, _ in
+            let dataset = try await store.importSample()
+            let editor: HTTPFields = [.authorization: "Bearer \(try await store.editorToken())"]
+            let (router, _) = SluiceAPI.buildRouter(store: store)
+            try await Application(router: router).test(.router) { client in
+                let uri = "/api/v1/datasets/\(dataset.id)/labels"
+                let first = try await client.execute(uri: uri, method: .get) { try Self.totals($0) }
+                let again = try await client.execute(uri: uri, method: .get) { try Self.totals($0) }
+                #expect(again == first)
+
+                // A new colour moves no dataset version: the kept counts carry it; so does a rename.
+                let person = try #require(first.labels.first { $0.name == "person" })
+                try await client.execute(
+                    uri: "/api/v1/projects/\(dataset.projectID)/labels/\(person.id)", method: .patch, headers: editor,
+                    body: ByteBuffer(string: ##"{"color": "#123456"}"##)
+                ) { #expect($0.status == .ok) }
+                let recoloured = try await client.execute(uri: uri, method: .get) { try Self.totals($0) }
+                #expect(recoloured.version == first.version)
+                #expect(recoloured.labels.first { $0.id == person.id }?.color == "#123456")
+                try await client.execute(
+                    uri: "/api/v1/projects/\(dataset.projectID)/labels/\(person.id)", method: .patch, headers: editor,
+                    body: ByteBuffer(string: #"{"name": "pedestrian"}"#)
+                ) { #expect($0.status == .ok) }
+                let renamed = try await client.execute(uri: uri, method: .get) { try Self.totals($0) }
+                #expect(renamed.labels.first { $0.id == person.id }?.name == "pedestrian")
+                #expect(renamed.labels.first { $0.id == person.id }?.instances == person.instances)
+            }
+        }
+    }
+
+    @Test func theHistogramCacheCountsOncePerKeyKeepsNothingThatMovedAndForgetsTheOldest() async throws {
+        final class Calls: @unchecked Sendable {
+            private let lock = NSLock()
+            private var n = 0
+            func add() { lock.withLock { n += 1 } }
+            var count: Int { lock.withLock { n } }
+        }
+        let cache = LabelTotalsCache(capacity: 2)
+        let calls = Calls()
+        let tallies = LabelTallies(count: 3, byLabel: [1: LabelTally(instances: 5, files: 2)])
+        let count: @Sendable () async throws -> (LabelTallies, keep: Bool) = { calls.add(); return (tallies, true) }
+        #expect(try await cache.totals(for: .dataset(id: 1, version: 1), count: count) == tallies)
+        #expect(try await cache.totals(for: .dataset(id: 1, version: 1), count: count) == tallies)
+        #expect(calls.count == 1, "the second look-up is a hit")
+
+        // Counts read while a write landed are answered but not kept.
+        _ = try await cache.totals(for: .dataset(id: 1, version: 2)) { calls.add(); return (tallies, false) }
+        _ = try await cache.totals(for: .dataset(id: 1, version: 2), count: count)
+        #expect(calls.count == 3)
+
+        // Capacity 2: a third key pushes out the least recently used (version 1).
+        _ = try await cache.totals(for: .dataset(id: 2, version: 1), count: count)
+        #expect(await cache.count == 2)
+        _ = try await cache.totals(for: .dataset(id: 1, version: 2), count: count)
+        #expect(calls.count == 4, "version 2 of dataset 1 was still held")
+        _ = try await cache.totals(for: .dataset(id: 1, version: 1), count: count)
+        #expect(calls.count == 5, "version 1 of dataset 1 was forgotten")
+
+        // Two requests for a key being counted share one count.
+        let slow: @Sendable () async throws -> (LabelTallies, keep: Bool) = {
+            calls.add()
+            try await Task.sleep(for: .milliseconds(200))
+            return (tallies, true)
+        }
+        async let one = cache.totals(for: .dataset(id: 3, version: 1), count: slow)
+        async let two = cache.totals(for: .dataset(id: 3, version: 1), count: slow)
+        #expect(try await [one, two] == [tallies, tallies])
+        #expect(calls.count == 6)
+    }
+
     @Test func thumbnailsAreJPEGsWithinTheSizeMadeOnceAndRevalidated() async throws {
         try await withServer { client, setup in
             let item = try #require(try await setup.store.items(datasetID: setup.dataset.id, range: 0..<1).first)

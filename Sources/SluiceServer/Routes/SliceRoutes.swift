@@ -20,6 +20,8 @@ struct SliceRoutes {
         var dataset: Dataset
         var positions: [Int]
         var pinned: VersionPoint? = nil
+        /// Where the positions are cached: what else is cached per slice is keyed by it too.
+        var key: SliceCache.Key
 
         var version: Int64 { pinned?.version ?? dataset.version }
 
@@ -120,7 +122,7 @@ struct SliceRoutes {
         }
         return Resolved(
             token: SliceToken(datasetID: dataset.id, query: normalized, version: version?.version), dataset: dataset,
-            positions: positions, pinned: version)
+            positions: positions, pinned: version, key: key)
     }
 
     /// The `{token}` path parameter and the dataset it names, with nothing materialised.

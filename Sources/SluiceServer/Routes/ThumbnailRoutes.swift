@@ -1,4 +1,5 @@
 import Hummingbird
+import Foundation
 import NIOPosix
 import SluiceModel
 import SluiceStore
@@ -12,7 +13,6 @@ struct ThumbnailRoutes {
     func addRoutes(to registry: inout RouteRegistry) {
         let api = self.api
         let thumbnailer = Thumbnailer(directory: api.store.media.root.appendingPathComponent("thumbnails", isDirectory: true))
-        let fileIO = api.fileIO
         registry.get("/files/{id}/thumbnail") { request, context in
             let size = try Self.size(request)
             let file = try await FileRoutes.file(api.store, context)
@@ -32,9 +32,9 @@ struct ThumbnailRoutes {
                 return Response(status: .notModified, headers: headers)
             }
             let source = api.store.media.path(for: sha)
-            let path: String
+            let bytes: Data
             do {
-                path = try await NIOThreadPool.singleton.runIfActive {
+                bytes = try await NIOThreadPool.singleton.runIfActive {
                     try thumbnailer.thumbnail(sha256: sha, source: source, size: size)
                 }
             } catch let error as ThumbnailError {
@@ -43,7 +43,7 @@ struct ThumbnailRoutes {
                 }
                 throw error
             }
-            return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: path, context: context))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
     }
 

@@ -28,6 +28,11 @@ export async function render(main, [project, datasetName], search, ctx) {
   document.title = `${datasetName} — Sluice`;
 
   const [dataset, labels] = await Promise.all([api.dataset(project, datasetName), api.labels(project)]);
+  // The first page of a plain gallery is asked for beside the snapshots: the dataset's count
+  // is already known, and each request in line would add a round trip before the first image.
+  const plain = !query && !version;
+  const firstPage = plain ? api.get(`/datasets/${dataset.id}/items`, { start: 0, end: PAGE }) : null;
+  firstPage?.catch(() => {});  // handled where the page is used
   const snapshots = await api.get(`/datasets/${dataset.id}/snapshots`);
 
   // The toolbar: query, version, live switch, position box.
@@ -69,7 +74,7 @@ export async function render(main, [project, datasetName], search, ctx) {
       source = { count: slice.count, itemsPath: `/slices/${slice.id}/items`, params: {}, sliceId: slice.id };
       countLine.textContent = `${number.format(slice.count)} of ${number.format(dataset.count)} files match`;
     } else {
-      const { count } = await api.get(`/datasets/${dataset.id}/count`, { version });
+      const { count } = plain ? dataset : await api.get(`/datasets/${dataset.id}/count`, { version });
       source = { count, itemsPath: `/datasets/${dataset.id}/items`, params: { version } };
       countLine.textContent = `${number.format(count)} files`;
     }
@@ -85,7 +90,14 @@ export async function render(main, [project, datasetName], search, ctx) {
   }
   const refreshHistogram = () => histogram(hist, { datasetId: dataset.id, sliceId: source.sliceId, version, query },
     (q) => link({ query: q })).catch((error) => { hist.textContent = `Labels unavailable: ${error.message}`; });
-  if (!errorBox.childElementCount) refreshHistogram();
+  // The histogram waits for the first page of items: on a large dataset its first count at a
+  // new version takes the server seconds, which the first thumbnails should not wait behind.
+  let histTimer = 0;
+  if (!errorBox.childElementCount) {
+    (firstPage || Promise.resolve()).catch(() => {}).then(() => {
+      if (alive) histTimer = setTimeout(refreshHistogram, firstPage ? 300 : 0);
+    });
+  }
 
   // Page cache: page index → items, or a pending promise.
   const pages = new Map();
@@ -135,8 +147,19 @@ export async function render(main, [project, datasetName], search, ctx) {
       frame.prepend(h("span", { class: "note" }, media.sha256 ? item.file.type : "no media"));
       return;
     }
+    const thumbnail = [`/files/${item.file.id}/thumbnail`, { size: thumbSize() }];
+    img.addEventListener("error", () => {
+      frame.classList.add("no-image");
+      img.alt = `${item.file.name} (${item.file.type}, no thumbnail)`;
+    }, { once: true });
+    // Without a key the browser loads the image itself (its own loader and cache, no copy
+    // through a blob); a key can only ride on fetch.
+    if (!api.key.get()) {
+      img.src = api.url(...thumbnail);
+      return;
+    }
     entry.abort = new AbortController();
-    api.objectURL(`/files/${item.file.id}/thumbnail`, { size: thumbSize() }, entry.abort.signal).then((src) => {
+    api.objectURL(...thumbnail, entry.abort.signal).then((src) => {
       if (!tiles.has(position) || tiles.get(position) !== entry) { URL.revokeObjectURL(src); return; }
       entry.url = src;
       img.src = src;
@@ -152,14 +175,17 @@ export async function render(main, [project, datasetName], search, ctx) {
     if (!entry) return;
     if (entry.abort) entry.abort.abort();
     if (entry.url) URL.revokeObjectURL(entry.url);
+    // A tile scrolled away stops its image download too.
+    const img = entry.node.querySelector("img");
+    if (img && !entry.url) img.removeAttribute("src");
     entry.node.remove();
     tiles.delete(position);
   }
 
-  function loadPage(index) {
+  function loadPage(index, asked = null) {
     if (pages.has(index)) return;
     const start = index * PAGE, end = Math.min(source.count, start + PAGE);
-    const pending = api.get(source.itemsPath, { ...source.params, start, end }).then((page) => {
+    const pending = (asked || api.get(source.itemsPath, { ...source.params, start, end })).then((page) => {
       if (!alive || pages.get(index) !== pending) return;
       pages.set(index, page.items);
       page.items.forEach((item, i) => {
@@ -262,7 +288,6 @@ export async function render(main, [project, datasetName], search, ctx) {
 
   // Live: refresh what the changes touched; a slice is asked again (its positions move).
   let stopLive = null;
-  let histTimer = 0;
   async function applyChanges(changes) {
     if (query) {
       await resolveSource();
@@ -297,6 +322,7 @@ export async function render(main, [project, datasetName], search, ctx) {
     }
   });
 
+  if (firstPage && source.count > 0) loadPage(0, firstPage);
   layout();
   const start = history.state && Number.isInteger(history.state.at) ? history.state.at : null;
   if (start !== null && start < source.count) jump(start); else update({ fetchNow: true });
