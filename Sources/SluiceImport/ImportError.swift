@@ -17,6 +17,9 @@ public enum ImportError: Error, Equatable, CustomStringConvertible {
     case unsafePath(path: String, file: String, reason: String)
     /// The import was stopped (its client went away): nothing of it is kept.
     case cancelled
+    /// A fault in one file of a folder import (Pascal VOC, YOLO): the file relative to the
+    /// folder, its line, the element path or field, and what was wrong.
+    case invalid(file: String, line: Int, path: String, message: String)
 
     public var description: String {
         switch self {
@@ -28,6 +31,8 @@ public enum ImportError: Error, Equatable, CustomStringConvertible {
         case .unreadable(let path): "cannot read \(path)"
         case .unsafePath(let path, let file, let reason): "\(path): '\(file)' is refused: \(reason)"
         case .cancelled: "the import was cancelled; nothing of it was kept"
+        case .invalid(let file, let line, let path, let message):
+            "\(file):\(line)\(path.isEmpty ? "" : ": \(path)"): \(message)"
         }
     }
 }

@@ -9,7 +9,7 @@ import SluiceStore
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a dataset (or a slice of it) as one COCO or sluice-json file.",
+        abstract: "Export a dataset (or a slice of it) as a COCO or sluice-json file, or a VOC or YOLO folder.",
         discussion: """
             Reads the store a page at a time and writes as it reads: memory stays flat however large \
             the dataset. A COCO export of an imported COCO file gives back its ids and fields. The \
@@ -18,9 +18,15 @@ struct ExportCommand: AsyncParsableCommand {
               sluice export --project coco-dataset --dataset Default --format coco --data ~/sluice-data out.json
               sluice export --project coco-dataset --dataset Default --format sluice-json \\
                   --query 'labels.person > 2' --host http://127.0.0.1:8085 people.json
+
+            voc and yolo write a folder OUT (which must not exist yet) with the images copied beside
+            the annotations; it is built as OUT.partial and renamed when complete. They read a store
+            directly (--data).
+
+              sluice export --project voc --dataset trainval --format voc --data ~/sluice-data voc-out/
             """)
 
-    @Argument(help: "The file to write.")
+    @Argument(help: "The file (or, for voc and yolo, the folder) to write.")
     var out: String
 
     @Option(help: "Project id.")
@@ -29,7 +35,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Dataset name.")
     var dataset: String
 
-    @Option(help: "coco or sluice-json.")
+    @Option(help: "coco, sluice-json, voc or yolo.")
     var format: String
 
     @Option(help: "Export only the items this slice query selects, e.g. 'labels.cat > 0'.")
@@ -42,12 +48,13 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
-        guard ExportFormat(rawValue: format) != nil else {
-            throw ValidationError("--format must be coco or sluice-json, not '\(format)'")
+        guard ExportFormat(rawValue: format) != nil || FolderExportFormat(rawValue: format) != nil else {
+            throw ValidationError("--format must be coco, sluice-json, voc or yolo, not '\(format)'")
         }
     }
 
     func run() async throws {
+        if let folderFormat = FolderExportFormat(rawValue: format) { return try await exportFolder(folderFormat) }
         let path = absolutePath(out)
         let partial = path + ".partial"
         guard FileManager.default.createFile(atPath: partial, contents: nil),
@@ -123,6 +130,48 @@ struct ExportCommand: AsyncParsableCommand {
         let seconds = (ContinuousClock.now - started).seconds
         return "exported \(count) items (\(bytes) bytes) from \(project)/\(dataset) in "
             + "\(String(format: "%.2f", seconds)) s to \(out)"
+    }
+
+    /// voc and yolo: a folder, built beside OUT and renamed into place when whole.
+    private func exportFolder(_ folderFormat: FolderExportFormat) async throws {
+        guard let sluiceStore = try store.open(memoryMapped: false) else {
+            throw ValidationError("--format \(format) reads a store directly for now: give --data DIR")
+        }
+        let path = absolutePath(out)
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("\(out) exists: a \(format) export writes a new folder")
+        }
+        let partial = path + ".partial"
+        try? FileManager.default.removeItem(atPath: partial)
+        try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: true)
+        let line = ProgressLine()
+        do {
+            let ds = try await sluiceStore.dataset(project: project, named: dataset)
+            let pinned = try await version.asyncMap { try await sluiceStore.versionPoint(of: ds, named: $0) }
+            var positions: [Int]?
+            if let query {
+                let schema = QuerySchema(
+                    labels: try await sluiceStore.labels(projectID: project),
+                    attributeGroups: try await sluiceStore.attributeGroups(projectID: project))
+                positions = try await sluiceStore.matchingPositions(
+                    in: ds, query: try QueryParser.parse(query).checked(against: schema), at: pinned)
+            }
+            let exporter = FolderExporter(
+                source: ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned),
+                format: folderFormat
+            ) { progress in line.update("exporting · \(progress.line)") }
+            let summary = try await exporter.write(into: partial)
+            guard rename(partial, path) == 0 else {
+                throw ValidationError("cannot rename \(partial) to \(path): \(String(cString: strerror(errno)))")
+            }
+            let skipped = summary.skipped > 0 ? " (\(summary.skipped) instances of kinds \(format) cannot hold left out)" : ""
+            line.finish(
+                "exported \(summary.files) files, \(summary.instances) instances\(skipped) from \(project)/\(dataset) "
+                    + "version \(pinned?.version ?? ds.version) in \(String(format: "%.2f", summary.seconds)) s to \(out)")
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
     }
 
     static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }

@@ -124,6 +124,8 @@ document.addEventListener("click", (event) => {
 });
 
 window.addEventListener("popstate", route);
-route();
-// The other views load while the first is shown, so moving between pages never waits on a script.
-for (const [pattern, load] of routes) load().then((module) => modules.set(pattern, module), () => {});
+// The other views load once the first is shown (not before: they would queue in front of its
+// requests), so moving between pages never waits on a script.
+route().finally(() => setTimeout(() => {
+  for (const [pattern, load] of routes) load().then((module) => modules.set(pattern, module), () => {});
+}, 200));

@@ -1,0 +1,146 @@
+import Foundation
+import SluiceModel
+import SluiceStore
+
+/// Imports a Pascal VOC folder (`Annotations/*.xml`, `JPEGImages/`, `ImageSets/`, and the
+/// `labelmap.txt` Datumaro and CVAT write) into a dataset, in one transaction, one XML in
+/// memory at a time.
+///
+/// Every image named by an XML or by an `ImageSets` list becomes a file, in the order of the
+/// sorted image ids; each `<object>` a box instance, each `<part>` a box of its own label whose
+/// metadata names its object (`voc_part_of`, 1-based). `difficult`, `truncated`, `occluded`,
+/// `pose`, the `<actions>` flags and `<attributes>` pairs become attributes; the subset list an
+/// image is in becomes the file's `subset` metadata.
+public struct VOCImporter: Sendable {
+    /// Where the images are when not in `JPEGImages/`.
+    public var imagesDirectory: String?
+    public var progress: (@Sendable (ImportProgress) -> Void)?
+
+    public init(imagesDirectory: String? = nil, progress: (@Sendable (ImportProgress) -> Void)? = nil) {
+        self.imagesDirectory = imagesDirectory
+        self.progress = progress
+    }
+
+    public func importFolder(at root: String, into store: any Store, projectID: String, datasetName: String)
+        async throws -> ImportSummary
+    {
+        guard try await store.project(id: projectID) != nil else { throw StoreError.projectNotFound(projectID) }
+        let layout = try VOCLayout(root: root, imagesDirectory: imagesDirectory)
+        let progress = self.progress
+        return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
+            var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: progress)
+            for (name, color) in try layout.labelMap() { _ = try run.label(name, color: color) }
+            for id in layout.imageIDs {
+                try layout.importImage(id, into: &run)
+            }
+            return run.finish()
+        }
+    }
+}
+
+/// The parts of a VOC folder, found before the transaction starts.
+struct VOCLayout: Sendable {
+    let root: String
+    let images: String
+    /// Image ids (file stems), sorted: from `Annotations/` and the `ImageSets` lists.
+    let imageIDs: [String]
+    /// Image id → subset (`train`, `val`, …) from `ImageSets/*/SUBSET.txt`.
+    let subsets: [String: String]
+    /// Image id → its file in the images folder.
+    let imageFiles: [String: String]
+    let annotationBytes: Int
+
+    init(root: String, imagesDirectory: String?) throws {
+        self.root = root
+        guard FolderFiles.isDirectory(root) else { throw ImportError.unreadable(path: root) }
+        images = imagesDirectory ?? (root as NSString).appendingPathComponent("JPEGImages")
+        let annotations = (root as NSString).appendingPathComponent("Annotations")
+        var ids = Set(FolderFiles.list(annotations, ext: "xml").map { ($0 as NSString).deletingPathExtension })
+        var subsets: [String: String] = [:]
+        let sets = (root as NSString).appendingPathComponent("ImageSets")
+        for task in ((try? FileManager.default.contentsOfDirectory(atPath: sets)) ?? []).sorted() {
+            let folder = (sets as NSString).appendingPathComponent(task)
+            // `SUBSET.txt` lists a subset; `LABEL_SUBSET.txt` (Main) are per-label lists.
+            for list in FolderFiles.list(folder, ext: "txt") where !list.contains("_") {
+                let subset = (list as NSString).deletingPathExtension
+                let relative = "ImageSets/\(task)/\(list)"
+                for (number, line) in try FolderFiles.lines((folder as NSString).appendingPathComponent(list), relative: relative) {
+                    // Layout and Action lists add an object index after the id.
+                    guard let id = line.split(separator: " ").first.map(String.init), !id.isEmpty else { continue }
+                    guard !id.contains("/"), !id.contains("\\"), id != "..", !id.contains("\0") else {
+                        throw ImportError.invalid(file: relative, line: number, path: "", message: "'\(id)' is not an image id")
+                    }
+                    ids.insert(id)
+                    subsets[id] = subsets[id] ?? subset
+                }
+            }
+        }
+        imageIDs = ids.sorted()
+        self.subsets = subsets
+        var imageFiles: [String: String] = [:]
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: images)) ?? []).sorted() {
+            let id = (name as NSString).deletingPathExtension
+            if imageFiles[id] == nil { imageFiles[id] = name }
+        }
+        self.imageFiles = imageFiles
+        annotationBytes = FolderFiles.list(annotations, ext: "xml").reduce(0) {
+            $0 + FolderFiles.size((annotations as NSString).appendingPathComponent($1))
+        }
+    }
+
+    /// `labelmap.txt`: `name:r,g,b:parts:actions` per line, `#` comments; empty when absent.
+    func labelMap() throws -> [(name: String, color: String?)] {
+        let path = (root as NSString).appendingPathComponent("labelmap.txt")
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        var labels: [(String, String?)] = []
+        for (number, line) in try FolderFiles.lines(path, relative: "labelmap.txt") {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty, !text.hasPrefix("#") else { continue }
+            let fields = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard let name = fields.first, !name.isEmpty else {
+                throw ImportError.invalid(file: "labelmap.txt", line: number, path: "", message: "a label needs a name")
+            }
+            var color: String?
+            if fields.count > 1, !fields[1].isEmpty {
+                let rgb = fields[1].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard rgb.count == 3, rgb.allSatisfy({ (0...255).contains($0) }) else {
+                    throw ImportError.invalid(
+                        file: "labelmap.txt", line: number, path: name, message: "expected a colour r,g,b (0–255), got '\(fields[1])'")
+                }
+                color = String(format: "#%02x%02x%02x", rgb[0], rgb[1], rgb[2])
+            }
+            labels.append((name, color))
+        }
+        return labels
+    }
+
+    func importImage(_ id: String, into run: inout FolderImportRun) throws {
+        let xmlPath = ((root as NSString).appendingPathComponent("Annotations") as NSString).appendingPathComponent("\(id).xml")
+        let relative = "Annotations/\(id).xml"
+        var annotation: VOCAnnotation?
+        if FileManager.default.fileExists(atPath: xmlPath) {
+            let data = try FolderFiles.read(xmlPath, relative: relative)
+            annotation = try VOCAnnotation(XMLTree.parse(data, file: relative), file: relative)
+            run.advance(bytes: data.count)
+        }
+        let imageName = annotation?.filename ?? imageFiles[id] ?? "\(id).jpg"
+        let imagePath = try ConfinedPath.resolve(imageName, in: images, field: "\(relative): annotation/filename")
+        var metadata: [String: JSONValue] = [:]
+        if let subset = subsets[id] { metadata["subset"] = .string(subset) }
+        let file = try run.addFile(
+            name: imageName, mediaPath: FileManager.default.fileExists(atPath: imagePath) ? imagePath : nil,
+            width: annotation?.width, height: annotation?.height, metadata: metadata)
+        for (index, object) in (annotation?.objects ?? []).enumerated() {
+            try run.addInstance(
+                NewInstance(
+                    fileID: file.id, labelID: try run.label(object.name), kind: .box, bbox: object.box,
+                    attributes: object.attributes))
+            for part in object.parts {
+                try run.addInstance(
+                    NewInstance(
+                        fileID: file.id, labelID: try run.label(part.name), kind: .box, bbox: part.box,
+                        metadata: ["voc_part_of": .number(Double(index + 1))]))
+            }
+        }
+    }
+}

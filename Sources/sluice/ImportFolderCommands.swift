@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import SluiceImport
+import SluiceModel
+import SluiceStore
+
+/// `sluice import voc|yolo PATH`: the folder formats, imported in one transaction.
+protocol ImportFolderCommand: AsyncParsableCommand {
+    var path: String { get }
+    var project: String { get }
+    var dataset: String { get }
+    var store: StoreOptions { get }
+    var server: ServerOptions { get }
+    func importFolder(into store: SQLiteStore, progress: @escaping @Sendable (ImportProgress) -> Void) async throws -> ImportSummary
+}
+
+extension ImportFolderCommand {
+    func run() async throws {
+        guard let sluiceStore = try store.open() else {
+            throw ValidationError(
+                "\(Self.configuration.commandName ?? "this format") imports write a store directly for now: give --data DIR "
+                    + "(through a server, convert to COCO and use `sluice import coco --host`)")
+        }
+        _ = try await sluiceStore.ensureProject(Project(id: project, name: project))
+        let line = ProgressLine()
+        let summary = try await importFolder(into: sluiceStore) { progress in line.update("importing · \(progress.line)") }
+        let rate = summary.seconds > 0 ? Double(summary.instances) / summary.seconds : 0
+        line.finish(
+            "imported \(summary.files) files, \(summary.instances) instances, \(summary.labels) labels, "
+                + "\(summary.media) media into \(project)/\(dataset) in \(String(format: "%.2f", summary.seconds)) s "
+                + "(\(Int(rate)) instances/s)")
+    }
+}
+
+struct ImportVOCCommand: ImportFolderCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "voc",
+        abstract: "Import a Pascal VOC folder (Annotations/, JPEGImages/, ImageSets/, labelmap.txt).",
+        discussion: """
+            Each image becomes a file (in the order of the sorted image ids), each <object> a box
+            instance; difficult, truncated, occluded, pose, <actions> and <attributes> become
+            attributes, <part>s boxes of their own label, the ImageSets subset the file's metadata.
+            One transaction: a fault names the XML file, its line and the element path, and
+            nothing is kept.
+
+              sluice import voc VOC2012/ --project voc --dataset trainval --data ~/sluice-data
+            """)
+
+    @Argument(help: "The VOC folder.")
+    var path: String
+    @Option(help: "Project id (created when missing).")
+    var project: String
+    @Option(help: "Dataset name (created when missing); files are appended.")
+    var dataset: String
+    @Option(help: "Where the images are, when not in PATH/JPEGImages.")
+    var images: String?
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var server: ServerOptions
+
+    func importFolder(into store: SQLiteStore, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
+        -> ImportSummary
+    {
+        try await VOCImporter(imagesDirectory: images.map(absolutePath), progress: progress)
+            .importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
+    }
+}
+
+struct ImportYOLOCommand: ImportFolderCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "yolo",
+        abstract: "Import a YOLO folder: darknet (obj.data), Ultralytics (data.yaml) or loose (obj.names, images/, labels/).",
+        discussion: """
+            Each image becomes a file named by its path in the folder, each label line a box
+            (class cx cy w h) or a polygon (class x1 y1 x2 y2 …), in pixels of the image's own size.
+            One transaction: a fault names the label file and its line, and nothing is kept.
+
+              sluice import yolo coco128/ --project demo --dataset train --data ~/sluice-data
+            """)
+
+    @Argument(help: "The YOLO folder.")
+    var path: String
+    @Option(help: "Project id (created when missing).")
+    var project: String
+    @Option(help: "Dataset name (created when missing); files are appended.")
+    var dataset: String
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var server: ServerOptions
+
+    func importFolder(into store: SQLiteStore, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
+        -> ImportSummary
+    {
+        try await YOLOImporter(progress: progress)
+            .importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
+    }
+}

@@ -1,0 +1,115 @@
+"""Import rates of the folder formats (Pascal VOC, YOLO) beside the COCO importer's, on the
+same generated images and objects, in the same run (issue 16's bar: >= 50k instances/s).
+
+    python3 bench/formats.py --files 100000 --instances-per-file 7
+
+`sluice generate --images` writes the COCO file and a tiny PNG per image; this script writes
+the same objects as a VOC folder (one XML per image) and a YOLO folder (darknet layout, one
+label file per image, the PNGs hard-linked), kept in --work for the next run. Each import runs
+into a fresh store with --data; the table gives instances/s and the importer's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from foundation import add_dataset_arguments, run, step  # noqa: E402
+
+
+def progress(done: int, total: int, started: float, what: str) -> None:
+    if done % 10_000 and done != total:
+        return
+    rate = done / max(time.perf_counter() - started, 1e-9)
+    print(f"\r    {what} · {done:,}/{total:,} · {rate:,.0f}/s · ETA {(total - done) / rate:.0f} s",
+          end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+
+def write_folders(generated: Path, voc: Path, yolo: Path) -> None:
+    """The generated COCO file's images and objects as a VOC folder and a YOLO folder."""
+    coco = json.loads((generated / "annotations.json").read_text())
+    labels = {c["id"]: (i, c["name"]) for i, c in enumerate(coco["categories"])}
+    objects: dict[int, list[dict]] = {}
+    for a in coco["annotations"]:
+        objects.setdefault(a["image_id"], []).append(a)
+    for d in ["Annotations", "JPEGImages", "ImageSets/Main"]:
+        (voc / d).mkdir(parents=True, exist_ok=True)
+    (yolo / "obj_train_data").mkdir(parents=True, exist_ok=True)
+    (voc / "labelmap.txt").write_text("".join(f"{name}:::\n" for _, name in labels.values()))
+    (yolo / "obj.names").write_text("".join(f"{name}\n" for _, name in labels.values()))
+    (yolo / "obj.data").write_text(f"classes = {len(labels)}\ntrain = data/train.txt\nnames = data/obj.names\n")
+    ids, listed = [], []
+    started = time.perf_counter()
+    for n, image in enumerate(coco["images"], 1):
+        stem, w, h = Path(image["file_name"]).stem, image["width"], image["height"]
+        source = generated / "images" / image["file_name"]
+        os.link(source, voc / "JPEGImages" / image["file_name"])
+        os.link(source, yolo / "obj_train_data" / image["file_name"])
+        xml = [f"<annotation><filename>{escape(image['file_name'])}</filename>"
+               f"<size><width>{w}</width><height>{h}</height><depth>3</depth></size>"]
+        lines = []
+        for a in objects.get(image["id"], []):
+            x, y, bw, bh = a["bbox"]
+            index, name = labels[a["category_id"]]
+            xml.append(f"<object><name>{escape(name)}</name><difficult>0</difficult><truncated>0</truncated>"
+                       f"<bndbox><xmin>{x:g}</xmin><ymin>{y:g}</ymin><xmax>{x + bw:g}</xmax><ymax>{y + bh:g}</ymax></bndbox></object>")
+            lines.append(f"{index} {(x + bw / 2) / w:.6f} {(y + bh / 2) / h:.6f} {bw / w:.6f} {bh / h:.6f}\n")
+        xml.append("</annotation>\n")
+        (voc / "Annotations" / f"{stem}.xml").write_text("".join(xml))
+        (yolo / "obj_train_data" / f"{stem}.txt").write_text("".join(lines))
+        ids.append(stem)
+        listed.append(f"data/obj_train_data/{image['file_name']}\n")
+        progress(n, len(coco["images"]), started, "writing VOC and YOLO folders")
+    (voc / "ImageSets/Main/train.txt").write_text("\n".join(ids) + "\n")
+    (yolo / "train.txt").write_text("".join(listed))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_dataset_arguments(parser)
+    parser.set_defaults(files=100_000)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    base = Path(args.work) / f"formats-{args.files}-{args.instances_per_file}-{args.labels}"
+    generated, voc, yolo = base / "generated", base / "voc", base / "yolo"
+    step(1, 3, f"generate {args.files:,} images × {args.instances_per_file} objects", started)
+    if not (base / ".written").exists():
+        shutil.rmtree(base, ignore_errors=True)
+        run([args.sluice, "generate", "--files", str(args.files), "--instances-per-file", str(args.instances_per_file),
+             "--labels", str(args.labels), "--images", "--out", str(generated)])
+        write_folders(generated, voc, yolo)
+        (base / ".written").touch()
+    rows = []
+    for n, (fmt, source, extra) in enumerate([
+        ("coco", generated / "annotations.json", ["--images", str(generated / "images")]),
+        ("voc", voc, []),
+        ("yolo", yolo, []),
+    ]):
+        step(2 + (n > 0), 3, f"sluice import {fmt}", started)
+        store = base / f"store-{fmt}"
+        shutil.rmtree(store, ignore_errors=True)
+        _, err, wall, rss = run([args.sluice, "import", fmt, str(source), *extra, "--project", "bench",
+                                 "--dataset", fmt, "--data", str(store)])
+        done = re.search(r"imported (\d+) files, (\d+) instances", err)
+        assert done, err
+        rows.append((fmt, int(done.group(1)), int(done.group(2)), wall, rss))
+        shutil.rmtree(store, ignore_errors=True)
+    coco_rate = rows[0][2] / rows[0][3]
+    print(f"\n{args.files:,} images, {rows[0][2]:,} objects, media included; {os.cpu_count()} cores\n")
+    print("| importer | files | instances | seconds | instances/s | vs COCO | peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for fmt, files, instances, wall, rss in rows:
+        rate = instances / wall
+        print(f"| {fmt} | {files:,} | {instances:,} | {wall:.1f} | {rate:,.0f} | {rate / coco_rate:.2f}× | {rss:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""`sluice import voc|yolo` and `sluice export --format voc|yolo` against Datumaro.
+
+For each shared VOC and YOLO fixture and for a VOC and a YOLO (Ultralytics layout) set written
+here with Pillow: Sluice's items, read back through the HTTP API, equal Datumaro's reading of
+the same folder (per image and label: boxes, polygons, attributes, subsets, image sizes and
+bytes, label-map colours); Datumaro reads the folder `sluice export` writes as it read the
+original; and that folder imports back into Sluice the same. Malformed input is refused with
+the file and line named, and nothing of it is kept. The comparable views and the places where
+Datumaro and the contract are normalised to what they agree on are in formats_oracle.py.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from conftest import serving, sluice_bin
+from formats_oracle import (
+    FIXTURE_FOLDERS,
+    GENERATED,
+    FolderView,
+    assert_same_view,
+    darknet_name,
+    darknet_subset,
+    datumaro_view,
+    sluice_items,
+    sluice_labels,
+    sluice_view,
+    write_voc_set,
+    write_yolo_set,
+)
+
+CASES = list(FIXTURE_FOLDERS) + list(GENERATED)
+
+
+def sluice(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sluice_bin(), *map(str, args)], capture_output=True, text=True, timeout=600)
+
+
+def _said(process: subprocess.CompletedProcess | None) -> str:
+    if process is None:
+        return "(not run)"
+    return f"exit {process.returncode}\n--- stderr\n{process.stderr[-3000:]}\n--- stdout\n{process.stdout[-1000:]}"
+
+
+@dataclass
+class Run:
+    """One folder through Sluice: imported as p/original, exported to `out`, `out` imported as
+    p/round-trip; what Datumaro reads in the folder; what the server then returns."""
+    name: str
+    format: str
+    source: Path
+    out: Path
+    expected: FolderView
+    imported: subprocess.CompletedProcess
+    exported: subprocess.CompletedProcess | None
+    reimported: subprocess.CompletedProcess | None
+    items: list | None
+    round_trip_items: list | None
+    labels: dict
+
+    @property
+    def exported_name(self) -> Callable[[str], str]:
+        """A file name in the export (or imported from it) → the name it was exported from."""
+        return darknet_name if self.format == "yolo" else (lambda name: name)
+
+    @property
+    def expected_after_export(self) -> FolderView:
+        """What an export should read as: the original, with YOLO's subsets as darknet's layout
+        can hold them (train and valid lists only)."""
+        return self.expected.with_subsets(darknet_subset) if self.format == "yolo" else self.expected
+
+
+@pytest.fixture(scope="module", params=CASES)
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    name = request.param
+    tmp = tmp_path_factory.mktemp(name)
+    if name in FIXTURE_FOLDERS:
+        format, source = FIXTURE_FOLDERS[name]
+    else:
+        format, write = GENERATED[name]
+        source = write(tmp / "source")
+    expected = datumaro_view(source, format)
+    data, out = tmp / "data", tmp / "out"
+    imported = sluice("import", format, source, "--project", "p", "--dataset", "original", "--data", data)
+    exported = reimported = None
+    if imported.returncode == 0:
+        exported = sluice("export", "--project", "p", "--dataset", "original", "--format", format, "--data", data, out)
+        if exported.returncode == 0:
+            reimported = sluice("import", format, out, "--project", "p", "--dataset", "round-trip", "--data", data)
+    items = round_trip_items = None
+    labels: dict = {}
+    if data.exists():
+        with serving(data) as url:
+            items = sluice_items(url, "p", "original")
+            round_trip_items = sluice_items(url, "p", "round-trip")
+            if items is not None:
+                labels = sluice_labels(url, "p")
+    return Run(name, format, source, out, expected, imported, exported, reimported, items, round_trip_items, labels)
+
+
+def test_import_matches_datumaro(run: Run) -> None:
+    assert run.imported.returncode == 0, f"sluice import {run.format} {run.name}: {_said(run.imported)}"
+    assert run.items is not None, "the dataset exists after the import"
+    got = sluice_view(run.items, run.format, run.labels)
+    assert_same_view(got, run.expected, f"{run.name}: Sluice's import vs Datumaro")
+
+
+def test_export_reads_back_in_datumaro(run: Run) -> None:
+    if run.imported.returncode != 0:
+        pytest.fail(f"the import failed, nothing to export: {_said(run.imported)}")
+    assert run.exported is not None and run.exported.returncode == 0, (
+        f"sluice export --format {run.format}: {_said(run.exported)}")
+    exported = datumaro_view(run.out, run.format)
+    # Images are byte copies, the boxes and attributes the original's.
+    assert_same_view(exported.renamed(run.exported_name), run.expected_after_export,
+                     f"{run.name}: Datumaro on the export vs on the original")
+    # The label map written is the project's labels with their colours.
+    for label, color in exported.labels.items():
+        assert label in run.labels, f"the export names label {label!r}, which the project does not have"
+        if color is not None:
+            assert color == run.labels[label], f"label {label!r}: exported colour {color}, the project's {run.labels[label]}"
+
+
+def test_export_imports_back(run: Run) -> None:
+    if run.exported is None or run.exported.returncode != 0:
+        pytest.fail(f"no export to import: {_said(run.exported if run.exported else run.imported)}")
+    assert run.reimported is not None and run.reimported.returncode == 0, (
+        f"sluice import {run.format} of the export: {_said(run.reimported)}")
+    assert run.round_trip_items is not None
+    got = sluice_view(run.round_trip_items, run.format, run.labels).renamed(run.exported_name)
+    assert_same_view(got, run.expected_after_export, f"{run.name}: the export imported back vs Datumaro on the original")
+
+
+# ---------------------------------------------------------------- malformed input
+
+def _refused_without_trace(tmp_path: Path, format: str, bad: Path, good: Path, where: str) -> None:
+    """`bad` is refused naming `where` (FILE:LINE, relative to the folder), into a new dataset
+    (not created, or empty) and into one holding `good` (unchanged)."""
+    data = tmp_path / "data"
+    first = sluice("import", format, good, "--project", "p", "--dataset", "kept", "--data", data)
+    assert first.returncode == 0, _said(first)
+    for dataset in ("new", "kept"):
+        refused = sluice("import", format, bad, "--project", "p", "--dataset", dataset, "--data", data)
+        assert refused.returncode != 0, f"a malformed {format} folder was accepted into {dataset}: {_said(refused)}"
+        # Relative: not preceded by a directory of the absolute path.
+        assert re.search(rf"(?<![\w/.-]){re.escape(where)}\b", refused.stderr), (
+            f"stderr does not name {where}: {refused.stderr!r}")
+    with serving(data) as url:
+        assert not sluice_items(url, "p", "new"), "the refused import left a dataset with files"
+        kept = sluice_items(url, "p", "kept")
+        assert kept is not None
+        assert_same_view(sluice_view(kept, format), datumaro_view(good, format),
+                         f"{format}: the dataset a refused import was appended to", labels="skip")
+
+
+def test_voc_non_numeric_coordinate_is_refused(tmp_path: Path) -> None:
+    bad = write_voc_set(tmp_path / "bad")
+    xml = bad / "Annotations" / "img_b.xml"
+    lines = xml.read_text().splitlines(keepends=True)
+    index = [i for i, line in enumerate(lines) if "<xmin>" in line][1]  # the second object's
+    lines[index] = "      <xmin>four</xmin>\n"
+    xml.write_text("".join(lines))
+    with pytest.raises(Exception):
+        datumaro_view(bad, "voc")  # the oracle refuses it too
+    _refused_without_trace(tmp_path, "voc", bad, write_voc_set(tmp_path / "good"), f"Annotations/img_b.xml:{index + 1}")
+
+
+def test_yolo_line_with_too_few_numbers_is_refused(tmp_path: Path) -> None:
+    bad = write_yolo_set(tmp_path / "bad")
+    labels = bad / "labels" / "train" / "b.txt"
+    lines = labels.read_text().splitlines(keepends=True)
+    lines.insert(1, "1 0.5 0.5 0.25\n")  # class and 3 numbers: neither a box nor a polygon
+    labels.write_text("".join(lines))
+    with pytest.raises(Exception):
+        datumaro_view(bad, "yolo")  # the oracle refuses it too
+    _refused_without_trace(tmp_path, "yolo", bad, write_yolo_set(tmp_path / "good"), "labels/train/b.txt:2")
