@@ -86,18 +86,10 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     private func exportEmbedded(_ sluiceStore: SQLiteStore, to handle: FileHandle, line: ProgressLine) async throws -> String {
-        let ds = try await sluiceStore.dataset(project: project, named: dataset)
-        let pinned = try await version.asyncMap { try await sluiceStore.versionPoint(of: ds, named: $0) }
-        var positions: [Int]?
-        if let query {
-            let schema = QuerySchema(
-                labels: try await sluiceStore.labels(projectID: project),
-                attributeGroups: try await sluiceStore.attributeGroups(projectID: project))
-            let checked = try QueryParser.parse(query).checked(against: schema)
-            positions = try await sluiceStore.matchingPositions(in: ds, query: checked, at: pinned)
-        }
+        let source = try await embeddedSource(sluiceStore)
+        let ds = source.dataset, pinned = source.version
         let exporter = DatasetExporter(
-            source: ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned),
+            source: source,
             format: ExportFormat(rawValue: format)!
         ) { progress in
             line.update("exporting · \(progress.line)")
@@ -132,6 +124,21 @@ struct ExportCommand: AsyncParsableCommand {
             + "\(String(format: "%.2f", seconds)) s to \(out)"
     }
 
+    /// The dataset (or the slice `--query` selects) at `--version`, read from the store directly.
+    private func embeddedSource(_ sluiceStore: SQLiteStore) async throws -> ExportSource {
+        let ds = try await sluiceStore.dataset(project: project, named: dataset)
+        let pinned = try await version.asyncMap { try await sluiceStore.versionPoint(of: ds, named: $0) }
+        var positions: [Int]?
+        if let query {
+            let schema = QuerySchema(
+                labels: try await sluiceStore.labels(projectID: project),
+                attributeGroups: try await sluiceStore.attributeGroups(projectID: project))
+            let checked = try QueryParser.parse(query).checked(against: schema)
+            positions = try await sluiceStore.matchingPositions(in: ds, query: checked, at: pinned)
+        }
+        return ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned)
+    }
+
     /// voc and yolo: a folder, built beside OUT and renamed into place when whole.
     private func exportFolder(_ folderFormat: FolderExportFormat) async throws {
         guard let sluiceStore = try store.open(memoryMapped: false) else {
@@ -146,18 +153,10 @@ struct ExportCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: true)
         let line = ProgressLine()
         do {
-            let ds = try await sluiceStore.dataset(project: project, named: dataset)
-            let pinned = try await version.asyncMap { try await sluiceStore.versionPoint(of: ds, named: $0) }
-            var positions: [Int]?
-            if let query {
-                let schema = QuerySchema(
-                    labels: try await sluiceStore.labels(projectID: project),
-                    attributeGroups: try await sluiceStore.attributeGroups(projectID: project))
-                positions = try await sluiceStore.matchingPositions(
-                    in: ds, query: try QueryParser.parse(query).checked(against: schema), at: pinned)
-            }
+            let source = try await embeddedSource(sluiceStore)
+            let ds = source.dataset, pinned = source.version
             let exporter = FolderExporter(
-                source: ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned),
+                source: source,
                 format: folderFormat
             ) { progress in line.update("exporting · \(progress.line)") }
             let summary = try await exporter.write(into: partial)

@@ -180,6 +180,42 @@ import Testing
         }
     }
 
+    @Test func anOversizedAnnotationFileIsRefusedByName() async throws {
+        try await withTemporaryStore { store, directory in
+            let folder = try Self.copy(Self.voc1, into: directory)
+            let padding = String(repeating: " ", count: FolderFiles.maxAnnotationBytes)
+            try "<annotation>\(padding)</annotation>".write(
+                toFile: "\(folder)/Annotations/2007_000001.xml", atomically: true, encoding: .utf8)
+            let error = await #expect(throws: ImportError.self) { try await Self.importVOC(folder, store) }
+            guard case .invalid(let file, _, _, let message)? = error else { Issue.record("\(String(describing: error))"); return }
+            #expect(file == "Annotations/2007_000001.xml" && message.contains("the limit for this file is \(FolderFiles.maxAnnotationBytes)"))
+            #expect(try await store.dataset(projectID: "p", name: "D") == nil)
+        }
+    }
+
+    @Test func yoloPathsThatLeaveTheFolderAreRefusedByField() async throws {
+        try await withTemporaryStore { store, directory in
+            let folder = try Self.copy(Self.yoloStrict, into: directory)
+            let data = "\(folder)/obj.data"
+            let original = try String(contentsOfFile: data, encoding: .utf8)
+            for (from, to, field) in [
+                ("names = data/obj.names", "names = ../../../etc/passwd", "obj.data:3: names"),
+                ("train = data/train.txt", "train = /etc/passwd", "obj.data:2: train"),
+            ] {
+                try original.replacingOccurrences(of: from, with: to).write(toFile: data, atomically: true, encoding: .utf8)
+                let error = await #expect(throws: ImportError.self) { try await Self.importYOLO(folder, store) }
+                guard case .unsafePath(let path, _, _)? = error else { Issue.record("\(String(describing: error))"); continue }
+                #expect(path == field)
+            }
+            try original.write(toFile: data, atomically: true, encoding: .utf8)
+            try "data/../../outside.jpg\n".write(toFile: "\(folder)/train.txt", atomically: true, encoding: .utf8)
+            let climbing = await #expect(throws: ImportError.self) { try await Self.importYOLO(folder, store) }
+            guard case .unsafePath(let path, _, _)? = climbing else { Issue.record("\(String(describing: climbing))"); return }
+            #expect(path == "train.txt:1")
+            #expect(try await store.dataset(projectID: "p", name: "D") == nil)
+        }
+    }
+
     /// What a round trip must keep: per image (by its name without folders), label, box and attributes.
     static func view(_ items: [Item]) -> [String: [String]] {
         var view: [String: [String]] = [:]

@@ -81,6 +81,8 @@ struct FolderImportRun {
 enum FolderFiles {
     /// Largest annotation file read (a VOC XML or a YOLO label file holds one image's objects).
     static let maxAnnotationBytes = 16 << 20
+    /// Largest image list read (ImageSets, darknet's train.txt): a million images' names.
+    static let maxListBytes = 256 << 20
 
     /// The regular files directly in `directory` whose extension is `ext`, sorted by name;
     /// empty when the directory does not exist.
@@ -99,19 +101,20 @@ enum FolderFiles {
     }
 
     /// The bytes of `path` (`relative` names it in errors), refused beyond the size limit.
-    static func read(_ path: String, relative: String) throws -> Data {
+    static func read(_ path: String, relative: String, limit: Int = maxAnnotationBytes) throws -> Data {
         let size = Self.size(path)
-        guard size <= maxAnnotationBytes else {
-            throw ImportError.invalid(
-                file: relative, line: 0, path: "", message: "is \(size) bytes; an annotation file holds at most \(maxAnnotationBytes)")
+        guard size <= limit else {
+            throw ImportError.invalid(file: relative, line: 0, path: "", message: "is \(size) bytes; the limit for this file is \(limit)")
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw ImportError.unreadable(path: relative) }
         return data
     }
 
     /// The lines of a text file (UTF-8, `\n` or `\r\n`), numbered from 1.
-    static func lines(_ path: String, relative: String) throws -> [(number: Int, text: Substring)] {
-        let data = try read(path, relative: relative)
+    static func lines(_ path: String, relative: String, limit: Int = maxAnnotationBytes) throws
+        -> [(number: Int, text: Substring)]
+    {
+        let data = try read(path, relative: relative, limit: limit)
         guard let text = String(data: data, encoding: .utf8) else {
             throw ImportError.invalid(file: relative, line: 0, path: "", message: "is not UTF-8 text")
         }

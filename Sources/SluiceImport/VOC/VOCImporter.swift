@@ -64,7 +64,8 @@ struct VOCLayout: Sendable {
             for list in FolderFiles.list(folder, ext: "txt") where !list.contains("_") {
                 let subset = (list as NSString).deletingPathExtension
                 let relative = "ImageSets/\(task)/\(list)"
-                for (number, line) in try FolderFiles.lines((folder as NSString).appendingPathComponent(list), relative: relative) {
+                for (number, line) in try FolderFiles.lines(
+                    (folder as NSString).appendingPathComponent(list), relative: relative, limit: FolderFiles.maxListBytes) {
                     // Layout and Action lists add an object index after the id.
                     guard let id = line.split(separator: " ").first.map(String.init), !id.isEmpty else { continue }
                     guard !id.contains("/"), !id.contains("\\"), id != "..", !id.contains("\0") else {

@@ -31,13 +31,14 @@ struct YOLOLayout: Sendable {
             kind = .darknet
             let settings = try Self.keyValues(at("obj.data"), relative: "obj.data")
             let namesFile = Self.darknetRelative(settings["names"]?.value ?? "obj.names")
-            names = try Self.names(at(namesFile), relative: namesFile)
+            let namesPath = try ConfinedPath.resolve(namesFile, in: root, field: "obj.data:\(settings["names"]?.line ?? 0): names")
+            names = try Self.names(namesPath, relative: namesFile)
             var images: [Image] = []
             for key in ["train", "valid", "test"] {
                 guard let entry = settings[key] else { continue }
                 let listFile = Self.darknetRelative(entry.value)
-                _ = try ConfinedPath.resolve(listFile, in: root, field: "obj.data:\(entry.line): \(key)")
-                for (number, line) in try FolderFiles.lines(at(listFile), relative: listFile) {
+                let listPath = try ConfinedPath.resolve(listFile, in: root, field: "obj.data:\(entry.line): \(key)")
+                for (number, line) in try FolderFiles.lines(listPath, relative: listFile, limit: FolderFiles.maxListBytes) {
                     let text = line.trimmingCharacters(in: .whitespaces)
                     guard !text.isEmpty else { continue }
                     let image = Self.darknetRelative(text)
