@@ -8,6 +8,12 @@ started=$(date +%s)
 # Beyond the build's packages: Chromium, which Playwright drives for the web page's tests.
 bash scripts/install-deps.sh chromium
 
+# A throwaway PostgreSQL cluster: the store suites run against it as well as SQLite, and
+# must (SLUICE_REQUIRE_POSTGRES makes a missing cluster a failure, not a skip).
+eval "$(bash scripts/postgres.sh start)"
+trap 'bash scripts/postgres.sh stop "$SLUICE_PG_DIR"' EXIT
+export SLUICE_REQUIRE_POSTGRES=1
+
 echo "== swift build" >&2
 swift build --build-tests
 echo "== swift test" >&2

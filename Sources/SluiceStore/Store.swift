@@ -31,6 +31,9 @@ public protocol Store: Sendable {
     /// had), in id order; `nil` is now.
     func labels(projectID: String, at version: VersionPoint?) async throws -> [Label]
     func attributeGroups(projectID: String) async throws -> [AttributeGroup]
+    /// Creates an attribute group, or returns the existing one of that name unchanged.
+    func ensureAttributeGroup(projectID: String, name: String, kind: AttributeKind, options: [String]) async throws
+        -> AttributeGroup
     /// Instance counts per label for one file, as maintained on every write.
     func labelCounts(fileID: Int64) async throws -> [LabelCount]
     /// Live instances and files per label id over the dataset now, or over the files at

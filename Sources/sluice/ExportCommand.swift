@@ -65,7 +65,7 @@ struct ExportCommand: AsyncParsableCommand {
             let summary: String
             // Not mapped: an export reads every page once, and mapped pages of a multi-gigabyte
             // file would all count as this process's memory.
-            if let sluiceStore = try store.open(memoryMapped: false) {
+            if let sluiceStore = try await store.open(memoryMapped: false) {
                 summary = try await exportEmbedded(sluiceStore, to: handle, line: line)
             } else {
                 summary = try await exportThroughServer(to: handle, line: line)
@@ -85,7 +85,7 @@ struct ExportCommand: AsyncParsableCommand {
         }
     }
 
-    private func exportEmbedded(_ sluiceStore: SQLiteStore, to handle: FileHandle, line: ProgressLine) async throws -> String {
+    private func exportEmbedded(_ sluiceStore: any Store, to handle: FileHandle, line: ProgressLine) async throws -> String {
         let source = try await embeddedSource(sluiceStore)
         let ds = source.dataset, pinned = source.version
         let exporter = DatasetExporter(
@@ -125,7 +125,7 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     /// The dataset (or the slice `--query` selects) at `--version`, read from the store directly.
-    private func embeddedSource(_ sluiceStore: SQLiteStore) async throws -> ExportSource {
+    private func embeddedSource(_ sluiceStore: any Store) async throws -> ExportSource {
         let ds = try await sluiceStore.dataset(project: project, named: dataset)
         let pinned = try await version.asyncMap { try await sluiceStore.versionPoint(of: ds, named: $0) }
         var positions: [Int]?
@@ -141,8 +141,8 @@ struct ExportCommand: AsyncParsableCommand {
 
     /// voc and yolo: a folder, built beside OUT and renamed into place when whole.
     private func exportFolder(_ folderFormat: FolderExportFormat) async throws {
-        guard let sluiceStore = try store.open(memoryMapped: false) else {
-            throw ValidationError("--format \(format) reads a store directly for now: give --data DIR")
+        guard let sluiceStore = try await store.open(memoryMapped: false) else {
+            throw ValidationError("--format \(format) reads a store directly for now: give --data DIR (or --postgres URL --media DIR)")
         }
         let path = absolutePath(out)
         guard !FileManager.default.fileExists(atPath: path) else {

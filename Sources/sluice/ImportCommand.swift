@@ -48,7 +48,7 @@ struct ImportCOCOCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
-        guard let sluiceStore = try store.open() else { return try await importThroughServer() }
+        guard let sluiceStore = try await store.open() else { return try await importThroughServer() }
         _ = try await sluiceStore.ensureProject(Project(id: project, name: project))
         let line = ProgressLine()
         let importer = COCOImporter(imagesDirectory: images.map(absolutePath)) { progress in

@@ -11,14 +11,14 @@ protocol ImportFolderCommand: AsyncParsableCommand {
     var dataset: String { get }
     var store: StoreOptions { get }
     var server: ServerOptions { get }
-    func importFolder(into store: SQLiteStore, progress: @escaping @Sendable (ImportProgress) -> Void) async throws -> ImportSummary
+    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws -> ImportSummary
 }
 
 extension ImportFolderCommand {
     func run() async throws {
-        guard let sluiceStore = try store.open() else {
+        guard let sluiceStore = try await store.open() else {
             throw ValidationError(
-                "\(Self.configuration.commandName ?? "this format") imports write a store directly for now: give --data DIR "
+                "\(Self.configuration.commandName ?? "this format") imports write a store directly for now: give --data DIR or --postgres URL --media DIR "
                     + "(through a server, convert to COCO and use `sluice import coco --host`)")
         }
         _ = try await sluiceStore.ensureProject(Project(id: project, name: project))
@@ -57,7 +57,7 @@ struct ImportVOCCommand: ImportFolderCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
 
-    func importFolder(into store: SQLiteStore, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
+    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
         -> ImportSummary
     {
         try await VOCImporter(imagesDirectory: images.map(absolutePath), progress: progress)
@@ -86,7 +86,7 @@ struct ImportYOLOCommand: ImportFolderCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
 
-    func importFolder(into store: SQLiteStore, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
+    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
         -> ImportSummary
     {
         try await YOLOImporter(progress: progress)

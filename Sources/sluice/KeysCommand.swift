@@ -56,9 +56,9 @@ struct CreateKeyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let sluiceStore = try store.open() else {
+        guard let sluiceStore = try await store.open() else {
             guard !serverAdmin, let project, let role else {
-                throw ValidationError("a server admin key is made only in the store itself: pass --data DIR")
+                throw ValidationError("a server admin key is made only in the store itself: pass --data DIR or --postgres URL --media DIR")
             }
             let handle = try await Project(id: project, host: server.host, apiKey: server.apiKey)
             let token = try await handle.createKey(role: role.rawValue)

@@ -12,24 +12,56 @@ struct ServerOptions: ParsableArguments {
     var apiKey: String?
 }
 
-/// `--data`, for commands that open the embedded store directly.
+/// `--data`, or `--postgres` with `--media`: for commands that open a store directly.
 struct StoreOptions: ParsableArguments {
     @Option(help: "Directory of the embedded store (SQLite file and media), used with no server running.")
     var data: String?
 
-    /// The embedded store in `--data`; nil without it (the command goes through a server).
-    func open(memoryMapped: Bool = true) throws -> SQLiteStore? {
-        try data.map { try SQLiteStore(directory: URL(fileURLWithPath: absolutePath($0)), memoryMapped: memoryMapped) }
+    @Option(help: "PostgreSQL URL of a scale-out store (postgres://user:password@host:5432/database), instead of --data.")
+    var postgres: String?
+
+    @Option(help: "The media directory every server of the --postgres store shares.")
+    var media: String?
+
+    func validate() throws {
+        if data != nil, postgres != nil { throw ValidationError("give --data or --postgres, not both") }
+        if postgres != nil, media == nil {
+            throw ValidationError("--postgres needs --media DIR: the media directory its servers share")
+        }
+        if media != nil, postgres == nil { throw ValidationError("--media goes with --postgres (the embedded store keeps media in --data)") }
     }
 
-    /// The embedded store in `--data`, which this command needs: `missing` says so without it.
-    func require(_ missing: String) throws -> SQLiteStore {
-        guard let store = try open() else { throw ValidationError(missing) }
+    /// Whether the command opens a store itself (else it goes through a server).
+    var isGiven: Bool { data != nil || postgres != nil }
+
+    /// The store in `--data` or `--postgres`; nil without either (the command goes through a
+    /// server). `memoryMapped` applies to the embedded store (see `SQLiteStore.init`).
+    func open(memoryMapped: Bool = true) async throws -> (any Store)? {
+        if let postgres, let media {
+            return try await PostgresStore.open(
+                url: postgres, media: try MediaStore(root: URL(fileURLWithPath: absolutePath(media))))
+        }
+        return try data.map { try SQLiteStore(directory: URL(fileURLWithPath: absolutePath($0)), memoryMapped: memoryMapped) }
+    }
+
+    /// The store this command needs: `missing` says so without one.
+    func require(_ missing: String) async throws -> any Store {
+        guard let store = try await open() else { throw ValidationError(missing) }
         return store
+    }
+
+    /// Where the store is, for messages: the directory, or the URL without its password.
+    var location: String {
+        if let postgres {
+            guard var url = URLComponents(string: postgres) else { return "PostgreSQL" }
+            if url.password != nil { url.password = "***" }
+            return url.string ?? "PostgreSQL"
+        }
+        return data.map(absolutePath) ?? "a server"
     }
 }
 
-extension SQLiteStore {
+extension Store {
     /// Dataset `name` of `project`, or `StoreError.datasetNotFound`.
     func dataset(project: String, named name: String) async throws -> SluiceModel.Dataset {
         guard let dataset = try await dataset(projectID: project, name: name) else {

@@ -11,24 +11,22 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve a store over HTTP.",
         discussion: """
-            Opens (or creates) the embedded store in --data and serves the v1 API until SIGINT or SIGTERM,
+            Opens (or creates) the embedded store in --data, or the PostgreSQL store at --postgres with the
+            media directory --media that every server of it shares, and serves the v1 API until SIGINT or SIGTERM,
             finishing requests in flight first (for at most --shutdown-grace seconds). Logs one line per
             request to standard output; /healthz, /readyz and /metrics (Prometheus) are for operators.
 
               sluice serve --data ~/sluice-data --port 8085
+              sluice serve --postgres postgres://sluice@db:5432/sluice --media /mnt/sluice-media --bind 0.0.0.0
             """)
 
-    @Option(help: "Directory of the embedded store (created when missing).")
-    var data: String
+    @OptionGroup var store: StoreOptions
 
     @Option(help: "TCP port (0 picks a free one).")
     var port: Int = 8085
 
     @Option(help: "Address to bind.")
     var bind: String = "127.0.0.1"
-
-    @Option(help: "PostgreSQL URL, for several servers sharing one database (not available yet).")
-    var postgres: String?
 
     @Option(help: "Largest media upload, in bytes (413 past it).")
     var maxMediaBytes: Int64 = ServerConfiguration().maxMediaBytes
@@ -61,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
+        guard store.isGiven else { throw ValidationError("give --data DIR, or --postgres URL with --media DIR") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -75,15 +74,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if postgres != nil {
-            throw ValidationError("the PostgreSQL store is not available yet; use --data for the embedded store")
-        }
-        let store = try SQLiteStore(directory: URL(fileURLWithPath: absolutePath(data)))
+        let sluiceStore = try await store.require("give --data DIR, or --postgres URL with --media DIR")
+        let location = store.location
         // The log (a line per request) on standard output; the address and errors on standard error.
         var logger = Logger(label: "sluice", factory: { StreamLogHandler.standardOutput(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let app = SluiceAPI.buildApplication(
-            store: store,
+            store: sluiceStore,
             configuration: ServerConfiguration(
                 host: bind, port: port, maxPageSize: maxPageSize, maxJSONBodyBytes: maxJSONBytes,
                 maxJSONDepth: maxJSONDepth, maxMediaBytes: maxMediaBytes, maxQueryBytes: maxQueryBytes,
@@ -91,7 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
                 failedKeyWindow: .seconds(failedKeyWindow), webRoot: ProcessInfo.processInfo.environment["SLUICE_WEB_ROOT"]),
             logger: logger
         ) { port in
-            printError("sluice serving \(store.databasePath) on http://\(bind):\(port)")
+            printError("sluice serving \(location) on http://\(bind):\(port)")
         }
         // A signal stops new connections and lets requests in flight finish (long polls answer
         // at once); past the grace, what is still running is cancelled.

@@ -12,6 +12,6 @@ struct SluiceCommand: AsyncParsableCommand {
         subcommands: [
             QuickstartCommand.self, ServeCommand.self, ImportCommand.self, GenerateCommand.self,
             StreamCommand.self, QueryCommand.self, ExportCommand.self, SnapshotCommand.self, DiffCommand.self,
-            KeysCommand.self, ProjectCommand.self, TagCommand.self, BackupCommand.self, RestoreCommand.self,
+            KeysCommand.self, ProjectCommand.self, TagCommand.self, BackupCommand.self, RestoreCommand.self, MigrateCommand.self,
         ])
 }

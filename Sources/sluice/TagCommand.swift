@@ -23,10 +23,10 @@ struct TaggedDatasetOptions: ParsableArguments {
 
     /// Runs `local` on the embedded store (--data), else `remote` through the server (--host).
     func run(
-        local: (SQLiteStore, SluiceModel.Dataset) async throws -> [String],
+        local: (any Store, SluiceModel.Dataset) async throws -> [String],
         remote: (Sluice.Dataset) async throws -> [String]
     ) async throws -> [String] {
-        if let sluiceStore = try store.open() {
+        if let sluiceStore = try await store.open() {
             return try await local(sluiceStore, try await sluiceStore.dataset(project: project, named: dataset))
         }
         let handle = try await Project(id: project, host: server.host, apiKey: server.apiKey)

@@ -10,10 +10,11 @@ import Testing
 
 /// In-process router tests of the v1 API over a real SQLite store holding the sample.
 @Suite struct APITests {
-    func withSampleApp(_ body: @escaping @Sendable (any TestClientProtocol, SQLiteStore, Dataset) async throws -> Void)
+    func withSampleApp(
+        engine: StoreEngine = .sqlite, _ body: @escaping @Sendable (any TestClientProtocol, any Store, Dataset) async throws -> Void)
         async throws
     {
-        try await withTemporaryStore { store, _ in
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let (router, _) = SluiceAPI.buildRouter(store: store, configuration: ServerConfiguration(maxPageSize: 5))
             try await Application(router: router).test(.router) { client in
@@ -30,8 +31,8 @@ import Testing
         try decode(ErrorResponse.self, response).error.code
     }
 
-    @Test func listsProjectsDatasetsAndLabels() async throws {
-        try await withSampleApp { client, _, dataset in
+    @Test(arguments: StoreEngine.available) func listsProjectsDatasetsAndLabels(engine: StoreEngine) async throws {
+        try await withSampleApp(engine: engine) { client, _, dataset in
             let projects = try await client.execute(uri: "/api/v1/projects", method: .get) { try Self.decode([Project].self, $0) }
             #expect(projects.map(\.id) == ["coco-dataset"])
             let datasets = try await client.execute(uri: "/api/v1/projects/coco-dataset/datasets?name=Default", method: .get) {
@@ -59,8 +60,8 @@ import Testing
         }
     }
 
-    @Test func countAndItemByPosition() async throws {
-        try await withSampleApp { client, store, dataset in
+    @Test(arguments: StoreEngine.available) func countAndItemByPosition(engine: StoreEngine) async throws {
+        try await withSampleApp(engine: engine) { client, store, dataset in
             let count = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/count", method: .get) {
                 try Self.decode(CountResponse.self, $0)
             }
@@ -74,8 +75,8 @@ import Testing
         }
     }
 
-    @Test func positionPastEndIs404() async throws {
-        try await withSampleApp { client, _, dataset in
+    @Test(arguments: StoreEngine.available) func positionPastEndIs404(engine: StoreEngine) async throws {
+        try await withSampleApp(engine: engine) { client, _, dataset in
             try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/items/9", method: .get) { response in
                 #expect(response.status == .notFound)
                 let body = try Self.decode(ErrorResponse.self, response)
@@ -104,8 +105,8 @@ import Testing
         }
     }
 
-    @Test func pagesAreClippedToTheDatasetAndThePageLimit() async throws {
-        try await withSampleApp { client, _, dataset in
+    @Test(arguments: StoreEngine.available) func pagesAreClippedToTheDatasetAndThePageLimit(engine: StoreEngine) async throws {
+        try await withSampleApp(engine: engine) { client, _, dataset in
             for query in ["start=9223372036854775806", "start=9223372036854775806&end=0", "start=4&end=2"] {
                 // A start near Int.max once trapped the server computing the page's end.
                 let page = try await client.execute(uri: "/api/v1/datasets/\(dataset.id)/items?\(query)", method: .get) {
@@ -130,8 +131,8 @@ import Testing
         }
     }
 
-    @Test func mediaHasLengthETagAndRanges() async throws {
-        try await withSampleApp { client, store, dataset in
+    @Test(arguments: StoreEngine.available) func mediaHasLengthETagAndRanges(engine: StoreEngine) async throws {
+        try await withSampleApp(engine: engine) { client, store, dataset in
             let file = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file
             let bytes = try Data(contentsOf: URL(fileURLWithPath: store.media.path(for: file.media.sha256!)))
             let uri = "/api/v1/files/\(file.id)/media"
@@ -173,8 +174,8 @@ import Testing
         }
     }
 
-    @Test func createsProjectsAndDatasets() async throws {
-        try await withSampleApp { client, store, _ in
+    @Test(arguments: StoreEngine.available) func createsProjectsAndDatasets(engine: StoreEngine) async throws {
+        try await withSampleApp(engine: engine) { client, store, _ in
             let body = ByteBuffer(string: #"{"id": "new-project", "name": "New", "public": false}"#)
             try await client.execute(uri: "/api/v1/projects", method: .post, body: body) { response in
                 #expect(response.status == .unauthorized, "only a server admin key creates projects")
@@ -221,8 +222,8 @@ import Testing
         }
     }
 
-    @Test func unknownRoutesAnswerWithTheJSONErrorShape() async throws {
-        try await withSampleApp { client, _, _ in
+    @Test(arguments: StoreEngine.available) func unknownRoutesAnswerWithTheJSONErrorShape(engine: StoreEngine) async throws {
+        try await withSampleApp(engine: engine) { client, _, _ in
             try await client.execute(uri: "/api/v1/nothing-here", method: .get) { response in
                 #expect(response.status == .notFound)
                 let code = try Self.errorCode(response)

@@ -13,7 +13,7 @@ import Testing
     /// The sample in `coco-dataset` (private unless `isPublic`), a project `other`, and a key
     /// of each role for `coco-dataset` plus a viewer key of `other`.
     struct Setup: Sendable {
-        var store: SQLiteStore
+        var store: any Store
         var dataset: Dataset
         var fileID: Int64
         var viewer: NewAPIKey
@@ -23,9 +23,10 @@ import Testing
     }
 
     func withServer(
+        engine: StoreEngine = .sqlite, 
         isPublic: Bool = false, _ body: @escaping @Sendable (any TestClientProtocol, Setup) async throws -> Void
     ) async throws {
-        try await withTemporaryStore { store, _ in
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             try await store.setProjectPublic(id: "coco-dataset", isPublic: isPublic)
             _ = try await store.ensureProject(Project(id: "other", name: "Other"))
@@ -110,8 +111,8 @@ import Testing
         try await execute(client, route, headers: headers).0
     }
 
-    @Test func privateProjectIs401WithoutAKeyOnEveryRoute() async throws {
-        try await withServer { client, setup in
+    @Test(arguments: StoreEngine.available) func privateProjectIs401WithoutAKeyOnEveryRoute(engine: StoreEngine) async throws {
+        try await withServer(engine: engine) { client, setup in
             for route in Self.readRoutes(setup) {
                 let (status, code) = try await Self.execute(client, route)
                 #expect(status == .unauthorized, "\(route.0) \(route.1)")
@@ -124,8 +125,8 @@ import Testing
         }
     }
 
-    @Test func viewerKeyReadsEveryRoute() async throws {
-        try await withServer { client, setup in
+    @Test(arguments: StoreEngine.available) func viewerKeyReadsEveryRoute(engine: StoreEngine) async throws {
+        try await withServer(engine: engine) { client, setup in
             for route in Self.readRoutes(setup) {
                 let (status, _) = try await Self.execute(client, route, headers: Self.bearer(setup.viewer))
                 #expect(status.code < 300, "\(route.0) \(route.1)")
@@ -133,8 +134,8 @@ import Testing
         }
     }
 
-    @Test func publicProjectReadsWithoutAKey() async throws {
-        try await withServer(isPublic: true) { client, setup in
+    @Test(arguments: StoreEngine.available) func publicProjectReadsWithoutAKey(engine: StoreEngine) async throws {
+        try await withServer(engine: engine, isPublic: true) { client, setup in
             for route in Self.readRoutes(setup) {
                 let (status, _) = try await Self.execute(client, route)
                 #expect(status.code < 300, "\(route.0) \(route.1)")
@@ -142,8 +143,8 @@ import Testing
         }
     }
 
-    @Test func wrongKeysAre401() async throws {
-        try await withServer(isPublic: true) { client, setup in
+    @Test(arguments: StoreEngine.available) func wrongKeysAre401(engine: StoreEngine) async throws {
+        try await withServer(engine: engine, isPublic: true) { client, setup in
             let route = Self.readRoutes(setup)[5]
             let wrong: [HTTPFields] = [
                 [.authorization: "Bearer \(setup.viewer.stored.clientID):not-the-secret"],
@@ -160,8 +161,8 @@ import Testing
         }
     }
 
-    @Test func basicAndBearerAreBothAccepted() async throws {
-        try await withServer { client, setup in
+    @Test(arguments: StoreEngine.available) func basicAndBearerAreBothAccepted(engine: StoreEngine) async throws {
+        try await withServer(engine: engine) { client, setup in
             let route = Self.readRoutes(setup)[5]
             let basic = Self.basic(setup.viewer.stored.clientID, setup.viewer.secret)
             let status1 = try await Self.status(client, route, headers: basic)
@@ -171,22 +172,22 @@ import Testing
         }
     }
 
-    @Test func diffgramSDKWithoutKeysReadsAPublicProject() async throws {
+    @Test(arguments: StoreEngine.available) func diffgramSDKWithoutKeysReadsAPublicProject(engine: StoreEngine) async throws {
         // requests sends Basic "None:None" for HTTPBasicAuth(None, None).
-        try await withServer(isPublic: true) { client, setup in
+        try await withServer(engine: engine, isPublic: true) { client, setup in
             let route = Self.readRoutes(setup)[20]
             let status3 = try await Self.status(client, route, headers: Self.basic("None", "None"))
             #expect(status3 == .ok)
         }
-        try await withServer { client, setup in
+        try await withServer(engine: engine) { client, setup in
             let route = Self.readRoutes(setup)[20]
             let status4 = try await Self.status(client, route, headers: Self.basic("None", "None"))
             #expect(status4 == .unauthorized)
         }
     }
 
-    @Test func anotherProjectsKeyIs403() async throws {
-        try await withServer { client, setup in
+    @Test(arguments: StoreEngine.available) func anotherProjectsKeyIs403(engine: StoreEngine) async throws {
+        try await withServer(engine: engine) { client, setup in
             for route in Self.readRoutes(setup) {
                 let (status, code) = try await Self.execute(client, route, headers: Self.bearer(setup.otherProjects))
                 #expect(status == .forbidden, "\(route.0) \(route.1)")
@@ -195,8 +196,8 @@ import Testing
         }
     }
 
-    @Test func viewerWritingIs403AndEditorWritingWorks() async throws {
-        try await withServer { client, setup in
+    @Test(arguments: StoreEngine.available) func viewerWritingIs403AndEditorWritingWorks(engine: StoreEngine) async throws {
+        try await withServer(engine: engine) { client, setup in
             let write: (HTTPRequest.Method, String, String?) = (.post, "/api/v1/projects/coco-dataset/datasets", #"{"name": "Train"}"#)
             let status5 = try await Self.status(client, write)
             #expect(status5 == .unauthorized)
@@ -211,8 +212,8 @@ import Testing
         }
     }
 
-    @Test func writesToAPublicProjectNeedAKeyToo() async throws {
-        try await withServer(isPublic: true) { client, setup in
+    @Test(arguments: StoreEngine.available) func writesToAPublicProjectNeedAKeyToo(engine: StoreEngine) async throws {
+        try await withServer(engine: engine, isPublic: true) { client, setup in
             let write: (HTTPRequest.Method, String, String?) = (.post, "/api/v1/projects/coco-dataset/datasets", #"{"name": "Train"}"#)
             let status9 = try await Self.status(client, write)
             #expect(status9 == .unauthorized)
@@ -226,8 +227,8 @@ import Testing
         }
     }
 
-    @Test func signedMediaURLsReadOnlyTheirFile() async throws {
-        try await withServer { client, setup in
+    @Test(arguments: StoreEngine.available) func signedMediaURLsReadOnlyTheirFile(engine: StoreEngine) async throws {
+        try await withServer(engine: engine) { client, setup in
             let route = Self.readRoutes(setup)[20]
             let url = try await client.execute(
                 uri: route.1, method: route.0, headers: Self.bearer(setup.viewer), body: ByteBuffer(string: route.2!)

@@ -30,8 +30,8 @@ import Testing
         #expect(try Self.document()["openapi"] as? String == "3.1.0")
     }
 
-    @Test func describesExactlyTheRegisteredRoutes() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func describesExactlyTheRegisteredRoutes(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let (_, routes) = SluiceAPI.buildRouter(store: store)
             let described = try Self.operations()
             #expect(Set(routes.map(\.description)) == described)
@@ -52,8 +52,8 @@ import Testing
         }
     }
 
-    @Test func everyDescribedOperationAnswersOnALiveServer() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func everyDescribedOperationAnswersOnALiveServer(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let fileID = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file.id
             // A server admin key, so that every write and every management route answers too.

@@ -16,7 +16,7 @@ import Testing
     /// dataset tags, labels and a group whose names have spaces or underscores, files with a
     /// `sensor` metadata key and a few deletions, so that every entity (and every Diffgram
     /// spelling of one) has something to match.
-    static func prepare(_ store: SQLiteStore, _ directory: URL) async throws -> Prepared {
+    static func prepare(_ store: any Store, _ directory: URL) async throws -> Prepared {
         let dataset = try await store.importGenerated(files: 600, instancesPerFile: 3, labels: 8, projectID: "p", in: directory)
         var items = try await store.items(datasetID: dataset.id, range: 0..<dataset.count)
         // Diffgram reads `labels.traffic_light` as "traffic light"; "parking_meter" exists as
@@ -160,8 +160,8 @@ import Testing
         }
     }
 
-    @Test func sqlAgreesWithTheReferenceEvaluatorOnRandomQueries() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func sqlAgreesWithTheReferenceEvaluatorOnRandomQueries(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             let prepared = try await Self.prepare(store, directory)
             let (dataset, items) = (prepared.dataset, prepared.items)
             let schema = QuerySchema(

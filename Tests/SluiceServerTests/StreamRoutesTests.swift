@@ -138,8 +138,8 @@ import Testing
         }
     }
 
-    @Test func recordsCarryTheItemAndTheMediaBytes() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func recordsCarryTheItemAndTheMediaBytes(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let (router, _) = SluiceAPI.buildRouter(store: store)
             try await Application(router: router).test(.router) { client in

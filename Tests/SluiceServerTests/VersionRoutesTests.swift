@@ -21,7 +21,7 @@ import Testing
     }
 
     /// Snapshots are writes: an editor key's header.
-    static func editor(_ store: SQLiteStore) async throws -> HTTPFields {
+    static func editor(_ store: any Store) async throws -> HTTPFields {
         [.authorization: "Bearer \(try await store.editorToken())"]
     }
 

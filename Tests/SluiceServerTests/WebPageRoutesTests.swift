@@ -96,8 +96,8 @@ import Testing
         }
     }
 
-    @Test func keptHistogramCountsAreNamedAfresh() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func keptHistogramCountsAreNamedAfresh(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let editor: HTTPFields = [.authorization: "Bearer \(try await store.editorToken())"]
             let (router, _) = SluiceAPI.buildRouter(store: store)

@@ -11,8 +11,8 @@ import Testing
 /// The server's hand-written item JSON, the SDK's hand-written decoder and the `Codable`
 /// conformances must agree on every field.
 @Suite struct WireFormatTests {
-    @Test func fastDecoderEqualsCodableOnServedPages() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func fastDecoderEqualsCodableOnServedPages(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             let dataset = try await store.importSample()
             // Every instance kind, attributes and odd strings, on the first file.
             let file = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file

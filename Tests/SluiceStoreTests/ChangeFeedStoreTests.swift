@@ -5,10 +5,10 @@ import Testing
 
 @testable import SluiceStore
 
-/// The change feed and file revisions of the SQLite store (`SQLiteStore+Changes.swift`).
+/// The change feed and file revisions, on every engine (`SQLiteStore+Changes.swift`, `PostgresStore+Versions.swift`).
 @Suite struct ChangeFeedStoreTests {
     /// Every row of the feed, of every dataset, in seq order.
-    static func allChanges(_ store: SQLiteStore) async throws -> [(datasetID: Int64, change: DatasetChange)] {
+    static func allChanges(_ store: any Store) async throws -> [(datasetID: Int64, change: DatasetChange)] {
         var rows: [(datasetID: Int64, change: DatasetChange)] = []
         for project in try await store.projects() {
             for dataset in try await store.datasets(projectID: project.id) {
@@ -18,17 +18,21 @@ import Testing
         return rows.sorted { $0.change.seq < $1.change.seq }
     }
 
-    /// File id → revision, for every file.
-    static func revisions(_ store: SQLiteStore) async throws -> [Int64: Int64] {
-        try await store.pool.read { db in
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM files ORDER BY id")
-            let revisions = try Int64.fetchAll(db, sql: "SELECT revision FROM files ORDER BY id")
-            return Dictionary(uniqueKeysWithValues: zip(ids, revisions))
+    /// File id → revision, for every file of every dataset.
+    static func revisions(_ store: any Store) async throws -> [Int64: Int64] {
+        var revisions: [Int64: Int64] = [:]
+        for project in try await store.projects() {
+            for dataset in try await store.datasets(projectID: project.id) {
+                for item in try await store.storedItems(datasetID: dataset.id, range: 0..<dataset.count) {
+                    revisions[item.file.id] = item.file.revision
+                }
+            }
         }
+        return revisions
     }
 
-    @Test func anImportRecordsOneAddedRangeHoweverManyFiles() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func anImportRecordsOneAddedRangeHoweverManyFiles(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             let first = try await store.importGenerated(files: 500, instancesPerFile: 2, in: directory)
             let afterFirst = try await Self.allChanges(store)
             #expect(afterFirst.count == 1)
@@ -50,8 +54,8 @@ import Testing
         }
     }
 
-    @Test func aFailedImportRecordsNothing() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aFailedImportRecordsNothing(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let before = try await Self.allChanges(store)
             await #expect(throws: StoreError.self) {
@@ -65,8 +69,8 @@ import Testing
         }
     }
 
-    @Test func pagesFollowTheCursorAndStayWithinTheirDataset() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func pagesFollowTheCursorAndStayWithinTheirDataset(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let other = try await store.importSample(dataset: "Other")
             let all = try await store.changes(datasetID: dataset.id, after: 0, limit: 100)
@@ -99,8 +103,8 @@ import Testing
         }
     }
 
-    @Test func instanceWritesRecordAChangeAndBumpOnlyThatFilesRevision() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func instanceWritesRecordAChangeAndBumpOnlyThatFilesRevision(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let file = try await store.items(datasetID: dataset.id, range: 4..<5)[0].file
             let before = try await Self.revisions(store)
@@ -129,8 +133,8 @@ import Testing
         }
     }
 
-    @Test func aFileInSeveralDatasetsIsChangedInEach() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aFileInSeveralDatasetsIsChangedInEach(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let file = try await store.items(datasetID: dataset.id, range: 6..<7)[0].file
             let subset = try await store.performImport(projectID: "coco-dataset", datasetName: "Subset") { writer in
@@ -150,8 +154,8 @@ import Testing
         }
     }
 
-    @Test func anImportThatChangesExistingFilesRecordsChangedRangesBesideItsAddedOne() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func anImportThatChangesExistingFilesRecordsChangedRangesBesideItsAddedOne(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let existing = try await store.items(datasetID: dataset.id, range: 0..<dataset.count).map(\.file)
             let before = try await Self.revisions(store)
@@ -179,8 +183,8 @@ import Testing
         }
     }
 
-    @Test func renamingAnExistingLabelChangesTheItemsThatCarryIt() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func renamingAnExistingLabelChangesTheItemsThatCarryIt(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let items = try await store.items(datasetID: dataset.id, range: 0..<dataset.count)
             let person = try #require(try await store.labels(projectID: "coco-dataset").first { $0.name == "person" })
@@ -223,8 +227,8 @@ import Testing
 /// `ChangeNotifier`: wake-ups of waiters in this process. Each test has a time limit far
 /// above what it needs, so a missed wake-up fails instead of hanging the run.
 @Suite(.timeLimit(.minutes(1))) struct ChangeNotifierTests {
-    @Test func aCommitWakesAWaiterOfItsDataset() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aCommitWakesAWaiterOfItsDataset(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let file = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file
             let notifier = store.changeNotifier

@@ -19,8 +19,8 @@ import Testing
         }
     }
 
-    @Test func tagsAreAddedOnceListedInByteOrderAndRemoved() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func tagsAreAddedOnceListedInByteOrderAndRemoved(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             #expect(try await store.datasetTags(datasetID: dataset.id) == [])
             #expect(try await store.addDatasetTags(datasetID: dataset.id, ["reviewed", "Night", "a/b c"]) == ["Night", "a/b c", "reviewed"])
@@ -33,8 +33,8 @@ import Testing
         }
     }
 
-    @Test func aTagWriteMovesNoItemVersionOrChangeButTheTagRevision() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aTagWriteMovesNoItemVersionOrChangeButTheTagRevision(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let items = json(try await store.storedItems(datasetID: dataset.id, range: 0..<9))
             let cursor = try await store.changeCursor(datasetID: dataset.id)
@@ -76,8 +76,8 @@ import Testing
         }
     }
 
-    @Test func aDatasetHoldsAtMostAThousandTags() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aDatasetHoldsAtMostAThousandTags(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let first = (0..<990).map { "t\($0)" }
             #expect(try await store.addDatasetTags(datasetID: dataset.id, first).count == 990)
@@ -93,8 +93,8 @@ import Testing
         }
     }
 
-    @Test func longestTagAndUnknownNamesAnswerAsDocumented() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func longestTagAndUnknownNamesAnswerAsDocumented(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let longest = String(repeating: "é", count: 128)
             #expect(try await store.addDatasetTags(datasetID: dataset.id, [longest]) == [longest], "256 bytes is allowed")
@@ -116,8 +116,8 @@ import Testing
 
     /// A pinned version's slice is the reference evaluator's scan: `dataset.tag` sees the
     /// dataset's tags as they are now (tags are not versioned), as the SQL of now does.
-    @Test func tagQueriesAgreeAtTheCurrentAndAPinnedVersion() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func tagQueriesAgreeAtTheCurrentAndAPinnedVersion(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let schema = QuerySchema(labels: try await store.labels(projectID: dataset.projectID), attributeGroups: [])
             let query = try QueryParser.parse("dataset_tag.tag in ['reviewed'] and labels.person > 0").checked(against: schema)

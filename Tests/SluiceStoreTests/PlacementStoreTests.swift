@@ -19,8 +19,8 @@ import Testing
         }
     }
 
-    @Test func aRemovedFileKeepsItsPositionAndEveryReadSaysSo() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aRemovedFileKeepsItsPositionAndEveryReadSaysSo(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let before = try await store.versionPoint(datasetID: dataset.id, version: dataset.version)!
             let beforeItems = try await store.storedItems(datasetID: dataset.id, range: 0..<9, at: before)
@@ -65,8 +65,8 @@ import Testing
         }
     }
 
-    @Test func moveAndCopyShareTheFileAndAFileMayComeBack() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func moveAndCopyShareTheFileAndAFileMayComeBack(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let train = try await store.importSample()
             let val = try await store.ensureDataset(projectID: "coco-dataset", name: "val")
             let files = try await store.items(datasetID: train.id, range: 0..<9).map(\.file.id)

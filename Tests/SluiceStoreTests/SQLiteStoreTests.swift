@@ -20,8 +20,8 @@ import Testing
         }
     }
 
-    @Test func ensureProjectAndDatasetAreIdempotent() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func ensureProjectAndDatasetAreIdempotent(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let a = try await store.ensureProject(Project(id: "p", name: "First"))
             let b = try await store.ensureProject(Project(id: "p", name: "Second"))
             #expect(a == b && b.name == "First")
@@ -34,8 +34,8 @@ import Testing
         }
     }
 
-    @Test func rangesAreClippedAndOrdered() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func rangesAreClippedAndOrdered(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             #expect(try await store.items(datasetID: dataset.id, range: 7..<100).map(\.position) == [7, 8])
             #expect(try await store.items(datasetID: dataset.id, range: 9..<12).isEmpty)
@@ -50,8 +50,8 @@ import Testing
         }
     }
 
-    @Test func labelCountsFollowEveryWrite() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func labelCountsFollowEveryWrite(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let item = try await store.items(datasetID: dataset.id, range: 0..<1)[0]
             let person = try #require(item.instances.first?.labelID)
@@ -72,8 +72,8 @@ import Testing
         }
     }
 
-    @Test func writesAdvanceTheDatasetVersion() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func writesAdvanceTheDatasetVersion(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             #expect(dataset.version == 3, "one version per import")
             let item = try await store.items(datasetID: dataset.id, range: 0..<1)[0]
@@ -82,8 +82,8 @@ import Testing
         }
     }
 
-    @Test func everyInstanceKindRoundTrips() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func everyInstanceKindRoundTrips(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let file = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file
             let shapes: [(InstanceKind, Geometry)] = [
@@ -199,9 +199,48 @@ import Testing
 
     /// The instance counts of a dataset's first three items, read as a stream reads them (with
     /// statements kept compiled across calls).
-    static func streamedInstanceCounts(_ store: SQLiteStore, dataset name: String) async throws -> [Int] {
+    static func streamedInstanceCounts(_ store: any Store, dataset name: String) async throws -> [Int] {
         let dataset = try #require(try await store.dataset(projectID: "bulk", name: name))
         return try await store.storedItems(datasetID: dataset.id, range: 0..<3).map(\.instances.count)
+    }
+
+    /// Every file's label counts against its live instances, read through the protocol.
+    static func labelCountsMatchInstances(_ store: any Store) async throws -> Bool {
+        for project in try await store.projects() {
+            for dataset in try await store.datasets(projectID: project.id) {
+                for item in try await store.items(datasetID: dataset.id, range: 0..<dataset.count) {
+                    var expected: [Int64: Int] = [:]
+                    for instance in item.instances { if let label = instance.labelID { expected[label, default: 0] += 1 } }
+                    let counted = try await store.labelCounts(fileID: item.file.id)
+                    guard Dictionary(uniqueKeysWithValues: counted.map { ($0.labelID, $0.count) }) == expected else { return false }
+                }
+            }
+        }
+        return true
+    }
+
+    @Test(arguments: StoreEngine.available)
+    func labelCountsEqualTheLiveInstancesAfterImportsFailuresAndWrites(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
+            let dataset = try await store.importSample()
+            await #expect(throws: StoreError.self) {
+                _ = try await store.performImport(projectID: "coco-dataset", datasetName: "Default") { writer in
+                    let file = try writer.insertFile(NewFile(type: .image, name: "x", media: Media()))
+                    try writer.append(fileID: file)
+                    try writer.insertInstance(
+                        NewInstance(fileID: file, labelID: nil, kind: .box, bbox: BoundingBox(xMin: 0, yMin: 0, xMax: 1, yMax: 1)))
+                    throw StoreError.invalid("abandon")
+                }
+            }
+            #expect(try await store.dataset(id: dataset.id)?.count == 9)
+            try await store.importGenerated(files: 300, instancesPerFile: 4, projectID: "coco-dataset", in: directory)
+            let item = try #require(try await store.storedItem(datasetID: dataset.id, position: 2))
+            let label = try #require(try await store.labels(projectID: "coco-dataset").last)
+            _ = try await store.addInstance(
+                Instance(fileID: item.file.id, labelID: label.id, kind: .box, bbox: BoundingBox(xMin: 1, yMin: 1, xMax: 5, yMax: 5)))
+            try await store.deleteInstance(id: try #require(item.instances.first).id)
+            #expect(try await Self.labelCountsMatchInstances(store))
+        }
     }
 
     @Test func aLargeImportRebuildsTheIndexesItDroppedAndASmallOneKeepsThem() async throws {
@@ -250,8 +289,8 @@ import Testing
         }
     }
 
-    @Test func aFileCanBelongToSeveralDatasets() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aFileCanBelongToSeveralDatasets(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()
             let file = try await store.items(datasetID: dataset.id, range: 4..<5)[0].file
             let other = try await store.performImport(projectID: "coco-dataset", datasetName: "Subset") { writer in

@@ -21,7 +21,7 @@ public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async thr
     return try await body(directory)
 }
 
-extension SQLiteStore {
+extension Store {
     /// Imports the quickstart sample (9 photographs, 24 instances) into `coco-dataset/Default`.
     @discardableResult
     public func importSample(projectID: String = "coco-dataset", dataset: String = "Default") async throws -> Dataset {
@@ -50,11 +50,61 @@ extension SQLiteStore {
     }
 }
 
-extension SQLiteStore {
+extension Store {
     /// A stored editor key of `projectID`: its `client_id:secret` token, for tests that write.
     public func editorToken(projectID: String = "coco-dataset") async throws -> String {
         let key = NewAPIKey.generate(projectID: projectID, role: .editor)
         try await insertAPIKey(key.stored)
         return key.token
+    }
+}
+
+/// The storage engines a behavioural test runs against: SQLite always; PostgreSQL when the
+/// test script started a cluster (`SLUICE_TEST_POSTGRES`, scripts/postgres.sh), and as a
+/// failure, not a skip, when `SLUICE_REQUIRE_POSTGRES=1` says it must have.
+public enum StoreEngine: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    public var description: String { rawValue }
+
+    public static var available: [StoreEngine] {
+        let environment = ProcessInfo.processInfo.environment
+        let required = environment["SLUICE_REQUIRE_POSTGRES"] == "1"
+        return environment["SLUICE_TEST_POSTGRES"] != nil || required ? [.sqlite, .postgres] : [.sqlite]
+    }
+}
+
+public struct MissingTestPostgres: Error, CustomStringConvertible {
+    public var description: String {
+        "SLUICE_REQUIRE_POSTGRES=1 but SLUICE_TEST_POSTGRES is not set: run the tests through scripts/test.sh"
+    }
+}
+
+/// A real store of `engine` that no other test sees, removed after `body`: a SQLite file in a
+/// temporary directory, or a schema of its own in the test cluster's database (its media in a
+/// temporary directory).
+public func withTemporaryStore<T>(_ engine: StoreEngine, _ body: (any Store, URL) async throws -> T) async throws -> T {
+    switch engine {
+    case .sqlite:
+        return try await withTemporaryStore { store, directory in try await body(store, directory) }
+    case .postgres:
+        guard let url = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES"] else { throw MissingTestPostgres() }
+        return try await withTemporaryDirectory { directory in
+            let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            let separator = url.contains("?") ? "&" : "?"
+            let store = try await PostgresStore.open(
+                url: url + separator + "schema=" + schema, media: try MediaStore(root: directory.appendingPathComponent("media")),
+                maximumConnections: 4)
+            do {
+                let result = try await body(store, directory)
+                try await store.dropSchema()
+                store.close()
+                return result
+            } catch {
+                try? await store.dropSchema()
+                store.close()
+                throw error
+            }
+        }
     }
 }

@@ -6,8 +6,8 @@ import Testing
 
 /// The Swift SDK takes the same keys as the server hands out, on a private project.
 @Suite struct APIKeySDKTests {
-    @Test func aViewerKeyReadsAPrivateProjectAndNoKeyIsRefused() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aViewerKeyReadsAPrivateProjectAndNoKeyIsRefused(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             try await store.setProjectPublic(id: "coco-dataset", isPublic: false)
             let key = NewAPIKey.generate(projectID: "coco-dataset", role: .viewer)

@@ -13,7 +13,7 @@ import Testing
     /// The sample, plus files with a `sensor` metadata key and labels named "traffic light",
     /// "parking_meter" and "parking meter", a "time of day" attribute, and a second dataset
     /// "Other" holding some files, tagged "reviewed". Returns the ids of Default and Other.
-    static func prepare(_ store: SQLiteStore) async throws -> (defaultID: Int64, otherID: Int64) {
+    static func prepare(_ store: any Store) async throws -> (defaultID: Int64, otherID: Int64) {
         let dataset = try await store.importSample()
         let media = try store.media.put(fileAt: photo)
         _ = try await store.createAttributeGroup(
@@ -56,8 +56,8 @@ import Testing
         ]
     }
 
-    @Test func diffgramFormsMakeTheSameSlicesAsSluicesOnALiveServer() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func diffgramFormsMakeTheSameSlicesAsSluicesOnALiveServer(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let (defaultID, otherID) = try await Self.prepare(store)
             try await withLiveServer(store: store) { host in
                 let dataset = try await Project(id: "coco-dataset", host: host).datasets.get(name: "Default")
@@ -78,8 +78,8 @@ import Testing
         }
     }
 
-    @Test func aLabelThatHasTheUnderscoreWinsOverTheSpacedOne() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aLabelThatHasTheUnderscoreWinsOverTheSpacedOne(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             _ = try await Self.prepare(store)
             try await withLiveServer(store: store) { host in
                 let dataset = try await Project(id: "coco-dataset", host: host).datasets.get(name: "Default")
@@ -95,8 +95,8 @@ import Testing
 
     /// Tags through the SDK: an editor adds and removes them, anyone who reads lists them,
     /// and a slice that tests them follows each change with no dataset version moving.
-    @Test func tagsThroughTheSDKAndTheSlicesThatTestThem() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func tagsThroughTheSDKAndTheSlicesThatTestThem(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             _ = try await Self.prepare(store)
             let token = try await store.editorToken()
             try await withLiveServer(store: store) { host in

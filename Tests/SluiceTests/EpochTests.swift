@@ -126,8 +126,8 @@ import Testing
         }
     }
 
-    @Test func mediaArrivesWithItsItem() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func mediaArrivesWithItsItem(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             try await store.importSample()
             try await withLiveServer(store: store) { host in
                 let dataset = try await Project(id: "coco-dataset", host: host).datasets.get(name: "Default")

@@ -7,17 +7,18 @@ import Testing
 
 /// `Dataset.follow` against a live server on 127.0.0.1 over a real SQLite store. The time
 /// limit only turns a follower that never delivers into a failure instead of a hang.
-@Suite(.timeLimit(.minutes(2))) struct FollowTests {
+// The limit catches a hang; it is generous because every suite runs at once on both engines.
+@Suite(.timeLimit(.minutes(5))) struct FollowTests {
     /// Adds a file-level instance to the item at `position`: a write that changes that item.
     @discardableResult
-    static func annotate(_ store: SQLiteStore, datasetID: Int64, position: Int) async throws -> Instance {
+    static func annotate(_ store: any Store, datasetID: Int64, position: Int) async throws -> Instance {
         let file = try await store.items(datasetID: datasetID, range: position..<(position + 1))[0].file
         return try await store.addInstance(
             Instance(fileID: file.id, labelID: nil, kind: .global, bbox: nil, attributes: ["note": .string("at \(position)")]))
     }
 
     /// Appends `files` generated files to the sample dataset in one import.
-    static func append(_ files: Int, to store: SQLiteStore, in directory: URL) async throws {
+    static func append(_ files: Int, to store: any Store, in directory: URL) async throws {
         try await store.importGenerated(
             files: files, instancesPerFile: 1, projectID: "coco-dataset", dataset: "Default", in: directory)
     }
@@ -26,8 +27,8 @@ import Testing
         "\(followed.kind) \(followed.position)"
     }
 
-    @Test func deliversWhatAConcurrentWriterAddsAndChangesInOrderOnce() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func deliversWhatAConcurrentWriterAddsAndChangesInOrderOnce(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             let stored = try await store.importSample()
             let start = ChangeCursor(seq: try await store.changeCursor(datasetID: stored.id))
             try await withLiveServer(store: store) { host in
@@ -58,8 +59,8 @@ import Testing
         }
     }
 
-    @Test func resumesFromASavedCursorWithNothingLostOrRepeated() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func resumesFromASavedCursorWithNothingLostOrRepeated(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             let stored = try await store.importSample()
             let start = ChangeCursor(seq: try await store.changeCursor(datasetID: stored.id))
             try await Self.append(10, to: store, in: directory)
@@ -100,8 +101,8 @@ import Testing
         }
     }
 
-    @Test func includeExistingDeliversEveryItemThenFollows() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func includeExistingDeliversEveryItemThenFollows(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             let expected = try await store.items(datasetID: stored.id, range: 0..<stored.count)
             try await withLiveServer(store: store, configuration: ServerConfiguration(maxPageSize: 4)) { host in

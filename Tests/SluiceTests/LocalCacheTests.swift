@@ -20,8 +20,8 @@ import Testing
         return (items, epoch.receivedBytes)
     }
 
-    @Test func aSecondEpochReadsUnchangedItemsFromDiskAndChangedOnesAgain() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func aSecondEpochReadsUnchangedItemsFromDiskAndChangedOnesAgain(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             let stored = try await store.importSample()
             let cache = try LocalCache(directory: directory.appending(path: "cache"), maxBytes: 1 << 30)
             try await withLiveServer(store: store) { host in
@@ -47,8 +47,8 @@ import Testing
         }
     }
 
-    @Test func aPinnedVersionAndTheLiveDatasetKeepTheirOwnPositions() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func aPinnedVersionAndTheLiveDatasetKeepTheirOwnPositions(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             let stored = try await store.importSample()
             let cache = try LocalCache(directory: directory.appending(path: "cache"), maxBytes: 1 << 30)
             let token = try await store.editorToken()
@@ -82,8 +82,8 @@ import Testing
         }
     }
 
-    @Test func anOfflineEpochNeedsNoServer() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func anOfflineEpochNeedsNoServer(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             try await store.importSample()
             let folder = directory.appending(path: "cache")
             let online = try await withLiveServer(store: store) { host in
@@ -114,8 +114,8 @@ import Testing
         }
     }
 
-    @Test func aDamagedEntryIsDetectedAndFetchedAgain() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func aDamagedEntryIsDetectedAndFetchedAgain(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             try await store.importSample()
             let folder = directory.appending(path: "cache")
             let cache = try LocalCache(directory: folder, maxBytes: 1 << 30)
@@ -139,8 +139,8 @@ import Testing
         }
     }
 
-    @Test func theCacheStaysWithinItsBoundForgettingTheLeastRecentlyUsed() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func theCacheStaysWithinItsBoundForgettingTheLeastRecentlyUsed(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             try await store.importSample()
             let folder = directory.appending(path: "cache")
             try await withLiveServer(store: store) { host in

@@ -7,8 +7,8 @@ import Testing
 
 /// The SDK against a live server on 127.0.0.1 over a real SQLite store.
 @Suite struct SDKTests {
-    @Test func walkthroughMatchesTheStore() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func walkthroughMatchesTheStore(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             let expected = try await store.items(datasetID: stored.id, range: 7..<8)[0]
             try await withLiveServer(store: store) { host in
@@ -24,8 +24,8 @@ import Testing
         }
     }
 
-    @Test func missingThingsAreNamed() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func missingThingsAreNamed(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             try await store.importSample()
             try await withLiveServer(store: store) { host in
                 await #expect(throws: SluiceError.notFound("no project with id 'nope'")) {
@@ -78,8 +78,8 @@ import Testing
         }
     }
 
-    @Test func retriesUntilTheServerIsUp() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func retriesUntilTheServerIsUp(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             try await store.importSample()
             let port = try freePort()
             let host = "http://127.0.0.1:\(port)"
@@ -107,8 +107,8 @@ import Testing
     }
 
     /// Issue 2's scale check: a generated dataset of 100,000 files arrives exactly once, in order.
-    @Test func streams100kFilesExactlyOnceInOrder() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func streams100kFilesExactlyOnceInOrder(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             let stored = try await store.importGenerated(files: 100_000, instancesPerFile: 1, labels: 10, in: directory)
             #expect(stored.count == 100_000)
             try await withLiveServer(store: store) { host in

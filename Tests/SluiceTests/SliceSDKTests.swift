@@ -6,8 +6,8 @@ import SluiceTestSupport
 import Testing
 
 @Suite struct SliceSDKTests {
-    @Test func slicesHaveTheWholeDatasetAPI() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func slicesHaveTheWholeDatasetAPI(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             let all = try await store.items(datasetID: stored.id, range: 0..<9)
             let crowded = all.filter { $0.instances.count >= 2 }
@@ -31,8 +31,8 @@ import Testing
         }
     }
 
-    @Test func badQueriesFailWithTheirColumn() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func badQueriesFailWithTheirColumn(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             try await store.importSample()
             try await withLiveServer(store: store) { host in
                 let dataset = try await Project(id: "coco-dataset", host: host).datasets.get(name: "Default")

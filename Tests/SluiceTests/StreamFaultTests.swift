@@ -21,8 +21,8 @@ import Testing
 
     /// Issue 4's bar: exactly-once delivery under 100 random connection drops in one epoch of
     /// 100,000 items.
-    @Test func oneHundredDropsInAnEpochOf100kLoseAndRepeatNothing() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func oneHundredDropsInAnEpochOf100kLoseAndRepeatNothing(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             try await store.importGenerated(files: 100_000, instancesPerFile: 1, labels: 10, in: directory)
             try await withLiveServer(store: store) { host in
                 // About 25 MB cross the proxy; a fault every ~150 KB spends the 100 drops early.
@@ -41,8 +41,8 @@ import Testing
         }
     }
 
-    @Test func stalledConnectionsTimeOutAndResume() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func stalledConnectionsTimeOutAndResume(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             try await store.importGenerated(files: 1000, instancesPerFile: 2, labels: 10, in: directory)
             try await withLiveServer(store: store) { host in
                 let plan = FaultPlan(
@@ -61,8 +61,8 @@ import Testing
         }
     }
 
-    @Test func aServerRestartMidEpochLosesAndRepeatsNothing() async throws {
-        try await withTemporaryStore { store, directory in
+    @Test(arguments: StoreEngine.available) func aServerRestartMidEpochLosesAndRepeatsNothing(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
             try await store.importGenerated(files: 2000, instancesPerFile: 1, labels: 5, in: directory)
             let port = try freePort()
             let configuration = ClientConfiguration(

@@ -9,15 +9,15 @@ import Testing
 /// over the sample: every record equals the tensors of the store's item and its media file.
 @Suite struct TensorStreamTests {
     /// The tensors the store's item at `position` must stream as.
-    static func expected(_ store: SQLiteStore, datasetID: Int64, position: Int) async throws -> ItemTensors {
+    static func expected(_ store: any Store, datasetID: Int64, position: Int) async throws -> ItemTensors {
         let item = try #require(try await store.items(datasetID: datasetID, range: position..<(position + 1)).first)
         let labels = try await store.labels(projectID: item.file.projectID)
         let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1.id, $0) })
         return ItemTensors(instances: item.instances, imageID: ItemTensors.imageID(of: item.file), labelIndex: index)
     }
 
-    @Test func datasetTensorsAreTheStoresItemsAndMedia() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func datasetTensorsAreTheStoresItemsAndMedia(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             try await withLiveServer(store: store) { host in
                 let dataset = try await Project(id: "coco-dataset", host: host).datasets.get(name: "Default")
@@ -41,8 +41,8 @@ import Testing
         }
     }
 
-    @Test func shardsOfAShuffledTensorEpochCoverTheSliceOnce() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func shardsOfAShuffledTensorEpochCoverTheSliceOnce(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             try await store.importSample()
             try await withLiveServer(store: store) { host in
                 let dataset = try await Project(id: "coco-dataset", host: host).datasets.get(name: "Default")

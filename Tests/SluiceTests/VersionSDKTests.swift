@@ -9,7 +9,7 @@ import Testing
 /// Snapshots, pinned reads and diffs through the SDK, against a live server on a real store.
 @Suite struct VersionSDKTests {
     /// Deletes an instance, renames the label and appends a file: each kind of later write.
-    static func editAfterwards(_ store: SQLiteStore, _ datasetID: Int64) async throws -> Int64 {
+    static func editAfterwards(_ store: any Store, _ datasetID: Int64) async throws -> Int64 {
         let items = try await store.items(datasetID: datasetID, range: 0..<9)
         let deleted = try #require(items[0].instances.first).id
         try await store.deleteInstance(id: deleted)
@@ -20,8 +20,8 @@ import Testing
         return deleted
     }
 
-    @Test func aPinnedDatasetReadsItsSnapshotWhateverIsWrittenLater() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aPinnedDatasetReadsItsSnapshotWhateverIsWrittenLater(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             let before = try await store.items(datasetID: stored.id, range: 0..<9)
             try await withLiveServer(store: store) { host in
@@ -60,8 +60,8 @@ import Testing
         }
     }
 
-    @Test func aDiffStreamsWhatChangedBetweenTwoVersions() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func aDiffStreamsWhatChangedBetweenTwoVersions(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             try await withLiveServer(store: store) { host in
                 let dataset = try await Project(id: "coco-dataset", host: host, apiKey: try await store.editorToken()).datasets.get(name: "Default")

@@ -9,8 +9,8 @@ import Testing
 @Suite struct WriteSDKTests {
     static let photo = URL(fileURLWithPath: Fixtures.path("coco/ochuman/000817.jpg"))
 
-    @Test func uploadAppendAndReadBackThroughTheStream() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func uploadAppendAndReadBackThroughTheStream(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             let token = try await store.editorToken()
             try await withLiveServer(store: store) { host in
@@ -57,8 +57,8 @@ import Testing
         }
     }
 
-    @Test func removedPositionsAreSkippedByIterationAndRefusedByPosition() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func removedPositionsAreSkippedByIterationAndRefusedByPosition(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             let token = try await store.editorToken()
             let all = try await store.items(datasetID: stored.id, range: 0..<stored.count)
@@ -105,8 +105,8 @@ import Testing
 
     /// A label is deleted only once no live instance carries it, and deleting it moves no
     /// tensor index: later labels keep theirs, a snapshot from before still streams it.
-    @Test func deletedLabelsKeepEveryTensorIndex() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func deletedLabelsKeepEveryTensorIndex(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             try await store.importSample()
             let token = try await store.editorToken()
             try await withLiveServer(store: store) { host in
@@ -160,8 +160,8 @@ import Testing
     /// Concurrent read-modify-write saves with the revision check on shared files, while an
     /// epoch streams and a follower runs: no lost update, the follower sees each accepted
     /// save once, and a snapshot taken before reads unchanged.
-    @Test func concurrentSavesLoseNothingAndAreFollowedOnce() async throws {
-        try await withTemporaryStore { store, _ in
+    @Test(arguments: StoreEngine.available) func concurrentSavesLoseNothingAndAreFollowedOnce(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
             let stored = try await store.importSample()
             let token = try await store.editorToken()
             let snapshot = try await store.createSnapshot(datasetID: stored.id, name: "before")

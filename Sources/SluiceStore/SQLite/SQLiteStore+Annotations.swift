@@ -7,33 +7,7 @@ import SluiceModel
 extension SQLiteStore {
     public func appendFiles(datasetID: Int64, _ drafts: [FileDraft], createLabels: Bool) async throws -> [AppendedFile] {
         // Media are read (a stat and the first bytes) before the write lock is taken.
-        var described: [String: StoredMedia] = [:]
-        for (index, draft) in drafts.enumerated() {
-            try Self.checkName(draft.name, at: "files[\(index)].name")
-            guard MediaStore.isSHA256(draft.sha256) else {
-                throw StoreError.invalidField(
-                    FieldError(path: "files[\(index)].sha256", message: "expected 64 lowercase hex digits"))
-            }
-            if described[draft.sha256] != nil { continue }
-            let stored: StoredMedia?
-            do {
-                stored = try self.media.describe(sha256: draft.sha256)
-            } catch {
-                throw StoreError.invalidField(FieldError(path: "files[\(index)].sha256", message: "\(error)"))
-            }
-            guard let stored else {
-                throw StoreError.invalidField(
-                    FieldError(path: "files[\(index)].sha256", message: "the server has no media with this SHA-256: upload it first"))
-            }
-            if let type = draft.type, type != stored.fileType {
-                throw StoreError.invalidField(
-                    FieldError(
-                        path: "files[\(index)].type",
-                        message: "is \(type.rawValue) but the bytes are \(stored.fileType?.rawValue ?? "unknown")"))
-            }
-            described[draft.sha256] = stored
-        }
-        let media = described
+        let media = try self.media.describe(drafts)
         let (appended, changed) = try await pool.write { db in
             guard let dataset = try Row.fetchOne(
                 db.cachedStatement(sql: "\(Self.datasetColumns) WHERE id = ?"), arguments: [datasetID]
@@ -216,18 +190,35 @@ struct LabelBook {
     private var byID: [Int64: Entry] = [:]
     private var missing: [String] = []
 
-    init(_ db: GRDB.Database, projectID: String) throws {
+    /// The book of a project's live labels, read by either engine.
+    init(projectID: String, labels: [Entry]) {
         self.projectID = projectID
-        for row in try Row.fetchAll(
+        for entry in labels { add(entry) }
+    }
+
+    init(_ db: GRDB.Database, projectID: String) throws {
+        let labels = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT id, name, keypoint_names FROM labels WHERE project_id = ? AND valid_to IS NULL"),
-            arguments: [projectID])
-        {
-            let entry = Entry(
+            arguments: [projectID]
+        ).map { row in
+            Entry(
                 id: row[0], name: row[1],
                 keypointNames: try (row[2] as String?).map { try JSONColumn.decode([String].self, from: $0) })
-            byName[entry.name] = entry
-            byID[entry.id] = entry
         }
+        self.init(projectID: projectID, labels: labels)
+    }
+
+    /// A label the write created.
+    mutating func add(_ entry: Entry) {
+        byName[entry.name] = entry
+        byID[entry.id] = entry
+    }
+
+    /// The names drafts gave that the project lacks, in the order first named; the caller
+    /// creates them and `add`s each.
+    mutating func takeMissing() -> [String] {
+        defer { missing = [] }
+        return missing
     }
 
     /// Checks the draft and finds its label; a label named but missing is noted for
@@ -270,14 +261,11 @@ struct LabelBook {
 
     /// Creates the labels drafts named and the project lacked, in the order first named.
     mutating func createMissing(_ db: GRDB.Database, clock: Int64) throws {
-        for name in missing {
+        for name in takeMissing() {
             try db.execute(
                 sql: "INSERT INTO labels (project_id, name, color, valid_from) VALUES (?, ?, ?, ?)",
                 arguments: [projectID, name, Label.defaultColor(for: name), clock])
-            let entry = Entry(id: db.lastInsertedRowID, name: name, keypointNames: nil)
-            byName[name] = entry
-            byID[entry.id] = entry
+            add(Entry(id: db.lastInsertedRowID, name: name, keypointNames: nil))
         }
-        missing = []
     }
 }
