@@ -56,13 +56,22 @@ public final class ChangeNotifier: @unchecked Sendable {
     }
 
     /// Returns when the dataset is notified after `mark` (at once if it already was), when
-    /// `timeout` has passed, or when the calling task is cancelled, whichever comes first.
-    public func wait(for datasetID: Int64, after mark: Mark, timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.notification(for: datasetID, after: mark) }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
+    /// `timeout` has passed, or when the calling task is cancelled, whichever comes first:
+    /// true for a notification.
+    @discardableResult
+    public func wait(for datasetID: Int64, after mark: Mark, timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.notification(for: datasetID, after: mark)
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let notified = await group.next() ?? false
             group.cancelAll()
+            return notified
         }
     }
 

@@ -233,9 +233,9 @@ import Testing
             let file = try await store.items(datasetID: dataset.id, range: 0..<1)[0].file
             let notifier = store.changeNotifier
             let mark = notifier.mark()
-            async let woken: Void = notifier.wait(for: dataset.id, after: mark, timeout: .seconds(3600))
+            async let woken: Bool = notifier.wait(for: dataset.id, after: mark, timeout: .seconds(3600))
             _ = try await store.addInstance(Instance(fileID: file.id, labelID: nil, kind: .global, bbox: nil))
-            await woken
+            #expect(await woken)
         }
     }
 

@@ -80,6 +80,32 @@ public struct MissingTestPostgres: Error, CustomStringConvertible {
     }
 }
 
+/// The URL of a fresh schema in the test cluster's database, for tests that open several
+/// stores (servers) on one database; the schema is dropped after `body`.
+public func withTemporaryPostgresURL<T>(_ body: (String, URL) async throws -> T) async throws -> T {
+    guard let url = ProcessInfo.processInfo.environment["SLUICE_TEST_POSTGRES"] else { throw MissingTestPostgres() }
+    let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    let schemaURL = url + (url.contains("?") ? "&" : "?") + "schema=" + schema
+    return try await withTemporaryDirectory { directory in
+        @Sendable func drop() async {
+            if let store = try? await PostgresStore.open(
+                url: schemaURL, media: try MediaStore(root: directory.appendingPathComponent("media")))
+            {
+                try? await store.dropSchema()
+                store.close()
+            }
+        }
+        do {
+            let result = try await body(schemaURL, directory)
+            await drop()
+            return result
+        } catch {
+            await drop()
+            throw error
+        }
+    }
+}
+
 /// A real store of `engine` that no other test sees, removed after `body`: a SQLite file in a
 /// temporary directory, or a schema of its own in the test cluster's database (its media in a
 /// temporary directory).

@@ -5,11 +5,6 @@ import SluiceModel
 /// do them: each one transaction that checks everything before its first row, advances the
 /// store clock once and records its changes.
 extension PostgresStore {
-    /// Wakes this process's change-feed waiters for datasets a committed write changed.
-    func notify(_ datasetIDs: Set<Int64>) async {
-        changeNotifier.notify(datasetIDs: datasetIDs)
-    }
-
     static func labelBook(_ db: PostgresSession, projectID: String) async throws -> LabelBook {
         let labels = try await db.rows(
             "SELECT id, name, keypoint_names FROM labels WHERE project_id = \(projectID) AND valid_to IS NULL"

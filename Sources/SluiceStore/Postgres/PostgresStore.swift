@@ -12,6 +12,8 @@ public final class PostgresStore: Store {
     let client: PostgresClient
     /// The pool's run loop: PostgresClient serves leases only while `run()` is running.
     private let running: Task<Void, Never>
+    /// Listens for the change notifications of every server on the database (`notify`).
+    private let listening: Task<Void, Never>
     let logger: Logger
     public let media: MediaStore
     public let changeNotifier = ChangeNotifier()
@@ -42,15 +44,60 @@ public final class PostgresStore: Store {
         self.client = client
         // The client's lifetime is the store's: from open to close, like the SQLite pool's.
         running = Task { await client.run() }
+        changeChannel = "sluice_changes_\(schema ?? "public")"
+        listening = Self.listenForChanges(client: client, channel: changeChannel, notifier: changeNotifier)
         self.media = media
     }
 
     /// Closes the connections. Operations after it fail.
     public func close() {
+        listening.cancel()
         running.cancel()
     }
 
-    deinit { running.cancel() }
+    deinit {
+        listening.cancel()
+        running.cancel()
+    }
+
+    // MARK: Change notifications across servers
+
+    /// The channel this store's servers notify each other on: one per schema.
+    let changeChannel: String
+
+    /// Wakes the change-feed waiters of this process and, through LISTEN/NOTIFY, of every
+    /// other server on the database, for datasets a committed write changed. A notification
+    /// lost (a server's connection dropping) only delays a waiter until its next poll.
+    func notify(_ datasetIDs: Set<Int64>) async {
+        guard !datasetIDs.isEmpty else { return }
+        changeNotifier.notify(datasetIDs: datasetIDs)
+        let payload = datasetIDs.sorted().map(String.init).joined(separator: ",")
+        _ = try? await client.withConnection { connection in
+            try await PostgresSession(connection: connection, logger: logger)
+                .execute("SELECT pg_notify(\(changeChannel), \(payload))")
+        }
+    }
+
+    /// Holds one connection listening on `changeChannel`, and again after it drops.
+    private static func listenForChanges(client: PostgresClient, channel: String, notifier: ChangeNotifier)
+        -> Task<Void, Never>
+    {
+        Task {
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: channel) { notifications in
+                            for try await notification in notifications {
+                                notifier.notify(datasetIDs: notification.payload.split(separator: ",").compactMap { Int64($0) })
+                            }
+                        }
+                    }
+                } catch {
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
 
     /// Drops the schema the URL named (`schema=`) and everything in it: for throwaway stores
     /// (tests, benchmarks). Refused for a store in the database's default schema.
