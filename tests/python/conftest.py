@@ -123,9 +123,12 @@ class Server:
     """A `sluice serve` process on a free port over `data`, its request log (standard output)
     collected line by line; for tests that signal or kill the server themselves."""
 
-    def __init__(self, data: Path, *args: str) -> None:
+    def __init__(self, data: Path | None, *args: str) -> None:
+        """Over the embedded store in `data`, or with `data` None over the store `args` name
+        (`--postgres URL --media DIR`)."""
+        store = ["--data", str(data)] if data is not None else []
         self.process = subprocess.Popen(
-            [sluice_bin(), "serve", "--data", str(data), "--port", "0", *args],
+            [sluice_bin(), "serve", *store, "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.url = ""
         for line in self.process.stderr:
