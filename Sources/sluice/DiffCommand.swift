@@ -52,7 +52,7 @@ struct DiffCommand: AsyncParsableCommand {
             counts[entry.kind, default: 0] += 1
             out.write(try encoder.encode(entry) + Data([10]))
         }
-        if let sluiceStore = try await store.open() {
+        if let sluiceStore = try await store.open(needsMedia: false) {
             let ds = try await sluiceStore.dataset(project: project, named: dataset)
             let a = try await sluiceStore.versionPoint(of: ds, named: fromVersion!)
             let b = try await sluiceStore.versionPoint(of: ds, named: toVersion ?? String(ds.version))

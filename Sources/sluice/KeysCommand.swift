@@ -56,7 +56,7 @@ struct CreateKeyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let sluiceStore = try await store.open() else {
+        guard let sluiceStore = try await store.open(needsMedia: false) else {
             guard !serverAdmin, let project, let role else {
                 throw ValidationError("a server admin key is made only in the store itself: pass --data DIR or --postgres URL --media DIR")
             }

@@ -14,7 +14,7 @@ struct MigrateCommand: AsyncParsableCommand {
             bytes of every dataset's stream now and at each snapshot, read from both stores. The \
             PostgreSQL store must hold no project yet; stop the servers of --from-data first \
             (the copy reads it as of one commit, and later writes there would not move). See \
-            docs/deploy.md.
+            docs/deployment.md.
 
               sluice migrate --from-data ~/sluice-data --postgres postgres://sluice@db/sluice --media /mnt/sluice-media
             """)

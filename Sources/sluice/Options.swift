@@ -25,9 +25,6 @@ struct StoreOptions: ParsableArguments {
 
     func validate() throws {
         if data != nil, postgres != nil { throw ValidationError("give --data or --postgres, not both") }
-        if postgres != nil, media == nil {
-            throw ValidationError("--postgres needs --media DIR: the media directory its servers share")
-        }
         if media != nil, postgres == nil { throw ValidationError("--media goes with --postgres (the embedded store keeps media in --data)") }
     }
 
@@ -35,11 +32,20 @@ struct StoreOptions: ParsableArguments {
     var isGiven: Bool { data != nil || postgres != nil }
 
     /// The store in `--data` or `--postgres`; nil without either (the command goes through a
-    /// server). `memoryMapped` applies to the embedded store (see `SQLiteStore.init`).
-    func open(memoryMapped: Bool = true) async throws -> (any Store)? {
-        if let postgres, let media {
-            return try await PostgresStore.open(
-                url: postgres, media: try MediaStore(root: URL(fileURLWithPath: absolutePath(media))))
+    /// server). `memoryMapped` applies to the embedded store (see `SQLiteStore.init`). A command
+    /// that reads or writes no media bytes (keys, tags, snapshots) opens a PostgreSQL store
+    /// without `--media`, as DESIGN.md's command line has it.
+    func open(memoryMapped: Bool = true, needsMedia: Bool = true) async throws -> (any Store)? {
+        if let postgres {
+            let root: URL
+            if let media {
+                root = URL(fileURLWithPath: absolutePath(media))
+            } else if !needsMedia {
+                root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-unused-media")
+            } else {
+                throw ValidationError("--postgres needs --media DIR here: the media directory its servers share")
+            }
+            return try await PostgresStore.open(url: postgres, media: try MediaStore(root: root))
         }
         return try data.map { try SQLiteStore(directory: URL(fileURLWithPath: absolutePath($0)), memoryMapped: memoryMapped) }
     }

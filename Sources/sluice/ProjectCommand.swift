@@ -54,7 +54,7 @@ struct SetPublicCommand: AsyncParsableCommand {
 
 /// Through the embedded store (--data), else through the server (--host, with an admin key).
 private func setVisibility(of project: String, isPublic: Bool, store: StoreOptions, server: ServerOptions) async throws {
-    if let sluiceStore = try await store.open() {
+    if let sluiceStore = try await store.open(needsMedia: false) {
         try await sluiceStore.setProjectPublic(id: project, isPublic: isPublic)
     } else {
         try await Project(id: project, host: server.host, apiKey: server.apiKey).setPublic(isPublic)

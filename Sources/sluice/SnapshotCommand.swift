@@ -35,7 +35,7 @@ struct SnapshotCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let snapshot: SluiceModel.Snapshot
-        if let sluiceStore = try await store.open() {
+        if let sluiceStore = try await store.open(needsMedia: false) {
             let ds = try await sluiceStore.dataset(project: project, named: dataset)
             snapshot = try await sluiceStore.createSnapshot(datasetID: ds.id, name: name)
         } else {
@@ -61,7 +61,7 @@ struct SnapshotListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let snapshots: [SluiceModel.Snapshot]
-        if let sluiceStore = try await store.open() {
+        if let sluiceStore = try await store.open(needsMedia: false) {
             let ds = try await sluiceStore.dataset(project: project, named: dataset)
             snapshots = try await sluiceStore.snapshots(datasetID: ds.id)
         } else {

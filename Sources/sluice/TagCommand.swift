@@ -26,7 +26,7 @@ struct TaggedDatasetOptions: ParsableArguments {
         local: (any Store, SluiceModel.Dataset) async throws -> [String],
         remote: (Sluice.Dataset) async throws -> [String]
     ) async throws -> [String] {
-        if let sluiceStore = try await store.open() {
+        if let sluiceStore = try await store.open(needsMedia: false) {
             return try await local(sluiceStore, try await sluiceStore.dataset(project: project, named: dataset))
         }
         let handle = try await Project(id: project, host: server.host, apiKey: server.apiKey)

@@ -59,7 +59,7 @@ struct ChangeRoutes {
                 return page
             }
             await cancelWhenGracefulShutdown {
-                await notifier.wait(for: datasetID, after: mark, timeout: min(left, pollInterval))
+                _ = await notifier.wait(for: datasetID, after: mark, timeout: min(left, pollInterval))
             }
         }
     }

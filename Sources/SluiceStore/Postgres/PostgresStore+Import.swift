@@ -4,6 +4,9 @@ import PostgresNIO
 import SluiceModel
 
 extension PostgresStore {
+    /// Files an import appends before it refreshes the planner's statistics.
+    static let analyzeAfterFiles = 10_000
+
     public func performImport<T: Sendable>(
         projectID: String, datasetName: String, _ body: @escaping @Sendable (any ImportWriter) throws -> T
     ) async throws -> T {
@@ -20,7 +23,14 @@ extension PostgresStore {
             let writer = PostgresImportWriter(
                 session: db, projectID: projectID, dataset: dataset, media: media, firstNewLabel: firstLabel,
                 revision: seq, clock: clock)
-            let result = try await ThreadBridge.onOwnThread { try body(writer) }
+            let result: T
+            do {
+                result = try await ThreadBridge.onOwnThread { try body(writer) }
+            } catch {
+                // The batch in flight ends before the transaction is rolled back.
+                await writer.abandon()
+                throw error
+            }
             try await writer.flush()
             try await db.execute("SELECT set_config('sluice.bulk_import', 'off', true)")
             if let firstInstance = writer.firstInstance {
@@ -45,6 +55,12 @@ extension PostgresStore {
                 try await db.execute("UPDATE datasets SET version = version + 1 WHERE id = \(other)")
             }
             if !appended.isEmpty { changed.insert(dataset.id) }
+            // A large import changes the tables' shape: the planner's statistics follow at
+            // once (autovacuum would, some minutes later), so a rare label's slice starts from
+            // label_counts instead of walking the dataset.
+            if appended.count >= Self.analyzeAfterFiles {
+                try await db.execute("ANALYZE files, dataset_files, instances, label_counts")
+            }
             return (result, changed)
         }
         await notify(changedDatasets)
@@ -82,6 +98,8 @@ final class PostgresImportWriter: ImportWriter, @unchecked Sendable {
     private var files = ByteBuffer()
     private var places = ByteBuffer()
     private var instances = ByteBuffer()
+    /// The batch on its way to the database, if any.
+    private var sending: Task<Void, any Error>?
     /// Bytes buffered before a batch is sent.
     static let batchBytes = 4 << 20
 
@@ -99,10 +117,14 @@ final class PostgresImportWriter: ImportWriter, @unchecked Sendable {
         self.clock = clock
     }
 
-    /// Waits on the import's thread for an operation of the store.
+    /// Waits on the import's thread for an operation of the store, after the batch being sent.
     private func wait<R: Sendable>(_ operation: @escaping @Sendable (PostgresSession) async throws -> R) throws -> R {
-        let session = session
-        return try ThreadBridge.wait { try await operation(session) }
+        let session = session, sending = sending
+        self.sending = nil
+        return try ThreadBridge.wait {
+            try await sending?.value
+            return try await operation(session)
+        }
     }
 
     // MARK: ImportWriter
@@ -271,20 +293,35 @@ final class PostgresImportWriter: ImportWriter, @unchecked Sendable {
 
     // MARK: Batches
 
+    /// A full buffer goes to the database while the importer goes on parsing: one batch in
+    /// flight, the next one filling.
     private func flushIfFull() throws {
-        if files.readableBytes + places.readableBytes + instances.readableBytes >= Self.batchBytes { try flushNow() }
+        guard files.readableBytes + places.readableBytes + instances.readableBytes >= Self.batchBytes else { return }
+        let previous = sending, batch = takeBatch(), session = session
+        if let previous { try ThreadBridge.wait { try await previous.value } }
+        sending = Task { try await Self.send(batch, session) }
     }
 
-    /// Sends the buffered rows from the import's thread.
+    /// Sends the buffered rows from the import's thread, and waits until they are in.
     private func flushNow() throws {
         let batch = takeBatch()
-        guard !batch.isEmpty else { return }
         try wait { db in try await Self.send(batch, db) }
     }
 
-    /// Sends what is left, from the store's task once the importer has returned.
+    /// Waits for the batch in flight, if any, ignoring how it ended: the import failed.
+    func abandon() async {
+        _ = try? await sending?.value
+        sending = nil
+    }
+
+    /// Sends what is left and moves the sequences past the ids this import gave out, from the
+    /// store's task once the importer has returned.
     func flush() async throws {
+        try await sending?.value
+        sending = nil
         try await Self.send(takeBatch(), session)
+        try await fileIDs.finish(session)
+        try await instanceIDs.finish(session)
     }
 
     private struct Batch: Sendable {
@@ -294,9 +331,9 @@ final class PostgresImportWriter: ImportWriter, @unchecked Sendable {
 
     private func takeBatch() -> Batch {
         defer {
-            files.clear()
-            places.clear()
-            instances.clear()
+            files = ByteBuffer()
+            places = ByteBuffer()
+            instances = ByteBuffer()
         }
         return Batch(files: files, places: places, instances: instances)
     }
@@ -328,24 +365,28 @@ final class PostgresImportWriter: ImportWriter, @unchecked Sendable {
         }
     }
 
-    /// Ids drawn from a sequence a block at a time.
+    /// Ids of one table for this import. Writers take turns (the store clock's row), so no
+    /// one else draws from the sequence meanwhile: the import takes one value, counts on from
+    /// it itself, and moves the sequence past the last id it gave before it commits.
     private struct IDBlock {
         let sequence: String
-        var ids: [Int64] = []
-        var index = 0
+        var next: Int64?
 
         mutating func next(_ writer: PostgresImportWriter) throws -> Int64 {
-            if index == ids.count {
+            if next == nil {
                 let sequence = sequence
-                ids = try writer.wait { db in
-                    try await db.values(
-                        "SELECT nextval(\(sequence)::regclass) FROM generate_series(1, 4096)", as: Int64.self
-                    ).sorted()
+                next = try writer.wait { db in
+                    try await db.value("SELECT nextval(\(sequence)::regclass)", as: Int64.self)!
                 }
-                index = 0
             }
-            defer { index += 1 }
-            return ids[index]
+            defer { next! += 1 }
+            return next!
+        }
+
+        /// After the last id: the sequence's next value is above every id given out.
+        func finish(_ db: PostgresSession) async throws {
+            guard let next else { return }
+            try await db.execute("SELECT setval(\(sequence)::regclass, \(next - 1))")
         }
     }
 }

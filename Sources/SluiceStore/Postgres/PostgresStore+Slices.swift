@@ -27,15 +27,25 @@ extension PostgresStore {
             binds: binds)
     }
 
+    /// Memory a slice's statement may use for hashing: a test that a label is absent (`NOT IN`
+    /// over the files that have it) is a hashed lookup only when those files fit, and at a
+    /// million files they need some 30 MB; past the default 4 MB, PostgreSQL scans the list
+    /// once per file instead.
+    static let sliceWorkMemory = "256MB"
+
     public func matchingPositions(datasetID: Int64, query: CheckedQuery) async throws -> [Int] {
         let plan = try Self.slicePlan(datasetID: datasetID, query: query)
-        return try await read { db in try await db.values(plan, as: Int.self) }
+        return try await read { db in
+            try await db.execute(PostgresQuery(unsafeSQL: "SET LOCAL work_mem = '\(Self.sliceWorkMemory)'"))
+            return try await db.values(plan, as: Int.self)
+        }
     }
 
     public func explainMatching(datasetID: Int64, query: CheckedQuery) async throws -> QueryPlan {
         let plan = try Self.slicePlan(datasetID: datasetID, query: query)
         let lines = try await read { db in
-            try await db.values(PostgresQuery(unsafeSQL: "EXPLAIN " + plan.sql, binds: plan.binds), as: String.self)
+            try await db.execute(PostgresQuery(unsafeSQL: "SET LOCAL work_mem = '\(Self.sliceWorkMemory)'"))
+            return try await db.values(PostgresQuery(unsafeSQL: "EXPLAIN " + plan.sql, binds: plan.binds), as: String.self)
         }
         return QueryPlan(sql: plan.sql, plan: lines)
     }

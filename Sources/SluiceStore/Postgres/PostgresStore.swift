@@ -374,6 +374,9 @@ enum PostgresURL {
                 database: database, tls: tls)
         }
         configuration.options.maximumConnections = maximumConnections
+        // JIT compiles a plan that the planner thinks costly; a slice over a million files is,
+        // and compiling took longer than running it. The store's statements are short.
+        configuration.options.additionalStartupParameters = [("jit", "off")]
         let schema = query["schema"]
         if let schema {
             guard !schema.isEmpty, schema.count <= 63,
@@ -381,7 +384,7 @@ enum PostgresURL {
             else {
                 throw StoreError.invalid("schema: expected 1 to 63 of a-z, 0-9 and _, got '\(schema)'")
             }
-            configuration.options.additionalStartupParameters = [("search_path", schema)]
+            configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
         return (configuration, schema)
     }
