@@ -146,7 +146,7 @@ def main() -> None:
         assert sqlite[f"{name}_count"] == postgres[f"{name}_count"], (name, sqlite, postgres)
 
     def ratio(p: float, s: float) -> str:
-        return f"{p / s:.2f}×" if s else "–"
+        return f"{p / s:.2f}×" if s >= 0.5 else "–"
 
     print()
     print(f"Dataset: {args.files:,} files × {args.instances_per_file} instances, {args.labels} labels; "

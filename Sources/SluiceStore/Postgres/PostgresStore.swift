@@ -374,6 +374,9 @@ enum PostgresURL {
                 database: database, tls: tls)
         }
         configuration.options.maximumConnections = maximumConnections
+        // Connections kept open when idle: a server's first requests do not pay for connecting
+        // (TCP, authentication, start-up), which cost more than their queries.
+        configuration.options.minimumConnections = min(4, maximumConnections)
         // JIT compiles a plan that the planner thinks costly; a slice over a million files is,
         // and compiling took longer than running it. The store's statements are short.
         configuration.options.additionalStartupParameters = [("jit", "off")]
