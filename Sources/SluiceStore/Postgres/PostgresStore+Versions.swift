@@ -175,7 +175,7 @@ extension PostgresStore {
         at time: Timestamp
     ) async throws -> Set<Int64> {
         guard !fileIDs.isEmpty else { return [] }
-        var places: [(datasetID: Int64, position: Int, fileID: Int64)] = []
+        var places: [FilePlace] = []
         for row in try await db.rows(
             """
             SELECT dataset_id, position, file_id FROM dataset_files
@@ -184,23 +184,13 @@ extension PostgresStore {
         {
             let datasetID: Int64 = try row.at(0), position: Int = try row.at(1)
             if let skipped, skipped.datasetID == datasetID, skipped.positions.contains(position) { continue }
-            places.append((datasetID, position, try row.at(2)))
+            places.append(FilePlace(datasetID: datasetID, position: position, fileID: try row.at(2)))
         }
-        places.sort { ($0.datasetID, $0.position) < ($1.datasetID, $1.position) }
         var revisions: [Int64: Int64] = [:]
-        var runStart = 0
-        while runStart < places.count {
-            var runEnd = runStart + 1
-            while runEnd < places.count, places[runEnd].datasetID == places[runStart].datasetID,
-                places[runEnd].position == places[runEnd - 1].position + 1
-            {
-                runEnd += 1
-            }
-            let seq = try await recordChange(
-                db, datasetID: places[runStart].datasetID, kind: .changed,
-                positions: places[runStart].position..<(places[runEnd - 1].position + 1), at: time)
-            for place in places[runStart..<runEnd] { revisions[place.fileID] = seq }
-            runStart = runEnd
+        for run in ChangeRuns.of(places) {
+            let seq = try await recordChange(db, datasetID: run.datasetID, kind: .changed, positions: run.positions, at: time)
+            // Rows are recorded in ascending seq: the last one to cover a file is its revision.
+            for fileID in run.fileIDs { revisions[fileID] = seq }
         }
         var fallback = fallbackRevision
         for fileID in fileIDs {

@@ -341,13 +341,8 @@ extension PostgresStore {
             UPDATE datasets SET removed_count = removed_count + \(Int64(positions.count)), version = version + 1
             WHERE id = \(datasetID)
             """)
-        var start = 0
-        while start < positions.count {
-            var end = start + 1
-            while end < positions.count, positions[end] == positions[end - 1] + 1 { end += 1 }
-            try await recordChange(
-                db, datasetID: datasetID, kind: .removed, positions: positions[start]..<(positions[end - 1] + 1), at: time)
-            start = end
+        for run in ChangeRuns.of(positions: positions) {
+            try await recordChange(db, datasetID: datasetID, kind: .removed, positions: run, at: time)
         }
     }
 }

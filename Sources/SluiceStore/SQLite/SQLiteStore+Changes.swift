@@ -69,34 +69,21 @@ extension SQLiteStore {
         at time: Timestamp
     ) throws -> Set<Int64> {
         guard !fileIDs.isEmpty else { return [] }
-        var places: [(datasetID: Int64, position: Int, fileID: Int64)] = []
+        var places: [FilePlace] = []
         let holders = try db.cachedStatement(sql: "SELECT dataset_id, position FROM dataset_files WHERE file_id = ? AND removed_at IS NULL")
         for fileID in fileIDs {
             let rows = try Row.fetchCursor(holders, arguments: [fileID])
             while let row = try rows.next() {
                 let datasetID: Int64 = row[0], position: Int = row[1]
                 if let skipped, skipped.datasetID == datasetID, skipped.positions.contains(position) { continue }
-                places.append((datasetID, position, fileID))
+                places.append(FilePlace(datasetID: datasetID, position: position, fileID: fileID))
             }
         }
-        places.sort { ($0.datasetID, $0.position) < ($1.datasetID, $1.position) }
-        // One row per run of adjacent positions: a write that touches a block of files (a
-        // relabelled class, a re-imported range) is a few rows, not one per file.
         var revisions: [Int64: Int64] = [:]
-        var runStart = 0
-        while runStart < places.count {
-            var runEnd = runStart + 1
-            while runEnd < places.count, places[runEnd].datasetID == places[runStart].datasetID,
-                places[runEnd].position == places[runEnd - 1].position + 1
-            {
-                runEnd += 1
-            }
-            let seq = try recordChange(
-                db, datasetID: places[runStart].datasetID, kind: .changed,
-                positions: places[runStart].position..<(places[runEnd - 1].position + 1), at: time)
+        for run in ChangeRuns.of(places) {
+            let seq = try recordChange(db, datasetID: run.datasetID, kind: .changed, positions: run.positions, at: time)
             // Rows are recorded in ascending seq: the last one to cover a file is its revision.
-            for place in places[runStart..<runEnd] { revisions[place.fileID] = seq }
-            runStart = runEnd
+            for fileID in run.fileIDs { revisions[fileID] = seq }
         }
         // A file no dataset shows still gets a new revision: `File.revision` is served on its own too.
         var fallback = fallbackRevision

@@ -110,13 +110,8 @@ extension SQLiteStore {
         try db.execute(
             sql: "UPDATE datasets SET removed_count = removed_count + ?, version = version + 1 WHERE id = ?",
             arguments: [positions.count, datasetID])
-        var start = 0
-        while start < positions.count {
-            var end = start + 1
-            while end < positions.count, positions[end] == positions[end - 1] + 1 { end += 1 }
-            try recordChange(
-                db, datasetID: datasetID, kind: .removed, positions: positions[start]..<(positions[end - 1] + 1), at: time)
-            start = end
+        for run in ChangeRuns.of(positions: positions) {
+            try recordChange(db, datasetID: datasetID, kind: .removed, positions: run, at: time)
         }
     }
 }
