@@ -10,7 +10,8 @@ struct MigrateCommand: AsyncParsableCommand {
             Copies every row of the store in --from-data (projects, datasets, files, labels, \
             instances with their version history, snapshots, the change feed, keys; ids kept) into \
             the PostgreSQL store at --postgres in one transaction, links or copies the media its \
-            files reference into --media, then verifies: the row count of every table, and the \
+            files reference into --media (without it, the servers use the embedded store's media/ \
+            where it is), then verifies: the row count of every table, and the \
             bytes of every dataset's stream now and at each snapshot, read from both stores. The \
             PostgreSQL store must hold no project yet; stop the servers of --from-data first \
             (the copy reads it as of one commit, and later writes there would not move). See \
@@ -25,8 +26,8 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(help: "PostgreSQL URL of the store to fill (postgres://user:password@host:5432/database).")
     var postgres: String
 
-    @Option(help: "The media directory of the PostgreSQL store, which its servers share.")
-    var media: String
+    @Option(help: "The media directory of the PostgreSQL store, which its servers share (default: the embedded store's own media/, used in place).")
+    var media: String?
 
     func run() async throws {
         let sourcePath = absolutePath(fromData)
@@ -34,8 +35,8 @@ struct MigrateCommand: AsyncParsableCommand {
             throw ValidationError("--from-data: no embedded store in \(sourcePath) (sluice.sqlite is missing)")
         }
         let source = try SQLiteStore(directory: URL(fileURLWithPath: sourcePath))
-        let target = try await PostgresStore.open(
-            url: postgres, media: try MediaStore(root: URL(fileURLWithPath: absolutePath(media))))
+        let mediaPath = media.map(absolutePath) ?? sourcePath + "/media"
+        let target = try await PostgresStore.open(url: postgres, media: try MediaStore(root: URL(fileURLWithPath: mediaPath)))
         defer { target.close() }
         let line = ProgressLine()
         let summary = try await StoreMigration.migrate(from: source, to: target) { progress in

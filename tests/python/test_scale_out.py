@@ -156,3 +156,33 @@ def test_an_epoch_survives_kill_9_of_a_server_python_and_swift(cluster) -> None:
     assert swift.returncode == 0, err
     swift_positions = [json.loads(line)["position"] for line in out.splitlines()]
     assert swift_positions == list(range(FILES)), "the Swift epoch: every item once, in order"
+
+
+def test_migrate_moves_an_embedded_store_up_and_it_streams_the_same(data_dir: Path, server: str) -> None:
+    """`sluice migrate` from the sample's embedded store; a server on the PostgreSQL copy sends
+    the same bytes as the embedded store's server, item for item."""
+    schema = "py_" + uuid.uuid4().hex
+    url = POSTGRES + ("&" if "?" in POSTGRES else "?") + "schema=" + schema
+    try:
+        result = subprocess.run([sluice_bin(), "migrate", "--from-data", str(data_dir), "--postgres", url],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert "verified row counts and 1 dataset streams byte for byte" in result.stderr
+        again = subprocess.run([sluice_bin(), "migrate", "--from-data", str(data_dir), "--postgres", url],
+                               capture_output=True, text=True, timeout=300)
+        assert again.returncode != 0 and "holds projects already" in again.stderr
+        moved = Server(None, "--postgres", url, "--media", str(data_dir / "media"))
+        try:
+            import requests
+            datasets = requests.get(f"{server}/api/v1/projects/coco-dataset/datasets").json()
+            route = f"/api/v1/datasets/{datasets[0]['id']}/stream"
+            embedded, upstairs = requests.get(server + route), requests.get(moved.url + route)
+            assert embedded.status_code == upstairs.status_code == 200
+            assert len(embedded.content) > 1000 and embedded.content == upstairs.content
+            media = f"/api/v1/files/{json.loads(embedded.text.splitlines()[0])['file']['id']}/media"
+            assert requests.get(server + media).content == requests.get(moved.url + media).content
+        finally:
+            moved.stop()
+    finally:
+        subprocess.run(["psql", POSTGRES.split("?")[0], "-qc", f"DROP SCHEMA IF EXISTS {schema} CASCADE"],
+                       capture_output=True)
