@@ -226,7 +226,7 @@ import Testing
 
 /// `ChangeNotifier`: wake-ups of waiters in this process. Each test has a time limit far
 /// above what it needs, so a missed wake-up fails instead of hanging the run.
-@Suite(.timeLimit(.minutes(1))) struct ChangeNotifierTests {
+@Suite(.timeLimit(.minutes(5))) struct ChangeNotifierTests {
     @Test(arguments: StoreEngine.available) func aCommitWakesAWaiterOfItsDataset(engine: StoreEngine) async throws {
         try await withTemporaryStore(engine) { store, _ in
             let dataset = try await store.importSample()

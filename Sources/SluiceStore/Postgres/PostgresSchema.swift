@@ -11,8 +11,10 @@ enum PostgresSchema {
     /// advisory lock, so servers started together migrate once.
     static let migrations: [(version: Int, sql: String)] = [(1, core)]
 
-    /// A key of `pg_advisory_lock` no other program is likely to use: "sluice" in ASCII.
-    static let migrationLock: Int64 = 0x736c_7569_6365
+    /// The first key of the migration's `pg_advisory_lock(int, int)`, "slui" in ASCII; the
+    /// second is the hash of the schema's name, so stores in different schemas migrate at once
+    /// and the servers of one store one after the other.
+    static let migrationLockClass: Int32 = 0x736c_7569
 
     /// The statements of a migration, one at a time: PostgresNIO speaks the extended query
     /// protocol, which runs one statement per message. A statement ends with a line ending in

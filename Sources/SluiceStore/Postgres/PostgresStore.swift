@@ -156,7 +156,8 @@ public final class PostgresStore: Store {
     func migrate(schema: String?) async throws {
         try await client.withConnection { connection in
             let session = PostgresSession(connection: connection, logger: logger)
-            try await session.execute("SELECT pg_advisory_lock(\(PostgresSchema.migrationLock))")
+            let lock = "\(PostgresSchema.migrationLockClass), hashtext('\(schema ?? "public")')"
+            try await session.execute(PostgresQuery(unsafeSQL: "SELECT pg_advisory_lock(\(lock))"))
             do {
                 // The name is checked to be a plain identifier (PostgresURL): safe to quote into SQL.
                 if let schema {
@@ -180,10 +181,10 @@ public final class PostgresStore: Store {
                     }
                 }
             } catch {
-                _ = try? await session.execute("SELECT pg_advisory_unlock(\(PostgresSchema.migrationLock))")
+                _ = try? await session.execute(PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(lock))"))
                 throw error
             }
-            try await session.execute("SELECT pg_advisory_unlock(\(PostgresSchema.migrationLock))")
+            try await session.execute(PostgresQuery(unsafeSQL: "SELECT pg_advisory_unlock(\(lock))"))
         }
     }
 
