@@ -48,9 +48,11 @@ import Testing
                 let plan = FaultPlan(
                     seed: 9, meanBytesBetweenFaults: 100_000, stallProbability: 0.5, stallDuration: .seconds(30))
                 try await withFaultProxy(target: "127.0.0.1", port: Self.port(of: host), plan: plan) { proxyPort, proxy in
+                    // Attempts enough for a loaded machine (every suite runs at once, on both
+                    // engines), where a request that is not stalled may also pass the timeout.
                     let configuration = ClientConfiguration(
                         host: "http://127.0.0.1:\(proxyPort)", readTimeout: .seconds(1),
-                        retry: RetryPolicy(baseDelay: .milliseconds(5)))
+                        retry: RetryPolicy(maxAttempts: 40, baseDelay: .milliseconds(5), maxDelay: .milliseconds(200)))
                     let project = try await Project(id: "generated", configuration: configuration)
                     let epoch = try await project.datasets.get(name: "Default").epoch().sharded(rank: 1, worldSize: 2)
                     let positions = try await Self.positions(epoch, rangeSize: 100)
