@@ -51,7 +51,7 @@ import Testing
                     // Attempts enough for a loaded machine (every suite runs at once, on both
                     // engines), where a request that is not stalled may also pass the timeout.
                     let configuration = ClientConfiguration(
-                        host: "http://127.0.0.1:\(proxyPort)", readTimeout: .seconds(1),
+                        host: "http://127.0.0.1:\(proxyPort)", readTimeout: .seconds(3),
                         retry: RetryPolicy(maxAttempts: 40, baseDelay: .milliseconds(5), maxDelay: .milliseconds(200)))
                     let project = try await Project(id: "generated", configuration: configuration)
                     let epoch = try await project.datasets.get(name: "Default").epoch().sharded(rank: 1, worldSize: 2)
