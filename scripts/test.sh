@@ -7,7 +7,7 @@ started=$(date +%s)
 
 # Beyond the build's packages: Chromium, which Playwright drives for the web page's tests;
 # nginx and PostgreSQL, for the scale-out tests.
-bash scripts/install-deps.sh chromium nginx postgresql
+bash scripts/install-deps.sh chromium nginx postgresql ffmpeg
 
 # A throwaway PostgreSQL cluster: the store suites run against it as well as SQLite, and
 # must (SLUICE_REQUIRE_POSTGRES makes a missing cluster a failure, not a skip).

@@ -19,14 +19,14 @@ struct ExportCommand: AsyncParsableCommand {
               sluice export --project coco-dataset --dataset Default --format sluice-json \\
                   --query 'labels.person > 2' --host http://127.0.0.1:8085 people.json
 
-            voc and yolo write a folder OUT (which must not exist yet) with the images copied beside
-            the annotations; it is built as OUT.partial and renamed when complete. They read a store
-            directly (--data).
+            voc, yolo and cvat write a folder OUT (which must not exist yet) with the images (for
+            cvat, the video) copied beside the annotations; it is built as OUT.partial and renamed
+            when complete. They read a store directly (--data).
 
               sluice export --project voc --dataset trainval --format voc --data ~/sluice-data voc-out/
             """)
 
-    @Argument(help: "The file (or, for voc and yolo, the folder) to write.")
+    @Argument(help: "The file (or, for voc, yolo and cvat, the folder) to write.")
     var out: String
 
     @Option(help: "Project id.")
@@ -35,7 +35,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Dataset name.")
     var dataset: String
 
-    @Option(help: "coco, sluice-json, voc or yolo.")
+    @Option(help: "coco, sluice-json, voc, yolo or cvat.")
     var format: String
 
     @Option(help: "Export only the items this slice query selects, e.g. 'labels.cat > 0'.")
@@ -49,7 +49,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ExportFormat(rawValue: format) != nil || FolderExportFormat(rawValue: format) != nil else {
-            throw ValidationError("--format must be coco, sluice-json, voc or yolo, not '\(format)'")
+            throw ValidationError("--format must be coco, sluice-json, voc, yolo or cvat, not '\(format)'")
         }
     }
 
@@ -139,7 +139,7 @@ struct ExportCommand: AsyncParsableCommand {
         return ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned)
     }
 
-    /// voc and yolo: a folder, built beside OUT and renamed into place when whole.
+    /// voc, yolo and cvat: a folder, built beside OUT and renamed into place when whole.
     private func exportFolder(_ folderFormat: FolderExportFormat) async throws {
         guard let sluiceStore = try await store.open(memoryMapped: false) else {
             throw ValidationError("--format \(format) reads a store directly for now: give --data DIR (or --postgres URL --media DIR)")

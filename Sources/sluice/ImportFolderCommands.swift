@@ -4,7 +4,7 @@ import SluiceImport
 import SluiceModel
 import SluiceStore
 
-/// `sluice import voc|yolo PATH`: the folder formats, imported in one transaction.
+/// `sluice import voc|yolo|cvat PATH`: the folder formats, imported in one transaction.
 protocol ImportFolderCommand: AsyncParsableCommand {
     var path: String { get }
     var project: String { get }
@@ -91,5 +91,43 @@ struct ImportYOLOCommand: ImportFolderCommand {
     {
         try await YOLOImporter(progress: progress)
             .importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
+    }
+}
+
+struct ImportCVATCommand: ImportFolderCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cvat",
+        abstract: "Import CVAT for images or CVAT for video XML (a file, or a folder of .xml files with images/).",
+        discussion: """
+            Each <image> becomes a file, each shape an instance (box, polygon, polyline, points,
+            ellipse, cuboid; tags as global instances), attributes typed by the label's input type.
+            Each <track> becomes one instance per frame the object is visible on (frames between
+            keyframes interpolated as CVAT's export does), with its frame, track id and a keyframe
+            attribute, on the video (--video, or <source> beside the XML; read with ffprobe), else
+            on the frame images in images/ (frame_000010.png), else on a video file with no media.
+            One transaction: a fault names the XML file, its line and the element path, and
+            nothing is kept.
+
+              sluice import cvat annotations.xml --project traffic --dataset clip-7 --video clip-7.mp4 --data ~/sluice-data
+            """)
+
+    @Argument(help: "The CVAT XML file, or a folder of them (annotations.xml, or Datumaro's SUBSET.xml).")
+    var path: String
+    @Option(help: "Project id (created when missing).")
+    var project: String
+    @Option(help: "Dataset name (created when missing); files are appended.")
+    var dataset: String
+    @Option(help: "Where the images are, when not in images/ beside the XML.")
+    var images: String?
+    @Option(help: "The video a CVAT for video XML annotates, when it is not <source> beside the XML.")
+    var video: String?
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var server: ServerOptions
+
+    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
+        -> ImportSummary
+    {
+        try await CVATImporter(imagesDirectory: images.map(absolutePath), videoPath: video.map(absolutePath), progress: progress)
+            .importAnnotations(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
     }
 }

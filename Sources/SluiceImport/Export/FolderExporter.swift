@@ -10,6 +10,9 @@ public enum FolderExportFormat: String, Sendable, CaseIterable {
     /// YOLO in darknet's layout: `obj.names`, `obj.data`, `train.txt` (and `valid.txt`),
     /// `obj_train_data/` with each image and its label file.
     case yolo
+    /// CVAT for images or CVAT for video 1.1: `annotations.xml`, media in `images/` (a video
+    /// beside the XML).
+    case cvat
 }
 
 /// Writes a dataset (or a slice) into a directory in a `FolderExportFormat`, a page of items at
@@ -42,6 +45,7 @@ public struct FolderExporter: Sendable {
             switch format {
             case .voc: try VOCWriter(directory: directory, labels: labels, media: source.store.media)
             case .yolo: try YOLOWriter(directory: directory, labels: labels, media: source.store.media)
+            case .cvat: try CVATWriter(directory: directory, labels: labels, media: source.store.media)
             }
         var tracker = ExportTracker(total: source.count, progress: progress)
         try await source.forEachPage { items in

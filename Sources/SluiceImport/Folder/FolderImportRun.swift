@@ -2,7 +2,7 @@ import Foundation
 import SluiceModel
 import SluiceStore
 
-/// What the folder importers (Pascal VOC, YOLO) share inside their one transaction: labels
+/// What the folder importers (Pascal VOC, YOLO, CVAT) share inside their one transaction: labels
 /// matched by name, media confined to the folder and content-addressed, files appended in
 /// the order read, counts and the progress line.
 struct FolderImportRun {
@@ -35,17 +35,19 @@ struct FolderImportRun {
     /// Stores the media at `mediaPath` (when given) and appends a file named `name`; returns
     /// its id and the pixel size (the image header's when the annotations give none).
     mutating func addFile(
-        name: String, mediaPath: String?, width: Int? = nil, height: Int? = nil, metadata: [String: JSONValue] = [:]
+        name: String, mediaPath: String?, type: FileType = .image, width: Int? = nil, height: Int? = nil,
+        frameCount: Int? = nil, frameRate: Double? = nil, metadata: [String: JSONValue] = [:]
     ) throws -> (id: Int64, width: Int?, height: Int?) {
-        var fileMedia = Media(mimeType: MediaType.mimeType(forPath: name), width: width, height: height)
+        var fileMedia = Media(
+            mimeType: MediaType.mimeType(forPath: name), width: width, height: height, frameCount: frameCount, frameRate: frameRate)
         if let mediaPath {
             let stored = try writer.storeMedia(at: mediaPath)
             fileMedia = Media(
                 sha256: stored.sha256, mimeType: stored.mimeType, byteSize: stored.byteSize,
-                width: width ?? stored.width, height: height ?? stored.height)
+                width: width ?? stored.width, height: height ?? stored.height, frameCount: frameCount, frameRate: frameRate)
             media += 1
         }
-        let id = try writer.insertFile(NewFile(type: .image, name: name, media: fileMedia, metadata: metadata))
+        let id = try writer.insertFile(NewFile(type: type, name: name, media: fileMedia, metadata: metadata))
         try writer.append(fileID: id)
         files += 1
         return (id, fileMedia.width, fileMedia.height)

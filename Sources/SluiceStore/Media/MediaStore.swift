@@ -125,6 +125,8 @@ public enum MediaType {
         case "tif", "tiff": "image/tiff"
         case "mp4": "video/mp4"
         case "webm": "video/webm"
+        case "mkv": "video/x-matroska"
+        case "mov": "video/quicktime"
         case "txt": "text/plain"
         default: "application/octet-stream"
         }

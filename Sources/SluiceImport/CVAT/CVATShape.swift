@@ -1,0 +1,216 @@
+import Foundation
+import SluiceModel
+
+/// What a CVAT XML's `<meta>` says that the import needs: the labels with their colours and
+/// attribute types, and for a video task the frames it covers.
+struct CVATMeta: Sendable {
+    struct Label: Sendable {
+        var name: String
+        var color: String?
+        /// Attribute name → CVAT `input_type` (`checkbox`, `number`, `select`, `radio`, `text`).
+        var attributeTypes: [String: String]
+    }
+
+    var labels: [Label] = []
+    /// `annotation` (images) or `interpolation` (video).
+    var mode: String?
+    var startFrame = 0
+    var stopFrame: Int?
+    var frameStep = 1
+    /// The video file the task was made from (`<source>`), as CVAT names it.
+    var source: String?
+    var originalSize: (width: Int, height: Int)?
+
+    init() {}
+
+    init(_ meta: XMLTreeElement, file: String) throws {
+        // A task, a job or a project export: the labels are under whichever is there.
+        let owner = meta.child("task") ?? meta.child("job") ?? meta.child("project")
+        let labelOwners = [owner, owner?.child("labels") == nil ? meta.child("project") : nil].compactMap { $0 }
+        for element in labelOwners.flatMap({ $0.child("labels")?.children("label") ?? [] }) {
+            guard let name = element.child("name")?.text, !name.isEmpty else {
+                throw ImportError.invalid(file: file, line: element.line, path: "meta/task/labels/label/name", message: "a label needs a name")
+            }
+            var types: [String: String] = [:]
+            for attribute in element.child("attributes")?.children("attribute") ?? [] {
+                if let attributeName = attribute.child("name")?.text {
+                    types[attributeName] = attribute.child("input_type")?.trimmedText ?? "text"
+                }
+            }
+            let color = element.child("color")?.trimmedText
+            labels.append(Label(name: name, color: Self.isColor(color) ? color?.lowercased() : nil, attributeTypes: types))
+        }
+        mode = owner?.child("mode")?.trimmedText
+        func integer(_ name: String) throws -> Int? {
+            guard let element = owner?.child(name), !element.trimmedText.isEmpty else { return nil }
+            guard let value = Int(element.trimmedText), value >= 0 else {
+                throw ImportError.invalid(
+                    file: file, line: element.line, path: "meta/task/\(name)", message: "expected a frame number, got '\(element.trimmedText)'")
+            }
+            return value
+        }
+        startFrame = try integer("start_frame") ?? 0
+        stopFrame = try integer("stop_frame")
+        if let filter = owner?.child("frame_filter")?.trimmedText, filter.hasPrefix("step=") {
+            guard let step = Int(filter.dropFirst(5)), step >= 1 else {
+                throw ImportError.invalid(
+                    file: file, line: owner?.child("frame_filter")?.line ?? 0, path: "meta/task/frame_filter",
+                    message: "expected step=N with N ≥ 1, got '\(filter)'")
+            }
+            frameStep = step
+        }
+        let sourceText = meta.child("source")?.trimmedText
+        source = sourceText?.isEmpty == false ? sourceText : nil
+        if let size = owner?.child("original_size"), let w = Int(size.child("width")?.trimmedText ?? ""),
+            let h = Int(size.child("height")?.trimmedText ?? ""), w > 0, h > 0
+        {
+            originalSize = (w, h)
+        }
+    }
+
+    static func isColor(_ text: String?) -> Bool {
+        guard let text, text.count == 7, text.hasPrefix("#") else { return false }
+        return text.dropFirst().allSatisfy(\.isHexDigit)
+    }
+
+    func attributeType(label: String?, attribute: String) -> String? {
+        labels.first { $0.name == label }?.attributeTypes[attribute]
+    }
+}
+
+/// One CVAT shape (`box`, `polygon`, `polyline`, `points`, `ellipse`, `cuboid`) or `tag`,
+/// read from its element: in an `<image>`, or one frame of a `<track>`.
+struct CVATShape: Sendable {
+    var kind: InstanceKind
+    var geometry: Geometry
+    var bbox: BoundingBox?
+    var label: String?
+    var attributes: [String: JSONValue]
+    var metadata: [String: JSONValue]
+    // In a track only.
+    var frame: Int?
+    var isOutside = false
+    var isKeyframe = true
+
+    /// The CVAT element names Sluice reads, and those it refuses by name rather than drop.
+    static let shapeNames: Set<String> = ["box", "polygon", "polyline", "points", "ellipse", "cuboid", "tag"]
+    static let refusedNames: [String: String] = [
+        "mask": "CVAT masks are not imported yet (export the task as COCO or Segmentation mask)",
+        "skeleton": "CVAT skeletons are not imported yet (export the task as COCO Keypoints)",
+    ]
+
+    /// `element` at `path` (such as `annotations/image[3]/box[2]`) in `file`; `label` is the
+    /// track's when the element is a track's frame.
+    init(_ element: XMLTreeElement, path: String, file: String, label trackLabel: String?, meta: CVATMeta, inTrack: Bool) throws {
+        func fault(_ field: String, _ message: String) -> ImportError {
+            .invalid(file: file, line: element.line, path: field.isEmpty ? path : "\(path)/@\(field)", message: message)
+        }
+        func number(_ name: String) throws -> Double {
+            guard let text = element.attributes[name] else { throw fault(name, "is missing") }
+            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+                throw fault(name, "expected a number, got '\(text)'")
+            }
+            return value
+        }
+        func points(_ name: String = "points") throws -> [Point] {
+            guard let text = element.attributes[name] else { throw fault(name, "is missing") }
+            return try text.split(separator: ";").map { pair in
+                let xy = pair.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                guard xy.count == 2, let x = xy[0], let y = xy[1], x.isFinite, y.isFinite else {
+                    throw fault(name, "expected 'x,y;x,y;…', got '\(pair)'")
+                }
+                return Point(x: x, y: y)
+            }
+        }
+        func flag(_ name: String) throws -> Bool {
+            switch element.attributes[name]?.trimmingCharacters(in: .whitespaces) {
+            case nil, "0", "false", "False": false
+            case "1", "true", "True": true
+            case let other?: throw fault(name, "expected 0 or 1, got '\(other)'")
+            }
+        }
+        if let reason = Self.refusedNames[element.name] { throw fault("", reason) }
+        guard Self.shapeNames.contains(element.name) else { throw fault("", "is not a CVAT shape") }
+        label = trackLabel ?? element.attributes["label"].flatMap { $0.isEmpty ? nil : $0 }
+        switch element.name {
+        case "box":
+            kind = .box
+            let box = BoundingBox(xMin: try number("xtl"), yMin: try number("ytl"), xMax: try number("xbr"), yMax: try number("ybr"))
+            guard box.xMin <= box.xMax, box.yMin <= box.yMax else { throw fault("xbr", "the box's corners are crossed") }
+            geometry = Geometry()
+            bbox = box
+        case "polygon":
+            kind = .polygon
+            let ring = try points()
+            guard ring.count >= 3 else { throw fault("points", "a polygon needs at least 3 points, got \(ring.count)") }
+            geometry = Geometry(polygon: [ring.flatMap { [$0.x, $0.y] }])
+        case "polyline":
+            kind = .line
+            let line = try points()
+            guard line.count >= 2 else { throw fault("points", "a polyline needs at least 2 points, got \(line.count)") }
+            geometry = Geometry(line: line)
+        case "points":
+            kind = .point
+            let set = try points()
+            guard !set.isEmpty else { throw fault("points", "needs at least one point") }
+            geometry = Geometry(points: set)
+        case "ellipse":
+            kind = .ellipse
+            geometry = Geometry(
+                ellipse: Ellipse(centerX: try number("cx"), centerY: try number("cy"), radiusX: try number("rx"), radiusY: try number("ry")))
+        case "cuboid":
+            kind = .cuboid
+            func corner(_ suffix: String, _ corner: String) throws -> Point {
+                Point(x: try number("x\(corner)\(suffix)"), y: try number("y\(corner)\(suffix)"))
+            }
+            // Each face as CVAT lists its corners: top-left, bottom-left, top-right, bottom-right.
+            let front = try ["tl", "bl", "tr", "br"].map { try corner("1", $0) }
+            let back = try ["tl", "bl", "tr", "br"].map { try corner("2", $0) }
+            geometry = Geometry(cuboid: Cuboid(front: front, back: back))
+        default:  // tag
+            kind = .global
+            geometry = Geometry()
+        }
+        if kind != .box { bbox = geometry.bounds(for: kind) }
+        var attributes: [String: JSONValue] = [:]
+        for attribute in element.children("attribute") {
+            guard let name = attribute.attributes["name"], !name.isEmpty else {
+                throw ImportError.invalid(file: file, line: attribute.line, path: "\(path)/attribute", message: "an attribute needs a name")
+            }
+            attributes[name] = Self.typed(attribute.text, as: meta.attributeType(label: label, attribute: name))
+        }
+        metadata = [:]
+        if kind != .global {
+            attributes["occluded"] = .bool(try flag("occluded"))
+            if let text = element.attributes["z_order"], let z = Int(text), z != 0 { metadata["z_order"] = .number(Double(z)) }
+            if let text = element.attributes["rotation"], let r = Double(text), r != 0, r.isFinite { metadata["rotation"] = .number(r) }
+        }
+        if let text = element.attributes["group_id"], let group = Int(text), group != 0 { metadata["group"] = .number(Double(group)) }
+        if inTrack {
+            guard let text = element.attributes["frame"], let frame = Int(text), frame >= 0 else {
+                throw fault("frame", "expected a frame number, got '\(element.attributes["frame"] ?? "")'")
+            }
+            self.frame = frame
+            isOutside = try flag("outside")
+            isKeyframe = element.attributes["keyframe"] == nil ? true : try flag("keyframe")
+        }
+        self.attributes = attributes
+    }
+
+    /// An attribute's text as the label's spec types it: `checkbox` a boolean, `number` a
+    /// number, anything else (or undeclared) the text.
+    static func typed(_ text: String, as type: String?) -> JSONValue {
+        switch type {
+        case "checkbox":
+            switch text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            default: return .string(text)
+            }
+        case "number":
+            return Double(text.trimmingCharacters(in: .whitespacesAndNewlines)).map(JSONValue.number) ?? .string(text)
+        default:
+            return .string(text)
+        }
+    }
+}
