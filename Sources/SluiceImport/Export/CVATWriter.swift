@@ -96,7 +96,9 @@ struct CVATWriter: FolderFormatWriter {
                     what: "a CVAT for video XML holds one video: export a slice holding one (--query 'file.type = \"video\"' and a dataset per video)")
             }
             var names = ExportNames()
-            let name = names.stem(for: file.name) + "." + ExportNames.extensionOf(file.name, mimeType: file.media.mimeType)
+            let stem = names.stem(for: file.name)
+            let ext = (file.name as NSString).pathExtension
+            let name = !ext.isEmpty && ext.allSatisfy({ $0.isLetter || $0.isNumber }) ? "\(stem).\(ext.lowercased())" : stem
             _ = try Self.copyMedia(file.media, from: media, to: "\(directory)/\(name)")
             video = (name, file)
         } else {
