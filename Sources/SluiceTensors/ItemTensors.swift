@@ -32,6 +32,11 @@ public struct ItemTensors: Sendable, Hashable {
     public var keypointsPerInstance: Int
     /// [N]: each instance's label name.
     public var labelNames: [String]
+    /// [N]: each instance's frame in its video (-1 where it has none); nil, and no `frames`
+    /// tensor in the record, when no instance has one (every image dataset).
+    public var frames: [Int64]?
+    /// [N]: each instance's track (-1 where it has none); nil when no instance has one.
+    public var tracks: [Int64]?
 
     public var count: Int { labels.count }
 
@@ -74,12 +79,17 @@ public struct ItemTensors: Sendable, Hashable {
                 keypoints[at + 2] = Float(point.visibility)
             }
         }
+        if objects.contains(where: { $0.frame != nil }) { frames = objects.map { Int64($0.frame ?? -1) } }
+        if objects.contains(where: { $0.track != nil }) { tracks = objects.map { Int64($0.track ?? -1) } }
     }
 
     /// The standard keys as named tensors, in the order a record lays them out.
     public var tensors: [(name: String, tensor: Tensor)] {
         let n = count
-        return [
+        var optional: [(name: String, tensor: Tensor)] = []
+        if let frames { optional.append(("frames", Tensor(shape: [n], int64: frames))) }
+        if let tracks { optional.append(("tracks", Tensor(shape: [n], int64: tracks))) }
+        return optional + [
             ("boxes", Tensor(shape: [n, 4], float32: boxes)),
             ("labels", Tensor(shape: [n], int64: labels)),
             ("label_ids", Tensor(shape: [n], int64: labelIDs)),
@@ -113,7 +123,12 @@ public struct ItemTensors: Sendable, Hashable {
         keypoints = keypointTensor.float32s
         keypointsPerInstance = keypointTensor.shape.count == 3 ? keypointTensor.shape[1] : 0
         labelNames = record.metadata["label_names"].flatMap(Self.names(fromJSON:)) ?? []
+        frames = try record.tensors["frames"].map { _ throws(TensorRecordError) in try tensor("frames", .int64).int64s }
+        tracks = try record.tensors["tracks"].map { _ throws(TensorRecordError) in try tensor("tracks", .int64).int64s }
         let n = labels.count
+        guard frames.map({ $0.count == n }) ?? true, tracks.map({ $0.count == n }) ?? true else {
+            throw .malformed("frames or tracks disagree with the number of instances (\(n))")
+        }
         guard boxes.count == n * 4, labelIDs.count == n, area.count == n, isCrowd.count == n,
             polygonOffsets.count == n + 1, keypoints.count == n * keypointsPerInstance * 3
         else { throw .malformed("the standard tensors disagree on the number of instances (\(n))") }
@@ -158,6 +173,9 @@ public struct ItemTensors: Sendable, Hashable {
         if let width = file.media.width { metadata["width"] = String(width) }
         if let height = file.media.height { metadata["height"] = String(height) }
         if let mimeType = file.media.mimeType { metadata["mime_type"] = mimeType }
+        if let frameCount = file.media.frameCount { metadata["frame_count"] = String(frameCount) }
+        if let frameRate = file.media.frameRate { metadata["frame_rate"] = String(frameRate) }
+        if let sha256 = file.media.sha256, file.type == .video { metadata["sha256"] = sha256 }
         return metadata
     }
 

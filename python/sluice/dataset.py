@@ -257,13 +257,20 @@ class Dataset:
         for record in self.records(**options):
             yield make_sample(record)
 
-    def to_pytorch(self, transform: Any = None, streaming: bool = False, **options: Any) -> Any:
+    def to_pytorch(self, transform: Any = None, streaming: bool = False, frames: bool = False, **options: Any) -> Any:
         """A `torch.utils.data.Dataset` of samples (map-style: random access by position), or
         with `streaming=True` an `IterableDataset` that splits the epoch across DataLoader
         workers and distributed ranks (options: `shuffle_seed`, `epoch`, `block_size`,
-        `tail`, `prefetch`, `range_size`, `rank`, `world_size`)."""
-        from .pytorch import SluiceIterableDataset, SluiceMapDataset
+        `tail`, `prefetch`, `range_size`, `rank`, `world_size`).
 
+        `frames=True`: one sample per annotated frame of the dataset's videos, the frame decoded
+        with PyAV (`pip install sluice[video]`; options `cache_dir`, and when streaming `rank`,
+        `world_size`); see `sluice.video`."""
+        from .pytorch import SluiceIterableDataset, SluiceMapDataset, SluiceVideoFrameMap, SluiceVideoFrames
+
+        if frames:
+            return (SluiceVideoFrames(self, transform=transform, **options) if streaming
+                    else SluiceVideoFrameMap(self, transform=transform, **options))
         if streaming:
             return SluiceIterableDataset(self, transform=transform, **options)
         if options:

@@ -128,3 +128,54 @@ class SluiceIterableDataset(IterableDataset):
             close = getattr(records, "close", None)
             if close:
                 close()
+
+
+class SluiceVideoFrames(IterableDataset):
+    """One sample per annotated frame of the dataset's videos (`to_pytorch(frames=True,
+    streaming=True)`), split across ranks and DataLoader workers like `SluiceIterableDataset`:
+    shard `s` of `S` takes the `s`-th contiguous stretch of the annotated frames, so a worker
+    seeks once into a video and decodes forward. Every annotated frame is read once per epoch.
+    Samples: `image` (H×W×3 uint8 tensor), `frame`, `tracks` and the standard tensors of the
+    instances on that frame (see `sluice.video`)."""
+
+    def __init__(self, dataset: Any, transform: Optional[Callable[[Dict[str, Any]], Any]] = None,
+                 cache_dir: Optional[str] = None, rank: Optional[int] = None, world_size: Optional[int] = None):
+        from .video import VideoFrames
+
+        self.frames = VideoFrames(dataset, cache_dir=cache_dir)
+        self.transform = transform
+        self.rank = rank
+        self.world_size = world_size
+
+    shard = SluiceIterableDataset.shard
+
+    def __iter__(self) -> Iterator[Any]:
+        from .video import shard_range
+
+        shard, shards = self.shard()
+        refs = self.frames.refs()
+        mine = [refs[i] for i in shard_range(len(refs), shard, shards)]
+        for sample in self.frames.samples(mine, to_tensor=_to_tensor):
+            yield self.transform(sample) if self.transform else sample
+
+
+class SluiceVideoFrameMap(TorchDataset):
+    """Map-style: `[i]` is the `i`-th annotated frame (by position, then frame number), decoded
+    on its own (a seek and the frames from the keyframe before it)."""
+
+    def __init__(self, dataset: Any, transform: Optional[Callable[[Dict[str, Any]], Any]] = None,
+                 cache_dir: Optional[str] = None):
+        from .video import VideoFrames
+
+        self.frames = VideoFrames(dataset, cache_dir=cache_dir)
+        self.refs = self.frames.refs()
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def __getitem__(self, index: Any) -> Any:
+        if torch.is_tensor(index):
+            index = index.tolist()
+        sample = next(self.frames.samples([self.refs[int(index)]], to_tensor=_to_tensor))
+        return self.transform(sample) if self.transform else sample

@@ -230,8 +230,11 @@ struct StreamRoutes {
         /// are small and mostly in the page cache, so a trip (two thread switches) per file cost
         /// more than its read did.
         private func readMedia(of items: [StoredItem]) async throws -> [ByteBuffer?] {
-            // A removed position's record carries no media.
-            let paths = items.map { item in item.isRemoved ? nil : item.file.media.sha256.map { store.media.path(for: $0) } }
+            // A removed position's record carries no media, nor does a video's: a video is not
+            // held in memory whole; clients read it from /files/{id}/media (ranges, ETag).
+            let paths = items.map { item in
+                item.isRemoved || item.file.type == .video ? nil : item.file.media.sha256.map { store.media.path(for: $0) }
+            }
             return try await NIOThreadPool.singleton.runIfActive {
                 try paths.map { path in try path.map(Self.readFile) }
             }
