@@ -101,6 +101,8 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "Sluice", "SluiceServer", "SluiceImport", "SluiceStore", "SluiceModel", "SluiceQuery",
+                // LabelMe's PNG masks are decoded by libvips, which only SluiceThumbnails links.
+                "SluiceThumbnails",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceImportTests",
-            dependencies: ["SluiceImport", "SluiceStore", "SluiceTestSupport"],
+            dependencies: ["SluiceImport", "SluiceStore", "SluiceTestSupport", "SluiceThumbnails"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
