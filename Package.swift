@@ -4,7 +4,8 @@ import PackageDescription
 // Module graph (DESIGN.md "Modules"): imports only point down this list.
 //   SluiceModel ← SluiceQuery ← SluiceStore ← SluiceImport ← SluiceServer
 //   SluiceModel ← SluiceTensors;  Sluice (SDK) imports Model, Query, Tensors only.
-//   CVips ← SluiceThumbnails ← SluiceServer (libvips, a system library, only there).
+//   CVips ← SluiceThumbnails ← SluiceServer, sluice (libvips, a system library, only there;
+//   the CLI passes its mask decoder to the LabelMe importer).
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
