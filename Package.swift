@@ -4,7 +4,8 @@ import PackageDescription
 // Module graph (DESIGN.md "Modules"): imports only point down this list.
 //   SluiceModel ← SluiceQuery ← SluiceStore ← SluiceImport ← SluiceServer
 //   SluiceModel ← SluiceTensors;  Sluice (SDK) imports Model, Query, Tensors only.
-//   CVips ← SluiceThumbnails ← SluiceServer (libvips, a system library, only there).
+//   CVips ← SluiceThumbnails ← SluiceServer, sluice (libvips, a system library, only there;
+//   the CLI passes its mask decoder to the LabelMe importer).
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -101,6 +102,8 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "Sluice", "SluiceServer", "SluiceImport", "SluiceStore", "SluiceModel", "SluiceQuery",
+                // LabelMe's PNG masks are decoded by libvips, which only SluiceThumbnails links.
+                "SluiceThumbnails",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceImportTests",
-            dependencies: ["SluiceImport", "SluiceStore", "SluiceTestSupport"],
+            dependencies: ["SluiceImport", "SluiceStore", "SluiceTestSupport", "SluiceThumbnails"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -47,6 +47,37 @@ static inline int sluice_vips_thumbnail_jpeg(const char *path, int size, void **
     return failed ? -1 : 0;
 }
 
+/// Reads the image at `path` as a binary mask, as LabelMe's Masks/*.png are meant: a pixel is
+/// set when any of its bands is not zero. Refuses images of more than `max_pixels` pixels
+/// before decoding them. On success returns 0, `*width` × `*height` bytes (0 or 255, row by
+/// row) in `*out`, to release with `g_free`.
+static inline int sluice_vips_mask(const char *path, long max_pixels, int *width, int *height, void **out, size_t *out_length) {
+    VipsImage *image = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (!image) return -1;
+    *width = vips_image_get_width(image);
+    *height = vips_image_get_height(image);
+    if ((long)*width * (long)*height > max_pixels) {
+        vips_error("sluice", "the mask is %d × %d pixels, more than %ld", *width, *height, max_pixels);
+        g_object_unref(image);
+        return -1;
+    }
+    VipsImage *set = NULL;
+    int failed = vips_relational_const1(image, &set, VIPS_OPERATION_RELATIONAL_NOTEQ, 0.0, NULL);
+    g_object_unref(image);
+    if (failed) return -1;
+    VipsImage *any = NULL;
+    if (vips_image_get_bands(set) > 1) {
+        failed = vips_bandbool(set, &any, VIPS_OPERATION_BOOLEAN_OR, NULL);
+        g_object_unref(set);
+        if (failed) return -1;
+    } else {
+        any = set;
+    }
+    *out = vips_image_write_to_memory(any, out_length);
+    g_object_unref(any);
+    return *out ? 0 : -1;
+}
+
 /// libvips' error text for this thread's last failure, then clears it. Copy it before the next call.
 static inline const char *sluice_vips_take_error(void) {
     static _Thread_local char message[512];

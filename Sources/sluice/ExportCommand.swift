@@ -9,7 +9,7 @@ import SluiceStore
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a dataset (or a slice of it) as a COCO or sluice-json file, or a VOC or YOLO folder.",
+        abstract: "Export a dataset (or a slice of it) as a COCO or sluice-json file, or a VOC, YOLO or LabelMe folder.",
         discussion: """
             Reads the store a page at a time and writes as it reads: memory stays flat however large \
             the dataset. A COCO export of an imported COCO file gives back its ids and fields. The \
@@ -19,14 +19,16 @@ struct ExportCommand: AsyncParsableCommand {
               sluice export --project coco-dataset --dataset Default --format sluice-json \\
                   --query 'labels.person > 2' --host http://127.0.0.1:8085 people.json
 
-            voc, yolo and cvat write a folder OUT (which must not exist yet) with the images (for
+            voc, yolo, labelme (the labelme tool's JSON), labelme-xml (MIT LabelMe XML, as Datumaro
+            reads it) and cvat write a folder OUT (which must not exist yet) with the images (for
             cvat, the video) copied beside the annotations; it is built as OUT.partial and renamed
             when complete. They read a store directly (--data).
 
               sluice export --project voc --dataset trainval --format voc --data ~/sluice-data voc-out/
+              sluice export --project scenes --dataset all --format labelme --data ~/sluice-data labelme-out/
             """)
 
-    @Argument(help: "The file (or, for voc, yolo and cvat, the folder) to write.")
+    @Argument(help: "The file (or, for voc, yolo, labelme, labelme-xml and cvat, the folder) to write.")
     var out: String
 
     @Option(help: "Project id.")
@@ -35,7 +37,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Dataset name.")
     var dataset: String
 
-    @Option(help: "coco, sluice-json, voc, yolo or cvat.")
+    @Option(help: "coco, sluice-json, voc, yolo, labelme, labelme-xml or cvat.")
     var format: String
 
     @Option(help: "Export only the items this slice query selects, e.g. 'labels.cat > 0'.")
@@ -49,7 +51,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ExportFormat(rawValue: format) != nil || FolderExportFormat(rawValue: format) != nil else {
-            throw ValidationError("--format must be coco, sluice-json, voc, yolo or cvat, not '\(format)'")
+            throw ValidationError("--format must be coco, sluice-json, voc, yolo, labelme, labelme-xml or cvat, not '\(format)'")
         }
     }
 
@@ -139,7 +141,7 @@ struct ExportCommand: AsyncParsableCommand {
         return ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned)
     }
 
-    /// voc, yolo and cvat: a folder, built beside OUT and renamed into place when whole.
+    /// voc, yolo, labelme, labelme-xml and cvat: a folder, built beside OUT and renamed into place when whole.
     private func exportFolder(_ folderFormat: FolderExportFormat) async throws {
         guard let sluiceStore = try await store.open(memoryMapped: false) else {
             throw ValidationError("--format \(format) reads a store directly for now: give --data DIR (or --postgres URL --media DIR)")

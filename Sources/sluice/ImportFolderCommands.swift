@@ -3,8 +3,9 @@ import Foundation
 import SluiceImport
 import SluiceModel
 import SluiceStore
+import SluiceThumbnails
 
-/// `sluice import voc|yolo|cvat PATH`: the folder formats, imported in one transaction.
+/// `sluice import voc|yolo|labelme|cvat PATH`: the folder formats, imported in one transaction.
 protocol ImportFolderCommand: AsyncParsableCommand {
     var path: String { get }
     var project: String { get }
@@ -129,5 +130,43 @@ struct ImportCVATCommand: ImportFolderCommand {
     {
         try await CVATImporter(imagesDirectory: images.map(absolutePath), videoPath: video.map(absolutePath), progress: progress)
             .importAnnotations(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
+    }
+}
+
+struct ImportLabelMeCommand: ImportFolderCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "labelme",
+        abstract: "Import a LabelMe folder: the labelme tool's JSON, or MIT LabelMe XML (Annotations/, Images/, Masks/).",
+        discussion: """
+            The form is told by content: XML files whose root is <annotation> are MIT LabelMe (as
+            Datumaro writes it), JSON objects with a `shapes` array the labelme tool's. JSON: each
+            image becomes a file named by its path in the folder, each shape an instance (rectangle
+            box, polygon, point, line/linestrip line, circle ellipse), shape flags boolean
+            attributes. XML: each <object> not deleted a polygon, a box (type bounding_box) or a
+            mask (from Masks/, decoded by libvips); <attributes> and <occluded> attributes, <parts>
+            instance metadata, <folder> the file's subset. One transaction: a fault names the file,
+            its line and the element or JSON path, and nothing is kept.
+
+              sluice import labelme scenes/ --project scenes --dataset all --data ~/sluice-data
+            """)
+
+    @Argument(help: "The LabelMe folder.")
+    var path: String
+    @Option(help: "Project id (created when missing).")
+    var project: String
+    @Option(help: "Dataset name (created when missing); files are appended.")
+    var dataset: String
+    @Option(help: "Where the images are: instead of PATH/Images (XML), the folder imagePath is relative to (JSON).")
+    var images: String?
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var server: ServerOptions
+
+    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
+        -> ImportSummary
+    {
+        try await LabelMeImporter(
+            imagesDirectory: images.map(absolutePath),
+            maskDecoder: { try MaskImage.read(at: $0, maxPixels: LabelMeImporter.maxMaskPixels) }, progress: progress
+        ).importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
     }
 }

@@ -533,3 +533,343 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ---------------------------------------------------------------- LabelMe
+
+#: LabelMe folders: (form, path). "labelme-xml" is MIT LabelMe XML, which Datumaro reads as
+#: `label_me` and is the oracle of; "labelme-json" is the labelme tool's JSON, which Datumaro
+#: 1.13 does not read at all: its oracle is `labelme_json_view`, an independent reading that
+#: follows labelme's documented schema (labelme/label_file.py, labelme/shape.py).
+LABELME_FOLDERS = {
+    "datumaro-labelme": ("labelme-xml", FIXTURES / "labelme-xml" / "datumaro-labelme"),
+}
+
+
+def labelme_view(path: Path | str, form: str) -> FolderView:
+    """The oracle's view of a LabelMe folder in `form` ("labelme-xml" or "labelme-json")."""
+    return _datumaro_labelme(Path(path)) if form == "labelme-xml" else labelme_json_view(Path(path))
+
+
+def _mask_entry(label: str | None, mask, attributes: dict) -> Entry:
+    """A mask as [x, y, w, h] of its set pixels plus their count, and the sha256 of its bits
+    (row by row) as the pseudo-attribute `_mask`: equal masks, not just equal boxes."""
+    import numpy as np
+
+    mask = np.asarray(mask, dtype=bool)
+    ys, xs = np.nonzero(mask)
+    box = ([int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+           if len(xs) else [0, 0, 0, 0])
+    attributes = dict(attributes, _mask=hashlib.sha256(np.packbits(mask).tobytes() + bytes(str(mask.shape), "ascii")).hexdigest())
+    return _entry(label, "mask", box + [int(mask.sum())], attributes)
+
+
+def _labelme_attributes(attributes: dict, username: str | None) -> dict:
+    """Datumaro adds `occluded` (False without an <occluded>yes</occluded>) and `username` ("" without
+    one) to every LabelMe object; the contract keeps <occluded> only when written and the username
+    as the instance's creator. So a False occluded and an empty username are the same as none."""
+    out = {k: _attribute_value(v) for k, v in attributes.items() if k not in ("occluded", "username")}
+    if attributes.get("occluded") is True:
+        out["occluded"] = True
+    if username:
+        out["username"] = username
+    return out
+
+
+def _with_groups(entries: list[tuple[Entry, int]]) -> list[Entry]:
+    """Datumaro joins a LabelMe object and its <parts> into one annotation group (a number it
+    picks); a group is shown as the sorted labels of its members, `_group`, which survives the
+    renumbering of objects an export does."""
+    members: dict[int, list[str]] = {}
+    for entry, group in entries:
+        if group:
+            members.setdefault(group, []).append(entry[0] or "")
+    out = []
+    for (label, kind, coordinates, attributes), group in entries:
+        if group:
+            attributes = dict(attributes, _group=sorted(members[group]))
+        out.append((label, kind, coordinates, attributes))
+    return _sorted(out)
+
+
+def _datumaro_labelme(root: Path) -> FolderView:
+    dm = _datumaro()
+    from datumaro.components.annotation import AnnotationType
+
+    dataset = dm.Dataset.import_from(str(root), "label_me")
+    names = dataset.categories()[AnnotationType.label]
+    view = FolderView()
+    for item in dataset:
+        file = Path(item.media.path)
+        name = file.name
+        entries = []
+        for annotation in item.annotations:
+            label = names[annotation.label].name if annotation.label is not None else None
+            attributes = dict(annotation.attributes)
+            kept = _labelme_attributes(attributes, attributes.get("username"))
+            if annotation.type == AnnotationType.bbox:
+                entry = _entry(label, "box", (annotation.x, annotation.y, annotation.w, annotation.h), kept)
+            elif annotation.type == AnnotationType.polygon:
+                entry = _entry(label, "polygon", annotation.points, kept)
+            elif annotation.type == AnnotationType.mask:
+                entry = _mask_entry(label, annotation.image, kept)
+            else:
+                entry = _entry(label, annotation.type.name, [], kept)
+            entries.append((entry, annotation.group))
+        view.instances[name] = _with_groups(entries)
+        # Datumaro calls an item without <folder> the "default" subset; the contract keeps none.
+        view.subsets[name] = None if item.subset in ("", "default") else item.subset
+        view.media[name] = _media(item.media, file)
+    return view
+
+
+def labelme_json_view(root: Path) -> FolderView:
+    """The labelme tool's JSON read by its schema, not by Sluice: every `*.json` below `root` with a
+    `shapes` array is an image at `imagePath` (relative to the JSON; its bytes from the file, else
+    from `imageData`); rectangle → box [x, y, w, h] of its two corners, polygon → polygon,
+    point → point, line/linestrip → line, circle → ellipse [cx, cy, r, r]; `flags` attributes."""
+    import base64
+    import math
+
+    view = FolderView()
+    for path in sorted(root.rglob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or "shapes" not in document:
+            continue
+        folder = path.parent.relative_to(root).as_posix()
+        name = os.path.normpath(os.path.join(folder, document["imagePath"].replace("\\", "/"))).replace(os.sep, "/")
+        entries = []
+        for shape in document["shapes"]:
+            points = [(float(x), float(y)) for x, y in shape["points"]]
+            flat = [v for p in points for v in p]
+            kind = shape.get("shape_type") or "polygon"
+            attributes = {k: v for k, v in (shape.get("flags") or {}).items()}
+            if kind == "rectangle":
+                xs, ys = [p[0] for p in points], [p[1] for p in points]
+                entries.append(_entry(shape["label"], "box", (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)), attributes))
+            elif kind == "polygon":
+                entries.append(_entry(shape["label"], "polygon", flat, attributes))
+            elif kind == "point":
+                entries.append(_entry(shape["label"], "point", flat, attributes))
+            elif kind in ("line", "linestrip"):
+                entries.append(_entry(shape["label"], "line", flat, attributes))
+            elif kind == "circle":
+                (cx, cy), (ex, ey) = points
+                r = math.hypot(ex - cx, ey - cy)
+                entries.append(_entry(shape["label"], "ellipse", (cx, cy, r, r), attributes))
+            else:
+                raise ValueError(f"{path}: shape_type {kind!r}")
+        view.instances[name] = _sorted(entries)
+        view.subsets[name] = None
+        image = root / name
+        if image.is_file():
+            sha = sha256_of(image)
+        elif document.get("imageData"):
+            sha = hashlib.sha256(base64.b64decode(document["imageData"])).hexdigest()
+        else:
+            sha = None
+        view.media[name] = (document.get("imageWidth"), document.get("imageHeight"), sha)
+    return view
+
+
+def _rle_bits(mask: dict):
+    """The bits of the API's COCO RLE mask ({"size": [h, w], "counts": runs or a string})."""
+    import numpy as np
+
+    height, width = mask["size"]
+    counts = mask["counts"]
+    if isinstance(counts, str):
+        from pycocotools import mask as coco_mask
+
+        return coco_mask.decode({"size": [height, width], "counts": counts.encode("ascii")}).astype(bool)
+    values = np.repeat(np.arange(len(counts)) % 2, counts).astype(bool)
+    return values.reshape((width, height)).T
+
+
+def _pairs(value) -> list[float]:
+    """[[x, y], …] or [x, y, …] as a flat list."""
+    flat: list[float] = []
+    for v in value or []:
+        if isinstance(v, (list, tuple)):
+            flat += [float(n) for n in v]
+        else:
+            flat.append(float(v))
+    return flat
+
+
+def sluice_labelme_view(items: list[dict], form: str, labels: dict[str, str] | None = None) -> FolderView:
+    """Sluice's items as the LabelMe oracles see them (`form` as in `labelme_view`)."""
+    view = FolderView(labels=dict(labels or {}))
+    for item in items:
+        file = item["file"]
+        name = file["name"]
+        if form == "labelme-xml":
+            name = name.rsplit("/", 1)[-1]
+        assert name not in view.instances, f"two files named {name!r}"
+        # The XML form's parts, grouped as Datumaro groups them (roots: objects with parts and
+        # not a part themselves; a group is a root and what its <hasparts> reach).
+        by_id, groups = {}, {}
+        for index, instance in enumerate(item["instances"]):
+            metadata = instance.get("metadata") or {}
+            if "labelme_id" in metadata:
+                by_id[int(metadata["labelme_id"])] = index
+        roots = [i for i, instance in enumerate(item["instances"])
+                 if (instance.get("metadata") or {}).get("labelme_hasparts")
+                 and not (instance.get("metadata") or {}).get("labelme_ispartof")]
+        for number, root in enumerate(roots, start=1):
+            stack = [root]
+            while stack:
+                index = stack.pop()
+                if index in groups:
+                    continue
+                groups[index] = number
+                children = (item["instances"][index].get("metadata") or {}).get("labelme_hasparts") or []
+                stack += [by_id[int(c)] for c in children if int(c) in by_id]
+        entries = []
+        for index, instance in enumerate(item["instances"]):
+            kind = instance["kind"]
+            geometry = instance.get("geometry") or {}
+            attributes = instance.get("attributes") or {}
+            if form == "labelme-xml":
+                attributes = _labelme_attributes(attributes, instance.get("creator"))
+            else:
+                attributes = {k: _attribute_value(v) for k, v in attributes.items()}
+            label = instance.get("label")
+            if kind == "mask":
+                entry = _mask_entry(label, _rle_bits(geometry["mask"]), attributes)
+            elif kind == "polygon":
+                entry = _entry(label, kind, [v for ring in geometry.get("polygon") or [] for v in ring], attributes)
+            elif kind == "point":
+                entry = _entry(label, kind, _pairs(geometry.get("points")), attributes)
+            elif kind == "line":
+                entry = _entry(label, kind, _pairs(geometry.get("line")), attributes)
+            elif kind == "ellipse":
+                e = geometry["ellipse"]
+                entry = _entry(label, kind, (e["cx"], e["cy"], e["rx"], e["ry"]), attributes)
+            else:
+                box = instance.get("bbox")
+                entry = _entry(label, kind, [box[0], box[1], box[2] - box[0], box[3] - box[1]] if box else [], attributes)
+            entries.append((entry, groups.get(index, 0)))
+        view.instances[name] = _with_groups(entries)
+        view.subsets[name] = (file.get("metadata") or {}).get("subset")
+        media = file.get("media") or {}
+        view.media[name] = (media.get("width"), media.get("height"), media.get("sha256"))
+    return view
+
+
+def _labelme_xml_object(object_id: int, name: str, shape: str, *, occluded: str | None = None,
+                        attributes: str | None = None, hasparts: str = "", ispartof: str = "",
+                        deleted: int = 0, username: str = "tester") -> str:
+    text = f"  <object>\n    <name>{name}</name>\n    <deleted>{deleted}</deleted>\n    <verified>0</verified>\n"
+    if occluded is not None:
+        text += f"    <occluded>{occluded}</occluded>\n"
+    if attributes is not None:
+        text += f"    <attributes>{attributes}</attributes>\n"
+    text += (f"    <parts>\n      <hasparts>{hasparts}</hasparts>\n      <ispartof>{ispartof}</ispartof>\n    </parts>\n"
+             f"    <id>{object_id}</id>\n")
+    return text + shape.replace("USERNAME", username) + "  </object>\n"
+
+
+def _labelme_polygon(points: list[tuple], box: bool = False) -> str:
+    text = "    <type>bounding_box</type>\n" if box else ""
+    text += "    <polygon>\n      <username>USERNAME</username>\n"
+    for x, y in points:
+        text += f"      <pt>\n        <x>{x}</x>\n        <y>{y}</y>\n      </pt>\n"
+    return text + "    </polygon>\n"
+
+
+def write_labelme_xml_set(root: Path) -> Path:
+    """A small MIT LabelMe folder as Datumaro reads it: 3 images in two subsets (JPEG and PNG),
+    polygons, bounding boxes, two masks (RGBA PNGs), `k=v`/flag/quoted/escaped attributes,
+    occluded yes/no, parts, and a deleted object."""
+    from PIL import Image
+
+    sizes = {("train", "a.jpg"): (64, 48), ("train", "b.png"): (50, 40), ("val", "c.jpg"): (40, 30)}
+    for seed, ((subset, name), (width, height)) in enumerate(sizes.items()):
+        _image(root / "Images" / subset / name, width, height, seed + 9)
+    masks = root / "Masks" / "train"
+    masks.mkdir(parents=True)
+    mask = Image.new("RGBA", (64, 48), (0, 0, 0, 0))
+    for x in range(10, 20):
+        for y in range(5, 9 + x % 3):
+            mask.putpixel((x, y), (255, 203, 0, 153))
+    mask.save(masks / "a_mask_3.png")
+    mask = Image.new("RGBA", (50, 40), (0, 0, 0, 0))
+    for x, y in [(0, 0), (49, 39), (3, 30), (4, 30), (4, 31)]:
+        mask.putpixel((x, y), (10, 0, 0, 255))
+    mask.save(masks / "b_mask_0.png")
+
+    def document(subset: str, name: str, size: tuple, objects: list[str]) -> str:
+        return (f"<annotation>\n  <filename>{name}</filename>\n  <folder>{subset}</folder>\n"
+                f"  <imagesize>\n    <nrows>{size[1]}</nrows>\n    <ncols>{size[0]}</ncols>\n  </imagesize>\n"
+                + "".join(objects) + "</annotation>\n")
+
+    segm = "    <segm>\n      <username>USERNAME</username>\n      <mask>{}</mask>\n    </segm>\n"
+    files = {
+        ("train", "a"): document("train", "a.jpg", (64, 48), [
+            _labelme_xml_object(0, "car", _labelme_polygon([(4, 6), (30, 6), (30, 44), (4, 44)], box=True),
+                                occluded="yes", attributes="color=red, parked, score=0.5, count=3, plate=\"42\"",
+                                hasparts="1,2"),
+            _labelme_xml_object(1, "wheel", _labelme_polygon([(5, 40), (9.5, 40), (9.5, 44.25), (5, 44)]), ispartof="0"),
+            _labelme_xml_object(2, "wheel", _labelme_polygon([(25, 40), (29, 40), (27, 44)]), ispartof="0",
+                                occluded="no"),
+            _labelme_xml_object(3, "sky", segm.format("a_mask_3.png"), attributes="note=a\\, b \\= c"),
+            _labelme_xml_object(4, "car", _labelme_polygon([(1, 1), (2, 1), (2, 2)]), deleted=1),
+        ]),
+        ("train", "b"): document("train", "b.png", (50, 40), [
+            _labelme_xml_object(0, "dust", segm.format("b_mask_0.png"), username=""),
+            _labelme_xml_object(1, "traffic light", _labelme_polygon([(40, 2), (46, 2), (46, 14), (40, 14)]),
+                                attributes="state=green"),
+        ]),
+        ("val", "c"): document("val", "c.jpg", (40, 30), [
+            _labelme_xml_object(0, "car", _labelme_polygon([(1.5, 2), (11, 2), (11, 22.75), (1.5, 22.75)], box=True)),
+        ]),
+    }
+    for (subset, stem), text in files.items():
+        path = root / "Annotations" / subset / f"{stem}.xml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def write_labelme_json_set(root: Path) -> Path:
+    """A small labelme-tool folder: JSON beside images and in a subfolder with `../images/`
+    paths (and a Windows `\\`), every shape type, shape and image flags, group ids, and an image
+    that exists only as `imageData`."""
+    import base64
+
+    _image(root / "a.jpg", 64, 48, 20)
+    _image(root / "images" / "b.png", 50, 40, 21)
+    _image(root / "embedded.png", 32, 24, 22)
+    embedded = base64.b64encode((root / "embedded.png").read_bytes()).decode("ascii")
+    (root / "embedded.png").unlink()
+
+    def shape(label, points, kind, flags=None, group=None):
+        return {"label": label, "points": points, "group_id": group, "description": "", "shape_type": kind,
+                "flags": flags or {}, "mask": None}
+
+    documents = {
+        "a.json": {"imagePath": "a.jpg", "imageHeight": 48, "imageWidth": 64, "flags": {"night": True},
+                   "shapes": [shape("car", [[30, 44], [4, 6]], "rectangle", {"parked": True, "damaged": False}),
+                              shape("road", [[0, 30], [63, 30], [63, 47], [0, 47]], "polygon", group=1),
+                              shape("light", [[12.5, 3.25]], "point"),
+                              shape("lane", [[0, 40], [63, 41]], "line", group=1),
+                              shape("lane", [[0, 45], [20, 42], [40, 44], [63, 46]], "linestrip"),
+                              shape("wheel", [[10, 40], [13, 44]], "circle")]},
+        "labels/b.json": {"imagePath": "..\\images\\b.png", "imageHeight": 40, "imageWidth": 50, "flags": {},
+                          "shapes": [shape("dog", [[1, 2], [3, 2], [2, 5]], "polygon")]},
+        "labels/embedded.json": {"imagePath": "embedded.png", "imageHeight": 24, "imageWidth": 32, "flags": {},
+                                 "imageData": embedded, "shapes": [shape("dog", [[0, 0], [8, 8]], "rectangle")]},
+    }
+    for relative, fields in documents.items():
+        document = {"version": "5.5.0", "imageData": None, **fields}
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2))
+    return root
+
+
+LABELME_GENERATED = {
+    "generated-labelme-xml": ("labelme-xml", write_labelme_xml_set),
+    "generated-labelme-json": ("labelme-json", write_labelme_json_set),
+}

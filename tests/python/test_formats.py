@@ -180,3 +180,146 @@ def test_yolo_line_with_too_few_numbers_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Exception):
         datumaro_view(bad, "yolo")  # the oracle refuses it too
     _refused_without_trace(tmp_path, "yolo", bad, write_yolo_set(tmp_path / "good"), "labels/train/b.txt:2")
+
+
+# ---------------------------------------------------------------- LabelMe
+#
+# `sluice import labelme` tells the two LabelMe forms apart by content. MIT LabelMe XML
+# ("labelme-xml") is checked against Datumaro's `label_me` reading and exported with
+# `--format labelme-xml`, which Datumaro reads back. Datumaro 1.13 has no reader for the
+# labelme tool's JSON ("labelme-json"): its oracle is `labelme_json_view` in formats_oracle.py,
+# an independent reading by labelme's documented schema, and it is exported with
+# `--format labelme` (the same JSON form), which that reading reads back.
+
+from formats_oracle import (  # noqa: E402 — kept beside the LabelMe tests, an addition to this file
+    LABELME_FOLDERS,
+    LABELME_GENERATED,
+    labelme_view,
+    sluice_labelme_view,
+    write_labelme_json_set,
+    write_labelme_xml_set,
+)
+
+LABELME_CASES = list(LABELME_FOLDERS) + list(LABELME_GENERATED)
+#: The `--format` each form exports as.
+LABELME_EXPORT = {"labelme-xml": "labelme-xml", "labelme-json": "labelme"}
+
+
+@dataclass
+class LabelMeRun:
+    """One LabelMe folder through Sluice, as `Run` (import, export, import of the export)."""
+    name: str
+    form: str
+    source: Path
+    out: Path
+    expected: FolderView
+    imported: subprocess.CompletedProcess
+    exported: subprocess.CompletedProcess | None
+    reimported: subprocess.CompletedProcess | None
+    items: list | None
+    round_trip_items: list | None
+    labels: dict
+
+
+@pytest.fixture(scope="module", params=LABELME_CASES)
+def labelme_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> LabelMeRun:
+    name = request.param
+    tmp = tmp_path_factory.mktemp(name)
+    if name in LABELME_FOLDERS:
+        form, source = LABELME_FOLDERS[name]
+    else:
+        form, write = LABELME_GENERATED[name]
+        source = write(tmp / "source")
+    expected = labelme_view(source, form)
+    data, out = tmp / "data", tmp / "out"
+    imported = sluice("import", "labelme", source, "--project", "p", "--dataset", "original", "--data", data)
+    exported = reimported = None
+    if imported.returncode == 0:
+        exported = sluice("export", "--project", "p", "--dataset", "original", "--format", LABELME_EXPORT[form],
+                          "--data", data, out)
+        if exported.returncode == 0:
+            reimported = sluice("import", "labelme", out, "--project", "p", "--dataset", "round-trip", "--data", data)
+    items = round_trip_items = None
+    labels: dict = {}
+    if data.exists():
+        with serving(data) as url:
+            items = sluice_items(url, "p", "original")
+            round_trip_items = sluice_items(url, "p", "round-trip")
+            if items is not None:
+                labels = sluice_labels(url, "p")
+    return LabelMeRun(name, form, source, out, expected, imported, exported, reimported, items, round_trip_items, labels)
+
+
+def test_labelme_import_matches_the_oracle(labelme_run: LabelMeRun) -> None:
+    run = labelme_run
+    assert run.imported.returncode == 0, f"sluice import labelme {run.name}: {_said(run.imported)}"
+    assert run.items is not None, "the dataset exists after the import"
+    got = sluice_labelme_view(run.items, run.form, run.labels)
+    assert_same_view(got, run.expected, f"{run.name}: Sluice's import vs {run.form}'s oracle")
+
+
+def test_labelme_export_reads_back_in_the_oracle(labelme_run: LabelMeRun) -> None:
+    run = labelme_run
+    if run.imported.returncode != 0:
+        pytest.fail(f"the import failed, nothing to export: {_said(run.imported)}")
+    assert run.exported is not None and run.exported.returncode == 0, (
+        f"sluice export --format {LABELME_EXPORT[run.form]}: {_said(run.exported)}")
+    assert_same_view(labelme_view(run.out, run.form), run.expected, f"{run.name}: the oracle on the export vs on the original")
+
+
+def test_labelme_export_imports_back(labelme_run: LabelMeRun) -> None:
+    run = labelme_run
+    if run.exported is None or run.exported.returncode != 0:
+        pytest.fail(f"no export to import: {_said(run.exported if run.exported else run.imported)}")
+    assert run.reimported is not None and run.reimported.returncode == 0, (
+        f"sluice import labelme of the export: {_said(run.reimported)}")
+    assert run.round_trip_items is not None
+    got = sluice_labelme_view(run.round_trip_items, run.form, run.labels)
+    assert_same_view(got, run.expected, f"{run.name}: the export imported back vs the oracle on the original")
+
+
+def _labelme_refused_without_trace(tmp_path: Path, form: str, bad: Path, good: Path, where: str) -> None:
+    """As `_refused_without_trace`, for `sluice import labelme` and the LabelMe oracles."""
+    data = tmp_path / "data"
+    first = sluice("import", "labelme", good, "--project", "p", "--dataset", "kept", "--data", data)
+    assert first.returncode == 0, _said(first)
+    for dataset in ("new", "kept"):
+        refused = sluice("import", "labelme", bad, "--project", "p", "--dataset", dataset, "--data", data)
+        assert refused.returncode != 0, f"a malformed {form} folder was accepted into {dataset}: {_said(refused)}"
+        assert re.search(rf"(?<![\w/.-]){re.escape(where)}\b", refused.stderr), (
+            f"stderr does not name {where}: {refused.stderr!r}")
+    with serving(data) as url:
+        assert not sluice_items(url, "p", "new"), "the refused import left a dataset with files"
+        kept = sluice_items(url, "p", "kept")
+        assert kept is not None
+        assert_same_view(sluice_labelme_view(kept, form), labelme_view(good, form),
+                         f"{form}: the dataset a refused import was appended to", labels="skip")
+
+
+def test_labelme_xml_non_numeric_point_is_refused(tmp_path: Path) -> None:
+    bad = write_labelme_xml_set(tmp_path / "bad")
+    xml = bad / "Annotations" / "train" / "b.xml"
+    lines = xml.read_text().splitlines(keepends=True)
+    index = [i for i, line in enumerate(lines) if "<x>" in line][1]  # the traffic light's second point
+    lines[index] = "        <x>forty</x>\n"
+    xml.write_text("".join(lines))
+    with pytest.raises(Exception):
+        labelme_view(bad, "labelme-xml")  # the oracle refuses it too
+    _labelme_refused_without_trace(tmp_path, "labelme-xml", bad, write_labelme_xml_set(tmp_path / "good"),
+                                   f"Annotations/train/b.xml:{index + 1}")
+
+
+def test_labelme_json_point_without_y_is_refused(tmp_path: Path) -> None:
+    bad = write_labelme_json_set(tmp_path / "bad")
+    path = bad / "labels" / "b.json"
+    lines = path.read_text().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.strip() == "3,")  # the second point's x
+    # [3, 2] → [3]: a point needs two numbers (labelme's points are [x, y] pairs). The fault is
+    # named where the point ends, its `]`, now the line after the x.
+    lines[index] = lines[index].replace("3,", "3")
+    lines[index + 1] = ""
+    path.write_text("".join(lines))
+    with pytest.raises(Exception):
+        labelme_view(bad, "labelme-json")  # the independent reading refuses it too
+    _labelme_refused_without_trace(tmp_path, "labelme-json", bad, write_labelme_json_set(tmp_path / "good"),
+                                   f"labels/b.json:{index + 2}")

@@ -10,6 +10,10 @@ public enum FolderExportFormat: String, Sendable, CaseIterable {
     /// YOLO in darknet's layout: `obj.names`, `obj.data`, `train.txt` (and `valid.txt`),
     /// `obj_train_data/` with each image and its label file.
     case yolo
+    /// The labelme tool's JSON: each image and a `.json` beside it (`imagePath`, `shapes`).
+    case labelme
+    /// MIT LabelMe XML as Datumaro reads it: `Annotations/`, `Images/`, `Masks/` per subset.
+    case labelmeXML = "labelme-xml"
     /// CVAT for images or CVAT for video 1.1: `annotations.xml`, media in `images/` (a video
     /// beside the XML).
     case cvat
@@ -45,6 +49,8 @@ public struct FolderExporter: Sendable {
             switch format {
             case .voc: try VOCWriter(directory: directory, labels: labels, media: source.store.media)
             case .yolo: try YOLOWriter(directory: directory, labels: labels, media: source.store.media)
+            case .labelme: LabelMeWriter(directory: directory, media: source.store.media)
+            case .labelmeXML: LabelMeXMLWriter(directory: directory, media: source.store.media)
             case .cvat: try CVATWriter(directory: directory, labels: labels, media: source.store.media)
             }
         var tracker = ExportTracker(total: source.count, progress: progress)
@@ -85,6 +91,12 @@ struct ExportNames {
             n += 1
         }
         return candidate
+    }
+
+    /// One path component from a stored value (a subset name): no separators, not `.` or `..`.
+    static func safeComponent(_ name: String) -> String {
+        let cleaned = String(name.map { $0 == "/" || $0 == "\\" || $0 == "\0" ? "_" : $0 })
+        return cleaned == "." || cleaned == ".." || cleaned.isEmpty ? "_" : cleaned
     }
 
     static func extensionOf(_ name: String, mimeType: String?) -> String {
