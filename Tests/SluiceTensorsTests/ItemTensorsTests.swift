@@ -88,6 +88,26 @@ import Testing
         #expect(try ItemTensors(record: streamed) == Self.tensors)
     }
 
+    @Test func aVideosInstancesCarryTheirFramesAndTracks() throws {
+        var onFrames = Self.instances
+        onFrames[0].frame = 12
+        onFrames[0].track = 3
+        onFrames[3].frame = 12
+        let t = ItemTensors(instances: onFrames, imageID: 1, labelIndex: [20: 0, 30: 1])
+        #expect(t.frames == [12, 12, -1] && t.tracks == [3, -1, -1], "-1 where an object has none")
+        let record = t.record(image: nil, metadata: [:])
+        #expect(record.tensors["frames"]?.shape == [3] && record.tensors["tracks"]?.type == .int64)
+        #expect(try ItemTensors(record: try TensorRecord(decoding: record.encoded())).frames == [12, 12, -1])
+        #expect(Self.tensors.frames == nil && Self.tensors.record(image: nil, metadata: [:]).tensors["frames"] == nil,
+                "an image's record is as it was")
+        let video = File(
+            id: 2, projectID: "p", type: .video, name: "clip.mp4",
+            media: Media(sha256: String(repeating: "a", count: 64), mimeType: "video/mp4", frameCount: 250, frameRate: 25),
+            createdAt: .now(), updatedAt: .now())
+        let metadata = t.metadata(file: video, position: 0)
+        #expect(metadata["frame_count"] == "250" && metadata["frame_rate"] == "25.0" && metadata["sha256"]?.count == 64)
+    }
+
     @Test func anItemWithoutObjectsHasEmptyTensors() throws {
         let t = ItemTensors(instances: [Self.instances[1]], imageID: 1, labelIndex: [:])
         #expect(t.count == 0 && t.keypointsPerInstance == 0 && t.polygonOffsets == [0])

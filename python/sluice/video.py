@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 from .records import Record
-from .sample import TENSOR_KEYS, FileInfo, make_sample
+from .sample import TENSOR_KEYS, FileInfo
 
 #: The per-instance keys a frame's sample subsets (the ragged polygon keys are rebuilt).
 _PER_INSTANCE = ("boxes", "labels", "label_ids", "area", "iscrowd", "keypoints", "frames", "tracks")
@@ -146,25 +146,35 @@ class VideoFrames:
                 end += 1
             record = self.records[position]
             by_frame = annotated_frames(record)
+            names = record.label_names
             for number, pixels in decode_frames(self.video_path(record), [r.frame for r in refs[index:end]]):
-                yield frame_sample(record, number, pixels, by_frame[number], to_tensor)
+                yield frame_sample(record, number, pixels, by_frame[number], names, to_tensor)
             index = end
 
 
-def frame_sample(record: Record, frame: int, pixels: np.ndarray, keep: np.ndarray,
+def frame_sample(record: Record, frame: int, pixels: np.ndarray, keep: np.ndarray, names: Sequence[str],
                  to_tensor: Optional[Callable[[np.ndarray], Any]] = None) -> Dict[str, Any]:
-    """A frame's sample: `image` (H×W×3 uint8 pixels), `frame`, `diffgram_file`, and the
-    standard tensors of the instances on that frame (with `tracks`)."""
+    """A frame's sample: `image` (H×W×3 uint8 pixels), `frame`, `diffgram_file`, `tracks`, the
+    Diffgram SDK's per-sample lists and the standard tensors of the instances on that frame.
+    `names` are the record's label names, parsed once per video by the caller."""
     convert = to_tensor or (lambda array: array)
     tensors = subset_instances(record.tensors, keep)
-    names = record.label_names
-    sample = make_sample(Record(metadata=record.metadata, tensors={**record.tensors, **tensors}), to_tensor)
-    sample["image"] = convert(pixels)
-    sample["frame"] = frame
-    sample["label_name_list"] = [names[int(i)] for i in keep] if names else []
-    sample["tracks"] = convert(tensors["tracks"]) if "tracks" in tensors else None
-    info: FileInfo = sample["diffgram_file"]
+    boxes = tensors["boxes"]
+    info = FileInfo.from_record(record)
     info.image = {**info.image, "frame": frame}
+    sample: Dict[str, Any] = {
+        "image": convert(pixels),
+        "frame": frame,
+        "diffgram_file": info,
+        "type": info.type,
+        "x_min_list": convert(boxes[:, 0].copy()),
+        "y_min_list": convert(boxes[:, 1].copy()),
+        "x_max_list": convert(boxes[:, 2].copy()),
+        "y_max_list": convert(boxes[:, 3].copy()),
+        "label_id_list": tensors["label_ids"].tolist(),
+        "label_name_list": [names[int(i)] for i in keep] if len(names) else [],
+        "tracks": convert(tensors["tracks"]) if "tracks" in tensors else None,
+    }
     for key in TENSOR_KEYS:
         sample[key] = convert(tensors[key])
     return sample
