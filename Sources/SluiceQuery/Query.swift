@@ -47,6 +47,12 @@ public enum Field: Sendable, Hashable {
     case datasetID
     /// `dataset.tag` (Diffgram: `dataset_tag.tag`): a tag of any dataset that holds the file.
     case datasetTag
+    /// `frames.<name>`: the distinct video frames of the file that hold a live instance of that
+    /// label; `frames.any` (nil): those holding any labelled instance.
+    case frames(String?)
+    /// `tracks.<name>`: the distinct tracks of that label in the file; `tracks.any` (nil): of
+    /// any label.
+    case tracks(String?)
 }
 
 /// A literal value in a query.

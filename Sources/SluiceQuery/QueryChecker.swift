@@ -22,6 +22,10 @@ public enum Scalar: Sendable, Hashable {
 public enum Subject: Sendable, Hashable {
     case labelCount(labelID: Int64)
     case anyLabelCount
+    /// Distinct frames holding a live instance of the label (any labelled one when nil).
+    case frameCount(labelID: Int64?)
+    /// Distinct tracks of the label (of any label when nil).
+    case trackCount(labelID: Int64?)
     case file(FileField)
     case fileMetadata([String])
     case attribute(String)
@@ -108,6 +112,17 @@ struct QueryChecker {
             kind = .count
         case .anyLabel:
             (subject, kind) = (.anyLabelCount, .count)
+        case .frames(let name), .tracks(let name):
+            var labelID: Int64?
+            if let name {
+                guard let label = names.label(named: name) else {
+                    throw error("unknown label \"\(name)\"", column: c.nameColumn,
+                                suggestions: NameResolver.suggestions(for: name, in: schema.labels.map(\.name)))
+                }
+                labelID = label.id
+            }
+            if case .frames = c.field { subject = .frameCount(labelID: labelID) } else { subject = .trackCount(labelID: labelID) }
+            kind = .count
         case .file(let field):
             subject = .file(field)
             switch field {
@@ -243,6 +258,8 @@ struct QueryChecker {
         case .datasetName: "dataset.name"
         case .datasetID: "dataset.id"
         case .datasetTag: "dataset.tag"
+        case .frames(let name): "frames.\(name ?? "any")"
+        case .tracks(let name): "tracks.\(name ?? "any")"
         }
     }
 
@@ -340,6 +357,9 @@ extension CheckedQuery {
         switch self {
         case .and(let l, let r): return l.requiredLabels + r.requiredLabels
         case .test(.labelCount(let id), let predicate) where !predicate.holds(for: .number(0)): return [id]
+        // A frame or a track of the label needs an instance of it.
+        case .test(.frameCount(let id?), let predicate) where !predicate.holds(for: .number(0)): return [id]
+        case .test(.trackCount(let id?), let predicate) where !predicate.holds(for: .number(0)): return [id]
         default: return []
         }
     }

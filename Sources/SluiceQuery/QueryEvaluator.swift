@@ -38,6 +38,12 @@ extension Subject {
             return [.number(Double(item.instances.count { $0.labelID == id }))]
         case .anyLabelCount:
             return [.number(Double(item.instances.count { $0.labelID != nil }))]
+        case .frameCount(let id):
+            let frames = item.instances.filter { id == nil ? $0.labelID != nil : $0.labelID == id }.compactMap(\.frame)
+            return [.number(Double(Set(frames).count))]
+        case .trackCount(let id):
+            let tracks = item.instances.filter { id == nil ? $0.labelID != nil : $0.labelID == id }.compactMap(\.track)
+            return [.number(Double(Set(tracks).count))]
         case .file(let field):
             return field.value(of: item.file).map { [$0] } ?? []
         case .fileMetadata(let keys):

@@ -52,8 +52,7 @@ private func format(_ c: Comparison) -> String {
 private func format(_ field: Field) -> String {
     switch field {
     case .label(let name):
-        // A label named "any" must stay quoted, or it would read as labels.any.
-        return "labels." + (name.lowercased() == "any" ? quote(name) : formatName(name))
+        return "labels." + labelName(name)
     case .anyLabel: return "labels.any"
     case .file(let f): return "file." + f.rawValue
     case .fileMetadata(let path): return "file.metadata." + path.map(formatName).joined(separator: ".")
@@ -61,7 +60,15 @@ private func format(_ field: Field) -> String {
     case .datasetName: return "dataset.name"
     case .datasetID: return "dataset.id"
     case .datasetTag: return "dataset.tag"
+    case .frames(let name): return "frames." + (name.map(labelName) ?? "any")
+    case .tracks(let name): return "tracks." + (name.map(labelName) ?? "any")
     }
+}
+
+/// A label's name after `labels.`, `frames.` or `tracks.`: one named "any" stays quoted, or it
+/// would read as `.any`.
+private func labelName(_ name: String) -> String {
+    name.lowercased() == "any" ? quote(name) : formatName(name)
 }
 
 /// A name as a bare word when it lexes as one, quoted otherwise.

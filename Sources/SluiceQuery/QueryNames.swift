@@ -51,6 +51,8 @@ extension Query {
             case .comparison(var c):
                 switch c.field {
                 case .label(let name): c.field = .label(resolver.label(named: name)?.name ?? name)
+                case .frames(let name?): c.field = .frames(resolver.label(named: name)?.name ?? name)
+                case .tracks(let name?): c.field = .tracks(resolver.label(named: name)?.name ?? name)
                 case .attribute(let name): c.field = .attribute(resolver.group(named: name)?.name ?? name)
                 default: break
                 }
@@ -66,7 +68,7 @@ extension Query {
     public var namesMayNeedResolving: Bool {
         expression.contains { field in
             switch field {
-            case .label(let name), .attribute(let name): name.contains("_")
+            case .label(let name), .attribute(let name), .frames(let name?), .tracks(let name?): name.contains("_")
             default: false
             }
         }

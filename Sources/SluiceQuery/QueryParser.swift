@@ -91,9 +91,10 @@ public struct QueryParser {
         return .comparison(try parseComparison())
     }
 
-    static let entities = ["labels", "file", "attribute", "dataset", "dataset_tag"]
+    static let entities = ["labels", "file", "attribute", "dataset", "dataset_tag", "frames", "tracks"]
     static let entityAliases = [
         "label": "labels", "attributes": "attribute", "directory": "dataset", "dataset_tags": "dataset_tag",
+        "frame": "frames", "track": "tracks",
     ]
     static let datasetFields: [String: Field] = ["name": .datasetName, "id": .datasetID, "tag": .datasetTag, "tags": .datasetTag]
 
@@ -128,6 +129,9 @@ public struct QueryParser {
             return (.label(name), start, nameToken)
         case "attribute":
             return (.attribute(name), start, nameToken)
+        case "frames", "tracks":
+            let label: String? = if case .word = nameToken.kind, name.lowercased() == "any" { nil } else { name }
+            return (entity == "frames" ? .frames(label) : .tracks(label), start, nameToken)
         case "dataset":
             guard let field = Self.datasetFields[name.lowercased()] else {
                 let fields = ["id", "name", "tag"]

@@ -168,6 +168,14 @@ struct SQLWriter<Dialect: SQLDialect> {
             return zeroPasses ? "f.id NOT IN (\(rows)NOT (\(count)))" : "f.id IN (\(rows)\(count))"
         case .anyLabelCount:
             return compare("COALESCE((SELECT SUM(count) FROM label_counts WHERE file_id = f.id), 0)", predicate)
+        case .frameCount(let labelID), .trackCount(let labelID):
+            // Counted per file from its instances (an index range on instances(file_id)): videos
+            // hold few files and many instances, and a required label already narrowed the files.
+            let column = if case .frameCount = subject { "i.frame" } else { "i.track" }
+            let label = labelID.map { "i.label_id = \(binder.bind(.integer($0)))" } ?? "i.label_id IS NOT NULL"
+            return compare(
+                "(SELECT COUNT(DISTINCT \(column)) FROM instances i WHERE i.file_id = f.id AND i.deleted = 0 "
+                    + "AND \(column) IS NOT NULL AND \(label))", predicate)
         case .file(let field):
             let column = "f." + field.column
             let test = compare(column, predicate)

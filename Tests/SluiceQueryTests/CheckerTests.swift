@@ -23,6 +23,18 @@ let schema = QuerySchema(
 func check(_ text: String) throws(QueryError) -> CheckedQuery { try QueryParser.parse(text).checked(against: schema) }
 
 @Suite struct CheckerTests {
+    @Test func framesAndTracksCountALabelsOrAnyLabels() throws {
+        #expect(try check("frames.cat > 3") == .test(.frameCount(labelID: 2), Predicate(op: .greater, values: [.number(3)])))
+        #expect(try check("tracks.any = 1") == .test(.trackCount(labelID: nil), Predicate(op: .equal, values: [.number(1)])))
+        #expect(try check("frames.cat > 0 and tracks.cat >= 2").requiredLabels == [2, 2], "a frame of cats needs a cat")
+        #expect(try check("frames.cat < 2").requiredLabels.isEmpty)
+        let unknown = #expect(throws: QueryError.self) { try check("tracks.kat > 0") }
+        #expect(unknown?.column == 8 && unknown?.suggestions.contains("cat") == true)
+        #expect(throws: QueryError.self, "a count is compared with numbers") { try check("frames.cat = \"many\"") }
+        #expect(try QueryParser.parse("frame.\"traffic light\" > 0 or track.any = 0").normalized
+            == "frames.\"traffic light\" > 0 or tracks.any = 0")
+    }
+
     @Test func namesResolveToTheSchema() throws {
         #expect(try check("labels.cat > 3") == .test(.labelCount(labelID: 2), Predicate(op: .greater, values: [.number(3)])))
         #expect(try check("labels.\"traffic light\" in [1, 2]")

@@ -41,6 +41,20 @@ func item(
         #expect(try !matches("not labels.person >= 1", twoCats))
     }
 
+    @Test func framesAndTracksCountDistinctValuesOfLiveLabelledInstances() throws {
+        var video = item(0, labels: [2, 2, 2, 1])
+        video.file.type = .video
+        for (index, (frame, track)) in [(5, 0), (6, 0), (5, 1), (9, 2)].enumerated() {
+            video.instances[index].frame = frame
+            video.instances[index].track = track
+        }
+        video.instances.append(Instance(fileID: video.file.id, labelID: nil, kind: .global, bbox: nil, frame: 40, track: 9))
+        #expect(try matches("frames.cat = 2", video), "cats on frames 5 and 6 (twice on 5)")
+        #expect(try matches("tracks.cat = 2", video), "tracks 0 and 1")
+        #expect(try matches("frames.any = 3 and tracks.any = 3", video), "an unlabelled instance is no frame of a label")
+        #expect(try matches("frames.cat = 0 and tracks.any = 0", item(1, labels: [2])), "an image has no frames")
+    }
+
     @Test func fileFieldsAndMissingValues() throws {
         #expect(try matches("file.width >= 640", item(0)))
         #expect(try !matches("file.width >= 640", item(0, width: nil)), "a missing width matches no comparison")

@@ -30,6 +30,12 @@ import Testing
         #expect(try comparison("directory.name = \"train\"").field == .datasetName, "Diffgram's word for a dataset")
         #expect(try comparison("dataset.id = 3").field == .datasetID)
         #expect(try comparison("dataset.tag = \"reviewed\"").field == .datasetTag)
+        #expect(try comparison("frames.car > 100").field == .frames("car"))
+        #expect(try comparison("frames.any >= 1").field == .frames(nil))
+        #expect(try comparison("frames.\"any\" >= 1").field == .frames("any"), "a quoted any is a label's name")
+        #expect(try comparison("tracks.\"traffic light\" = 2").field == .tracks("traffic light"))
+        #expect(try comparison("track.any > 0").field == .tracks(nil), "the singular is accepted")
+        #expect(try comparison("frame.car > 0").field == .frames("car"))
     }
 
     /// Diffgram's spellings parse to the tree of Sluice's: the same query, whichever is written.

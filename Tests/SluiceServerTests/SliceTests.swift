@@ -46,9 +46,13 @@ import Testing
                     type: .image, name: "sensor-\(i).png", media: Media(width: 640, height: 480),
                     metadata: ["sensor": .string(i % 2 == 0 ? "A" : "B"), "coco_id": .number(Double(1000 + i))]))
                 try writer.append(fileID: id)
-                for _ in 0..<(i % 3) {
+                // Video-like instances for frames.* and tracks.*: one or two frames and tracks,
+                // and on every fourth file no frame or track at all.
+                for k in 0..<(i % 3) {
+                    let onFrames = i % 4 != 0
                     try writer.insertInstance(NewInstance(
-                        fileID: id, labelID: trafficLight, kind: .box, bbox: BoundingBox(xMin: 0, yMin: 0, xMax: 1, yMax: 1)))
+                        fileID: id, labelID: trafficLight, kind: .box, bbox: BoundingBox(xMin: 0, yMin: 0, xMax: 1, yMax: 1),
+                        frame: onFrames ? (i + k) % 3 : nil, track: onFrames ? k % 2 : nil))
                 }
             }
             return writer.datasetID
@@ -118,7 +122,7 @@ import Testing
             ("label0", "label0"), ("traffic_light", "\"traffic light\""), ("\"traffic light\"", "\"traffic light\""),
             ("parking_meter", "parking_meter"), ("\"parking meter\"", "\"parking meter\""), ("label4", "label4"),
         ])
-        switch g.next() % 16 {
+        switch g.next() % 18 {
         case 0: return ("labels.\(label.0) \(comparison) \(n)", "labels.\(label.1) \(comparison) \(n)")
         case 1: return same("labels.any \(comparison) \(Int(g.next() % 8))")
         case 2: return same("file.width \(comparison) \(g.pick([320, 640, 800, 1024, 1280, 1920]))")
@@ -154,6 +158,12 @@ import Testing
         case 14:
             let tags = (0..<Int(g.next() % 2 + 1)).map { _ in "'\(g.pick(["train", "reviewed", "night", "none"]))'" }
             return ("dataset_tag.tag in [\(tags.joined(separator: ", "))]", "dataset.tag in [\(tags.joined(separator: ", "))]")
+        case 15:
+            let entity = g.pick(["frames", "tracks"])
+            return ("\(entity).\(label.0) \(comparison) \(n % 3)", "\(entity).\(label.1) \(comparison) \(n % 3)")
+        case 16:
+            let (entity, canonical) = g.pick([("frames", "frames"), ("tracks", "tracks"), ("frame", "frames"), ("track", "tracks")])
+            return ("\(entity).any \(comparison) \(n % 3)", "\(canonical).any \(comparison) \(n % 3)")
         default:
             let op = g.pick(["=", "!=", "contains"])
             return same("dataset.tag \(op) '\(g.pick(["train", "reviewed", "night", "view"]))'")
