@@ -78,6 +78,50 @@ static inline int sluice_vips_mask(const char *path, long max_pixels, int *width
     return *out ? 0 : -1;
 }
 
+/// Reads the image at `path` as 8-bit samples for an index image (Pascal VOC's
+/// SegmentationObject/*.png): one band for a greyscale image (its values), three for colour.
+/// libvips 8.14's PNG loader always expands a palette PNG to RGB(A) and has no option to keep
+/// the indices, so a palette image comes back as its colours; an alpha band is dropped. Refuses
+/// images of more than `max_pixels` pixels before decoding them. On success returns 0,
+/// `*width` × `*height` × `*bands` bytes (row by row, bands interleaved) in `*out`, to release
+/// with `g_free`.
+static inline int sluice_vips_samples(const char *path, long max_pixels, int *width, int *height, int *bands, void **out, size_t *out_length) {
+    VipsImage *image = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (!image) return -1;
+    *width = vips_image_get_width(image);
+    *height = vips_image_get_height(image);
+    if ((long)*width * (long)*height > max_pixels) {
+        vips_error("sluice", "the image is %d × %d pixels, more than %ld", *width, *height, max_pixels);
+        g_object_unref(image);
+        return -1;
+    }
+    if (vips_image_get_format(image) != VIPS_FORMAT_UCHAR) {
+        vips_error("sluice", "expected 8 bits a sample, the image has %d", vips_format_sizeof(vips_image_get_format(image)) * 8);
+        g_object_unref(image);
+        return -1;
+    }
+    int count = vips_image_get_bands(image);
+    // Grey + alpha keeps its grey band, RGB + alpha its colour; anything else is not an index image.
+    int keep = count <= 2 ? 1 : 3;
+    if (count > 4) {
+        vips_error("sluice", "expected a grey or RGB image, the image has %d bands", count);
+        g_object_unref(image);
+        return -1;
+    }
+    VipsImage *kept = NULL;
+    if (count != keep) {
+        int failed = vips_extract_band(image, &kept, 0, "n", keep, NULL);
+        g_object_unref(image);
+        if (failed) return -1;
+    } else {
+        kept = image;
+    }
+    *bands = keep;
+    *out = vips_image_write_to_memory(kept, out_length);
+    g_object_unref(kept);
+    return *out ? 0 : -1;
+}
+
 /// libvips' error text for this thread's last failure, then clears it. Copy it before the next call.
 static inline const char *sluice_vips_take_error(void) {
     static _Thread_local char message[512];

@@ -41,8 +41,10 @@ struct ImportVOCCommand: ImportFolderCommand {
             Each image becomes a file (in the order of the sorted image ids), each <object> a box
             instance; difficult, truncated, occluded, pose, <actions> and <attributes> become
             attributes, <part>s boxes of their own label, the ImageSets subset the file's metadata.
-            One transaction: a fault names the XML file, its line and the element path, and
-            nothing is kept.
+            SegmentationObject/ID.png (decoded by libvips; palette or RGB in VOC's palette) gives
+            object k the mask of its pixels of index k, on its box instance; 255 is void.
+            One transaction: a fault names the XML or PNG file, its line and the element path or
+            pixel, and nothing is kept.
 
               sluice import voc VOC2012/ --project voc --dataset trainval --data ~/sluice-data
             """)
@@ -61,8 +63,10 @@ struct ImportVOCCommand: ImportFolderCommand {
     func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
         -> ImportSummary
     {
-        try await VOCImporter(imagesDirectory: images.map(absolutePath), progress: progress)
-            .importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
+        try await VOCImporter(
+            imagesDirectory: images.map(absolutePath),
+            maskDecoder: { try MaskImage.readSamples(at: $0, maxPixels: VOCImporter.maxMaskPixels) }, progress: progress
+        ).importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
     }
 }
 

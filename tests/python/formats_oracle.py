@@ -230,15 +230,22 @@ def _datumaro_voc(root: Path) -> FolderView:
         # The image named by <filename>, else the image of that id in JPEGImages/, else id.jpg.
         name = Path(os.path.relpath(file, images)).as_posix() if file is not None else f"{item.id}.jpg"
         entries = []
+        masks = _datumaro_voc_masks(item)
         for annotation in item.annotations:
-            # Only boxes: Datumaro also turns ImageSets/Main/<label>_<subset>.txt into image-level
-            # `label` annotations and SegmentationClass/Object PNGs into masks, neither of which
-            # the contract imports. Parts come as boxes of their own label, as in the contract.
+            # Boxes, and SegmentationObject masks on their objects (_datumaro_voc_masks): Datumaro
+            # also turns ImageSets/Main/<label>_<subset>.txt into image-level `label` annotations,
+            # which the contract does not import. Parts come as boxes of their own label.
             if annotation.type != AnnotationType.bbox:
                 continue
+            attributes = _voc_attributes(dict(annotation.attributes), from_datumaro=True)
+            # Objects (not parts) are the Bboxes with the flags Datumaro sets on every object;
+            # object k (1-based, VOC's pixel index) has id k - 1.
+            if "difficult" in annotation.attributes and annotation.id + 1 in masks:
+                attributes["_mask"] = masks.pop(annotation.id + 1)
             entries.append(_entry(
-                names[annotation.label].name, "box", (annotation.x, annotation.y, annotation.w, annotation.h),
-                _voc_attributes(dict(annotation.attributes), from_datumaro=True)))
+                names[annotation.label].name, "box", (annotation.x, annotation.y, annotation.w, annotation.h), attributes))
+        # A mask whose index no object has: shown on its own, so that it differs from anything.
+        entries += [(None, "mask", [], {"_mask": mask, "_index": index}) for index, mask in sorted(masks.items())]
         view.instances[name] = _sorted(entries)
         view.subsets[name] = item.subset
         view.media[name] = _media(item.media, file)
@@ -250,6 +257,34 @@ def _datumaro_voc(root: Path) -> FolderView:
             color = colormap.get(index)
             view.labels[label.name] = "#%02x%02x%02x" % tuple(color) if color is not None else None
     return view
+
+
+def voc_mask(bits) -> list:
+    """A VOC object's mask as its pixel count and the sha256 of its bits (row by row, with the
+    shape): equal masks, not just equal areas."""
+    import numpy as np
+
+    bits = np.asarray(bits, dtype=bool)
+    return [int(bits.sum()), hashlib.sha256(np.packbits(bits).tobytes() + bytes(str(bits.shape), "ascii")).hexdigest()]
+
+
+def _datumaro_voc_masks(item) -> dict[int, list]:
+    """Datumaro's reading of an item's SegmentationObject PNG: VOC's object index k → `voc_mask`.
+    Datumaro gives one `Mask` per index in the PNG, `group` = the index k; its k-th object's
+    Bbox has `id` = `group` = k - 1, so Datumaro's groups do not link them: the index does.
+    255 is VOC's void (borders), no object's; with a SegmentationClass PNG Datumaro reports it as
+    one more instance."""
+    from datumaro.components.annotation import AnnotationType
+
+    masks = {}
+    for annotation in item.annotations:
+        if annotation.type != AnnotationType.mask:
+            continue
+        index = getattr(annotation, "index", annotation.group)
+        if index in (0, 255):
+            continue
+        masks[int(index)] = voc_mask(annotation.image)
+    return masks
 
 
 def _is_segment_line(fields: list[str]) -> bool:
@@ -382,6 +417,10 @@ def sluice_view(items: list[dict], format: str, labels: dict[str, str] | None = 
                 # The API's bbox is [x_min, y_min, x_max, y_max].
                 box = instance.get("bbox")
                 coordinates = [box[0], box[1], box[2] - box[0], box[3] - box[1]] if box else []
+            mask = (instance.get("geometry") or {}).get("mask")
+            if format == "voc" and mask is not None:
+                # A VOC object's SegmentationObject mask rides on its box instance.
+                attributes = dict(attributes, _mask=voc_mask(_rle_bits(mask)))
             entries.append(_entry(instance.get("label"), kind, coordinates, attributes))
         view.instances[name] = _sorted(entries)
         view.subsets[name] = _subset((file.get("metadata") or {}).get("subset"))
@@ -511,7 +550,87 @@ def write_yolo_set(root: Path) -> Path:
     return root
 
 
-GENERATED = {"generated-voc": ("voc", write_voc_set), "generated-yolo": ("yolo", write_yolo_set)}
+def voc_palette() -> list[int]:
+    """VOC's palette as PIL's flat [r, g, b, …] for indices 0–255: index i's bits dealt out three at a
+    time to the high bits of red, green and blue (VOCdevkit's labelcolormap.m)."""
+    palette = []
+    for index in range(256):
+        r = g = b = 0
+        bits = index
+        for shift in range(7, -1, -1):
+            r |= (bits & 1) << shift
+            g |= (bits >> 1 & 1) << shift
+            b |= (bits >> 2 & 1) << shift
+            bits >>= 3
+        palette += [r, g, b]
+    return palette
+
+
+def _index_png(path: Path, indices, palette: list[int] | None) -> None:
+    """`indices` (a uint8 array) as a palette PNG with `palette`, or as greyscale without one."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = Image.fromarray(indices, mode="P" if palette is not None else "L")
+    if palette is not None:
+        image.putpalette(palette)
+    image.save(path)
+
+
+def write_voc_mask_set(root: Path) -> Path:
+    """write_voc_set's folder with instance masks: SegmentationObject PNGs for img_a (a palette PNG in
+    VOC's palette, as VOC's own) and img_b (greyscale indices, as some tools write them), each
+    object's pixels its 1-based index, void (255) borders; img_b's second object has no pixels.
+    SegmentationClass PNGs in the label map's colours (with background first, as Datumaro needs
+    to read them), void there as background."""
+    import numpy as np
+
+    write_voc_set(root)
+    labels = [("background", (0, 0, 0)), ("person", (192, 128, 128)), ("car", (0, 0, 255)), ("dog", (10, 200, 30)),
+              ("traffic_light", (255, 128, 0))]
+    (root / "labelmap.txt").write_text(
+        "# label:color_rgb:parts:actions\n" + "background:0,0,0::\n"
+        + "person:192,128,128:head,hand:jumping,walking\ncar:0,0,255::\ndog:10,200,30::\ntraffic_light:255,128,0::\n")
+    class_palette = [v for _, color in labels for v in color] + voc_palette()[3 * len(labels):]
+    label_index = {name: i for i, (name, _) in enumerate(labels)}
+
+    def draw(size, shapes):
+        width, height = size
+        ys, xs = np.mgrid[0:height, 0:width]
+        objects = np.zeros((height, width), np.uint8)
+        classes = np.zeros((height, width), np.uint8)
+        for index, label, inside in shapes:
+            region = inside(xs, ys)
+            # A one-pixel void border round the object, as VOC draws it.
+            grown = region.copy()
+            grown[1:, :] |= region[:-1, :]
+            grown[:-1, :] |= region[1:, :]
+            grown[:, 1:] |= region[:, :-1]
+            grown[:, :-1] |= region[:, 1:]
+            objects[grown & (objects == 0)] = 255
+            objects[region] = index
+            classes[region] = label_index[label]
+        return objects, classes
+
+    a_objects, a_classes = draw((64, 48), [
+        (1, "person", lambda x, y: (x >= 6) & (x < 28) & (y >= 8) & (y < 42) & ~((x > 20) & (y > 30))),
+        (2, "car", lambda x, y: ((x - 46) / 12.0) ** 2 + ((y - 25) / 13.0) ** 2 <= 1),
+    ])
+    b_objects, b_classes = draw((50, 40), [
+        (1, "dog", lambda x, y: (x + y < 30) & (x >= 1) & (y >= 1) & (x < 24) & (y < 19)),
+        (3, "traffic_light", lambda x, y: (x >= 41) & (x < 45) & (y >= 3) & (y < 13)),
+    ])
+    _index_png(root / "SegmentationObject" / "img_a.png", a_objects, voc_palette())
+    _index_png(root / "SegmentationObject" / "img_b.png", b_objects, None)
+    _index_png(root / "SegmentationClass" / "img_a.png", a_classes, class_palette)
+    _index_png(root / "SegmentationClass" / "img_b.png", b_classes, class_palette)
+    (root / "ImageSets" / "Segmentation").mkdir(parents=True)
+    (root / "ImageSets" / "Segmentation" / "train.txt").write_text("img_a\nimg_b\n")
+    return root
+
+
+GENERATED = {"generated-voc": ("voc", write_voc_set), "generated-yolo": ("yolo", write_yolo_set),
+             "generated-voc-masks": ("voc", write_voc_mask_set)}
 
 
 def main() -> None:

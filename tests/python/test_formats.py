@@ -182,6 +182,23 @@ def test_yolo_line_with_too_few_numbers_is_refused(tmp_path: Path) -> None:
     _refused_without_trace(tmp_path, "yolo", bad, write_yolo_set(tmp_path / "good"), "labels/train/b.txt:2")
 
 
+def test_voc_mask_index_without_an_object_is_refused(tmp_path: Path) -> None:
+    """A SegmentationObject pixel whose index names no <object> of the XML (img_a has two) is a fault
+    naming the PNG and the pixel; void (255) is not."""
+    from formats_oracle import voc_palette, write_voc_mask_set  # noqa: PLC0415 — an addition to this file
+    from PIL import Image
+
+    bad = write_voc_mask_set(tmp_path / "bad")
+    png = bad / "SegmentationObject" / "img_a.png"
+    image = Image.open(png)
+    image.putpixel((60, 2), 3)
+    image.putpalette(voc_palette())
+    image.save(png)
+    _refused_without_trace(tmp_path, "voc", bad, write_voc_mask_set(tmp_path / "good"), "SegmentationObject/img_a.png:0")
+    refused = sluice("import", "voc", bad, "--project", "p", "--dataset", "again", "--data", tmp_path / "data")
+    assert "pixel (60, 2): object index 3, but Annotations/img_a.xml has 2 objects" in refused.stderr, refused.stderr
+
+
 # ---------------------------------------------------------------- LabelMe
 #
 # `sluice import labelme` tells the two LabelMe forms apart by content. MIT LabelMe XML

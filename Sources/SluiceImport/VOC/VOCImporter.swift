@@ -11,15 +11,31 @@ import SluiceStore
 /// metadata names its object (`voc_part_of`, 1-based). `difficult`, `truncated`, `occluded`,
 /// `pose`, the `<actions>` flags and `<attributes>` pairs become attributes; the subset list an
 /// image is in becomes the file's `subset` metadata.
+///
+/// With a `maskDecoder`, an image's `SegmentationObject/ID.png` gives its objects their masks:
+/// object k's pixels (index k, 1-based in XML order) become `geometry.mask` (COCO RLE) and
+/// `area` (the pixel count) on that object's box instance, which stays a box with the XML's
+/// bndbox (docs/cli.md "Importing Pascal VOC and YOLO" says why). 0 is background, 255 void; an
+/// index with no `<object>` is a fault naming the PNG. `SegmentationClass/` is not read: the
+/// XML names the labels.
 public struct VOCImporter: Sendable {
     /// Where the images are when not in `JPEGImages/`.
     public var imagesDirectory: String?
+    /// Decodes `SegmentationObject/*.png`; without one, those PNGs are not read (boxes only).
+    public var maskDecoder: IndexImageDecoder?
     public var progress: (@Sendable (ImportProgress) -> Void)?
 
-    public init(imagesDirectory: String? = nil, progress: (@Sendable (ImportProgress) -> Void)? = nil) {
+    public init(
+        imagesDirectory: String? = nil, maskDecoder: IndexImageDecoder? = nil,
+        progress: (@Sendable (ImportProgress) -> Void)? = nil
+    ) {
         self.imagesDirectory = imagesDirectory
+        self.maskDecoder = maskDecoder
         self.progress = progress
     }
+
+    /// Largest `SegmentationObject` image decoded (pixels).
+    public static let maxMaskPixels = BinaryMask.maxPixels
 
     public func importFolder(at root: String, into store: any Store, projectID: String, datasetName: String)
         async throws -> ImportSummary
@@ -27,11 +43,13 @@ public struct VOCImporter: Sendable {
         guard try await store.project(id: projectID) != nil else { throw StoreError.projectNotFound(projectID) }
         let layout = try VOCLayout(root: root, imagesDirectory: imagesDirectory)
         let progress = self.progress
+        let maskDecoder = self.maskDecoder
         return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: progress)
             for (name, color) in try layout.labelMap() { _ = try run.label(name, color: color) }
             for id in layout.imageIDs {
-                try layout.importImage(id, into: &run)
+                try Task.checkCancellation()
+                try layout.importImage(id, maskDecoder: maskDecoder, into: &run)
             }
             return run.finish()
         }
@@ -115,7 +133,7 @@ struct VOCLayout: Sendable {
         return labels
     }
 
-    func importImage(_ id: String, into run: inout FolderImportRun) throws {
+    func importImage(_ id: String, maskDecoder: IndexImageDecoder? = nil, into run: inout FolderImportRun) throws {
         let xmlPath = ((root as NSString).appendingPathComponent("Annotations") as NSString).appendingPathComponent("\(id).xml")
         let relative = "Annotations/\(id).xml"
         var annotation: VOCAnnotation?
@@ -131,11 +149,17 @@ struct VOCLayout: Sendable {
         let file = try run.addFile(
             name: imageName, mediaPath: FileManager.default.fileExists(atPath: imagePath) ? imagePath : nil,
             width: annotation?.width, height: annotation?.height, metadata: metadata)
-        for (index, object) in (annotation?.objects ?? []).enumerated() {
-            try run.addInstance(
-                NewInstance(
-                    fileID: file.id, labelID: try run.label(object.name), kind: .box, bbox: object.box,
-                    attributes: object.attributes))
+        let objects = annotation?.objects ?? []
+        let masks = try maskDecoder.map { try objectMasks(id, objects: objects.count, file: file, decoder: $0) } ?? [:]
+        for (index, object) in objects.enumerated() {
+            var instance = NewInstance(
+                fileID: file.id, labelID: try run.label(object.name), kind: .box, bbox: object.box,
+                attributes: object.attributes)
+            if let found = masks[index + 1] {
+                instance.geometry = Geometry(mask: found.mask)
+                instance.area = Double(found.area)
+            }
+            try run.addInstance(instance)
             for part in object.parts {
                 try run.addInstance(
                     NewInstance(
@@ -143,5 +167,32 @@ struct VOCLayout: Sendable {
                         metadata: ["voc_part_of": .number(Double(index + 1))]))
             }
         }
+    }
+
+    /// The masks `SegmentationObject/ID.png` gives the image's objects, by 1-based object index;
+    /// empty when there is no such PNG.
+    func objectMasks(
+        _ id: String, objects: Int, file: (id: Int64, width: Int?, height: Int?), decoder: IndexImageDecoder
+    ) throws -> [Int: (mask: RLEMask, area: Int)] {
+        let relative = "SegmentationObject/\(id).png"
+        let path = ((root as NSString).appendingPathComponent("SegmentationObject") as NSString)
+            .appendingPathComponent("\(id).png")
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        func fault(_ message: String) -> ImportError { .invalid(file: relative, line: 0, path: "", message: message) }
+        guard FolderFiles.size(path) <= FolderFiles.maxAnnotationBytes else {
+            throw fault("is larger than \(FolderFiles.maxAnnotationBytes) bytes")
+        }
+        let decoded: (width: Int, height: Int, bands: Int, samples: [UInt8])
+        do {
+            decoded = try decoder(path)
+        } catch {
+            throw fault("is not an index image: \(error)")
+        }
+        if let width = file.width, let height = file.height, (width, height) != (decoded.width, decoded.height) {
+            throw fault("is \(decoded.width) × \(decoded.height) pixels, the image \(width) × \(height)")
+        }
+        let map = try VOCObjectMap(
+            width: decoded.width, height: decoded.height, bands: decoded.bands, samples: decoded.samples, file: relative)
+        return try map.masks(objectCount: objects, file: relative, xml: "Annotations/\(id).xml")
     }
 }
