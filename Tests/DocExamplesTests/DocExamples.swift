@@ -41,10 +41,10 @@ private func withDocServer(
         }
     }
 
-    /// docs/query.md:77
+    /// docs/query.md:85
     @Test func query_1() async throws {
         try await withDocServer { documentedServer, editorKey in
-            // docs/query.md:77
+            // docs/query.md:85
             let dataset = try await Project(id: "coco-dataset", host: documentedServer).datasets.get(name: "Default")
             let crowded = try await dataset.slice("labels.person > 2")
             print(try await crowded.count, try await crowded[0])
