@@ -166,3 +166,14 @@ class Server:
         self.process.kill()
         self.process.wait(timeout=60)
         self._collector.join(timeout=10)
+
+
+# The CLI run as the format tests run it: output captured, a failure described whole.
+def run_sluice(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sluice_bin(), *map(str, args)], capture_output=True, text=True, timeout=600)
+
+
+def said(process: subprocess.CompletedProcess | None) -> str:
+    if process is None:
+        return "(not run)"
+    return f"exit {process.returncode}\n--- stderr\n{process.stderr[-3000:]}\n--- stdout\n{process.stdout[-1000:]}"

@@ -19,7 +19,9 @@ from typing import Callable
 
 import pytest
 
-from conftest import serving, sluice_bin
+from conftest import run_sluice as sluice
+from conftest import said as _said
+from conftest import serving
 from formats_oracle import (
     FIXTURE_FOLDERS,
     GENERATED,
@@ -36,16 +38,6 @@ from formats_oracle import (
 )
 
 CASES = list(FIXTURE_FOLDERS) + list(GENERATED)
-
-
-def sluice(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run([sluice_bin(), *map(str, args)], capture_output=True, text=True, timeout=600)
-
-
-def _said(process: subprocess.CompletedProcess | None) -> str:
-    if process is None:
-        return "(not run)"
-    return f"exit {process.returncode}\n--- stderr\n{process.stderr[-3000:]}\n--- stdout\n{process.stdout[-1000:]}"
 
 
 @dataclass

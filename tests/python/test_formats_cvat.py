@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import serving, sluice_bin
+from conftest import run_sluice as sluice
+from conftest import said as _said
+from conftest import serving
 from cvat_oracle import (
     CVAT_FIXTURES,
     CVATView,
@@ -37,16 +39,6 @@ GENERATED = {
     "cvat-generated-video": lambda root: write_cvat_video_set(root, dense=True),
 }
 CASES = list(CVAT_FIXTURES) + list(GENERATED)
-
-
-def sluice(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run([sluice_bin(), *map(str, args)], capture_output=True, text=True, timeout=600)
-
-
-def _said(process: subprocess.CompletedProcess | None) -> str:
-    if process is None:
-        return "(not run)"
-    return f"exit {process.returncode}\n--- stderr\n{process.stderr[-3000:]}\n--- stdout\n{process.stdout[-1000:]}"
 
 
 @dataclass
