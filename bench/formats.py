@@ -1,11 +1,14 @@
-"""Import rates of the folder formats (Pascal VOC, YOLO) beside the COCO importer's, on the
-same generated images and objects, in the same run (issue 16's bar: >= 50k instances/s).
+"""Import rates of the folder formats (Pascal VOC, YOLO, CVAT, LabelMe) beside the COCO
+importer's, on the same generated images and objects, in the same run (issue 16's bar:
+>= 50k instances/s).
 
     python3 bench/formats.py --files 100000 --instances-per-file 7
 
 `sluice generate --images` writes the COCO file and a tiny PNG per image; this script writes
-the same objects as a VOC folder (one XML per image) and a YOLO folder (darknet layout, one
-label file per image, the PNGs hard-linked), kept in --work for the next run. Each import runs
+the same objects as a VOC folder (one XML per image), a YOLO folder (darknet layout, one
+label file per image), a CVAT folder (one annotations.xml for every image) and a LabelMe folder
+(the labelme tool's JSON beside each image), the PNGs hard-linked, kept in --work for the next
+run. Each import runs
 into a fresh store with --data; the table gives instances/s and the importer's peak memory.
 """
 
@@ -33,8 +36,8 @@ def progress(done: int, total: int, started: float, what: str) -> None:
           end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
-def write_folders(generated: Path, voc: Path, yolo: Path) -> None:
-    """The generated COCO file's images and objects as a VOC folder and a YOLO folder."""
+def write_folders(generated: Path, voc: Path, yolo: Path, cvat: Path, labelme: Path) -> None:
+    """The generated COCO file's images and objects as VOC, YOLO, CVAT and LabelMe folders."""
     coco = json.loads((generated / "annotations.json").read_text())
     labels = {c["id"]: (i, c["name"]) for i, c in enumerate(coco["categories"])}
     objects: dict[int, list[dict]] = {}
@@ -43,6 +46,13 @@ def write_folders(generated: Path, voc: Path, yolo: Path) -> None:
     for d in ["Annotations", "JPEGImages", "ImageSets/Main"]:
         (voc / d).mkdir(parents=True, exist_ok=True)
     (yolo / "obj_train_data").mkdir(parents=True, exist_ok=True)
+    (cvat / "images").mkdir(parents=True, exist_ok=True)
+    labelme.mkdir(parents=True, exist_ok=True)
+    cvat_xml = open(cvat / "annotations.xml", "w")
+    cvat_xml.write('<?xml version="1.0" encoding="utf-8"?>\n<annotations><version>1.1</version><meta><task>'
+                   "<mode>annotation</mode><labels>"
+                   + "".join(f"<label><name>{escape(name)}</name></label>" for _, name in labels.values())
+                   + "</labels></task></meta>\n")
     (voc / "labelmap.txt").write_text("".join(f"{name}:::\n" for _, name in labels.values()))
     (yolo / "obj.names").write_text("".join(f"{name}\n" for _, name in labels.values()))
     (yolo / "obj.data").write_text(f"classes = {len(labels)}\ntrain = data/train.txt\nnames = data/obj.names\n")
@@ -53,6 +63,9 @@ def write_folders(generated: Path, voc: Path, yolo: Path) -> None:
         source = generated / "images" / image["file_name"]
         os.link(source, voc / "JPEGImages" / image["file_name"])
         os.link(source, yolo / "obj_train_data" / image["file_name"])
+        os.link(source, cvat / "images" / image["file_name"])
+        os.link(source, labelme / image["file_name"])
+        boxes, shapes = [], []
         xml = [f"<annotation><filename>{escape(image['file_name'])}</filename>"
                f"<size><width>{w}</width><height>{h}</height><depth>3</depth></size>"]
         lines = []
@@ -62,14 +75,24 @@ def write_folders(generated: Path, voc: Path, yolo: Path) -> None:
             xml.append(f"<object><name>{escape(name)}</name><difficult>0</difficult><truncated>0</truncated>"
                        f"<bndbox><xmin>{x:g}</xmin><ymin>{y:g}</ymin><xmax>{x + bw:g}</xmax><ymax>{y + bh:g}</ymax></bndbox></object>")
             lines.append(f"{index} {(x + bw / 2) / w:.6f} {(y + bh / 2) / h:.6f} {bw / w:.6f} {bh / h:.6f}\n")
+            boxes.append(f'<box label="{escape(name)}" occluded="0" xtl="{x:g}" ytl="{y:g}" xbr="{x + bw:g}" ybr="{y + bh:g}"/>')
+            shapes.append({"label": name, "points": [[x, y], [x + bw, y + bh]], "shape_type": "rectangle",
+                           "group_id": None, "flags": {}})
         xml.append("</annotation>\n")
         (voc / "Annotations" / f"{stem}.xml").write_text("".join(xml))
         (yolo / "obj_train_data" / f"{stem}.txt").write_text("".join(lines))
+        cvat_xml.write(f'<image id="{n - 1}" name="{escape(image["file_name"])}" width="{w}" height="{h}">'
+                       + "".join(boxes) + "</image>\n")
+        (labelme / f"{stem}.json").write_text(json.dumps({
+            "version": "5.5.0", "flags": {}, "shapes": shapes, "imagePath": image["file_name"], "imageData": None,
+            "imageHeight": h, "imageWidth": w}))
         ids.append(stem)
         listed.append(f"data/obj_train_data/{image['file_name']}\n")
-        progress(n, len(coco["images"]), started, "writing VOC and YOLO folders")
+        progress(n, len(coco["images"]), started, "writing VOC, YOLO, CVAT and LabelMe folders")
     (voc / "ImageSets/Main/train.txt").write_text("\n".join(ids) + "\n")
     (yolo / "train.txt").write_text("".join(listed))
+    cvat_xml.write("</annotations>\n")
+    cvat_xml.close()
 
 
 def main() -> None:
@@ -79,19 +102,21 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     base = Path(args.work) / f"formats-{args.files}-{args.instances_per_file}-{args.labels}"
-    generated, voc, yolo = base / "generated", base / "voc", base / "yolo"
+    generated, voc, yolo, cvat, labelme = (base / name for name in ("generated", "voc", "yolo", "cvat", "labelme"))
     step(1, 3, f"generate {args.files:,} images × {args.instances_per_file} objects", started)
-    if not (base / ".written").exists():
+    if not (base / ".written-4").exists():
         shutil.rmtree(base, ignore_errors=True)
         run([args.sluice, "generate", "--files", str(args.files), "--instances-per-file", str(args.instances_per_file),
              "--labels", str(args.labels), "--images", "--out", str(generated)])
-        write_folders(generated, voc, yolo)
-        (base / ".written").touch()
+        write_folders(generated, voc, yolo, cvat, labelme)
+        (base / ".written-4").touch()
     rows = []
     for n, (fmt, source, extra) in enumerate([
         ("coco", generated / "annotations.json", ["--images", str(generated / "images")]),
         ("voc", voc, []),
         ("yolo", yolo, []),
+        ("cvat", cvat, []),
+        ("labelme", labelme, []),
     ]):
         step(2 + (n > 0), 3, f"sluice import {fmt}", started)
         store = base / f"store-{fmt}"
