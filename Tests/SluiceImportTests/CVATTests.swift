@@ -69,7 +69,7 @@ import Testing
         meta.stopFrame = 18
         meta.frameStep = 2
         let track = try CVATTrack(element, path: "annotations/track[1]", file: "t.xml", meta: meta)
-        let shapes = track.visibleShapes(inFrameSet: { $0 % 2 == 0 }, stopFrame: 18)
+        let shapes = try track.visibleShapes(inFrameSet: { $0 % 2 == 0 }, stopFrame: 18)
         #expect(shapes.map(\.frame) == [0, 2, 4, 6, 8, 10, 16, 18], "outside at 12 until 16; held to the stop frame")
         #expect(shapes[2].bbox == BoundingBox(xMin: 4, yMin: 8, xMax: 18, yMax: 22), "40% of the way")
         #expect(shapes[2].isKeyframe == false && shapes[5].isKeyframe == true)
@@ -86,7 +86,7 @@ import Testing
             """
         let polygonTrack = try CVATTrack(
             try XMLTree.parse(Data(outlines.utf8), file: "t.xml"), path: "annotations/track[1]", file: "t.xml", meta: meta)
-        let polygons = polygonTrack.visibleShapes(inFrameSet: { _ in true }, stopFrame: nil)
+        let polygons = try polygonTrack.visibleShapes(inFrameSet: { _ in true }, stopFrame: nil)
         #expect(polygons[1].geometry.polygon == [[1, 0, 5, 0, 1, 4]], "same point count: point by point")
         #expect(polygons[3].geometry.polygon == [[2, 0, 6, 0, 2, 4]], "different counts: the earlier keyframe holds")
     }
@@ -120,6 +120,11 @@ import Testing
             let twice = try await refused(
                 #"<track id="0" label="car"><box frame="3" xtl="0" ytl="0" xbr="1" ybr="1"/><box frame="3" xtl="0" ytl="0" xbr="1" ybr="1"/></track>"#)
             #expect(twice?.description.contains("two shapes of the track are on frame 3") == true)
+
+            // Keyframes a trillion frames apart would be a trillion rows: refused, not materialised.
+            let far = try await refused(
+                #"<track id="0" label="car"><box frame="0" xtl="0" ytl="0" xbr="1" ybr="1"/><box frame="1000000000000" xtl="0" ytl="0" xbr="1" ybr="1"/></track>"#)
+            #expect(far?.description.contains("annotations/track[1]: the track spans frames 0…1000000000000") == true)
 
             let climbing = try await refused(#"<image id="0" name="../../x.jpg"/>"#)
             guard case .unsafePath(let field, _, _)? = climbing else {

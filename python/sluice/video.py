@@ -10,6 +10,7 @@ each worker seeking to the first frame it owns and decoding forward. Files of ty
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,8 +122,9 @@ class VideoFrames:
     def video_path(self, record: Record) -> str:
         """The video's bytes in the cache, read from the server the first time (written to a
         temporary name and renamed, so concurrent workers never read half a file)."""
-        sha = record.metadata.get("sha256")
-        if not sha:
+        sha = record.metadata.get("sha256") or ""
+        # The name of a file in the cache: only a SHA-256, whatever a server sends.
+        if not re.fullmatch(r"[0-9a-f]{64}", sha):
             raise ValueError(f"file {record.metadata.get('name')!r} has no video bytes on the server")
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         path = self.cache_dir / sha

@@ -210,7 +210,7 @@ struct CVATDocumentReader {
 
     mutating func addTrack(_ element: XMLTreeElement, path: String, run: inout FolderImportRun) throws {
         let track = try CVATTrack(element, path: path, file: document.relative, meta: meta)
-        let shapes = track.visibleShapes(inFrameSet: inFrameSet, stopFrame: meta.stopFrame)
+        let shapes = try track.visibleShapes(inFrameSet: inFrameSet, stopFrame: meta.stopFrame, path: path, file: document.relative)
         if videoTarget == nil { videoTarget = try makeVideoTarget(run: &run) }
         let labelID = try label(track.label, run: &run)
         for shape in shapes {

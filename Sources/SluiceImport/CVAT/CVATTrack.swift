@@ -51,10 +51,24 @@ struct CVATTrack: Sendable {
         self.shapes = shapes
     }
 
+    /// Most frames one track may span: the frames between keyframes are materialised, so a
+    /// file written by a stranger (keyframes at 0 and 10^12) must not become that many rows.
+    static let maxSpan = 10_000_000
+
     /// The shapes the object has on each frame it is visible on, in frame order. `inFrameSet`
     /// tells which frame numbers the task holds (its start, stop and step); `stopFrame` is where
-    /// a track with no closing `outside` shape ends.
-    func visibleShapes(inFrameSet: (Int) -> Bool, stopFrame: Int?) -> [CVATShape] {
+    /// a track with no closing `outside` shape ends. A track spanning more than `maxSpan`
+    /// frames is refused, naming `path` in `file`.
+    func visibleShapes(inFrameSet: (Int) -> Bool, stopFrame: Int?, path: String = "", file: String = "") throws
+        -> [CVATShape]
+    {
+        let first = shapes.first?.frame ?? 0
+        let last = max(shapes.last?.frame ?? 0, shapes.last?.isOutside == false ? (stopFrame ?? 0) : 0)
+        guard last - first <= Self.maxSpan else {
+            throw ImportError.invalid(
+                file: file, line: 0, path: path,
+                message: "the track spans frames \(first)…\(last), more than \(Self.maxSpan) frames to materialise")
+        }
         var result: [CVATShape] = []
         for (index, shape) in shapes.enumerated() {
             guard !shape.isOutside else { continue }
