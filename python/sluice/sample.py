@@ -58,12 +58,18 @@ def make_sample(record: Record, to_tensor: Optional[Any] = None) -> Dict[str, An
     `label_name_list`, and the standard tensor keys. `to_tensor` maps numpy arrays to the
     framework's tensors (`torch.from_numpy`); numpy arrays are kept without it.
     """
+    return build_sample(FileInfo.from_record(record), record.tensors, record.label_names,
+                        open_image(record.image_bytes), to_tensor)
+
+
+def build_sample(info: FileInfo, tensors: Dict[str, Any], label_names: list, image: Any,
+                 to_tensor: Optional[Any] = None) -> Dict[str, Any]:
+    """A sample from its parts: what `make_sample` gives for a record, and `sluice.video` for
+    one frame of a video (the frame's pixels, the tensors of its instances)."""
     convert = to_tensor or (lambda array: array)
-    tensors = record.tensors
     boxes = tensors["boxes"]
-    info = FileInfo.from_record(record)
     sample: Dict[str, Any] = {
-        "image": open_image(record.image_bytes),
+        "image": image,
         "diffgram_file": info,
         "type": info.type,
         "x_min_list": convert(boxes[:, 0].copy()),
@@ -71,7 +77,7 @@ def make_sample(record: Record, to_tensor: Optional[Any] = None) -> Dict[str, An
         "x_max_list": convert(boxes[:, 2].copy()),
         "y_max_list": convert(boxes[:, 3].copy()),
         "label_id_list": tensors["label_ids"].tolist(),
-        "label_name_list": record.label_names,
+        "label_name_list": label_names,
     }
     for key in TENSOR_KEYS:
         sample[key] = convert(tensors[key])

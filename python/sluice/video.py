@@ -14,12 +14,12 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .records import Record
-from .sample import TENSOR_KEYS, FileInfo
+from .sample import FileInfo, build_sample
 
 #: The per-instance keys a frame's sample subsets (the ragged polygon keys are rebuilt).
 _PER_INSTANCE = ("boxes", "labels", "label_ids", "area", "iscrowd", "keypoints", "frames", "tracks")
@@ -137,8 +137,7 @@ class VideoFrames:
             os.replace(partial, path)
         return str(path)
 
-    def samples(self, refs: Sequence[FrameRef], to_tensor: Optional[Callable[[np.ndarray], Any]] = None
-                ) -> Iterator[Dict[str, Any]]:
+    def samples(self, refs: Sequence[FrameRef]) -> Iterator[Dict[str, Any]]:
         """The samples of `refs` (grouped by video, each video decoded forward once)."""
         index = 0
         while index < len(refs):
@@ -150,35 +149,21 @@ class VideoFrames:
             by_frame = annotated_frames(record)
             names = record.label_names
             for number, pixels in decode_frames(self.video_path(record), [r.frame for r in refs[index:end]]):
-                yield frame_sample(record, number, pixels, by_frame[number], names, to_tensor)
+                yield frame_sample(record, number, pixels, by_frame[number], names)
             index = end
 
 
-def frame_sample(record: Record, frame: int, pixels: np.ndarray, keep: np.ndarray, names: Sequence[str],
-                 to_tensor: Optional[Callable[[np.ndarray], Any]] = None) -> Dict[str, Any]:
-    """A frame's sample: `image` (H×W×3 uint8 pixels), `frame`, `diffgram_file`, `tracks`, the
-    Diffgram SDK's per-sample lists and the standard tensors of the instances on that frame.
-    `names` are the record's label names, parsed once per video by the caller."""
-    convert = to_tensor or (lambda array: array)
+def frame_sample(record: Record, frame: int, pixels: np.ndarray, keep: np.ndarray, names: Sequence[str]
+                 ) -> Dict[str, Any]:
+    """A frame's sample: the keys of `make_sample` with `image` the frame's pixels (H×W×3
+    uint8) and the tensors of the instances on that frame, plus `frame` and `tracks`. `names`
+    are the record's label names, parsed once per video by the caller. Numpy arrays."""
     tensors = subset_instances(record.tensors, keep)
-    boxes = tensors["boxes"]
     info = FileInfo.from_record(record)
     info.image = {**info.image, "frame": frame}
-    sample: Dict[str, Any] = {
-        "image": convert(pixels),
-        "frame": frame,
-        "diffgram_file": info,
-        "type": info.type,
-        "x_min_list": convert(boxes[:, 0].copy()),
-        "y_min_list": convert(boxes[:, 1].copy()),
-        "x_max_list": convert(boxes[:, 2].copy()),
-        "y_max_list": convert(boxes[:, 3].copy()),
-        "label_id_list": tensors["label_ids"].tolist(),
-        "label_name_list": [names[int(i)] for i in keep] if len(names) else [],
-        "tracks": convert(tensors["tracks"]) if "tracks" in tensors else None,
-    }
-    for key in TENSOR_KEYS:
-        sample[key] = convert(tensors[key])
+    sample = build_sample(info, tensors, [names[int(i)] for i in keep] if len(names) else [], pixels)
+    sample["frame"] = frame
+    sample["tracks"] = tensors.get("tracks")
     return sample
 
 
