@@ -203,6 +203,31 @@ public struct Cuboid: Sendable, Hashable, Codable {
     }
 }
 
+/// A range of a text's characters, written `[start, end]`: offsets in Unicode scalars (what
+/// Python's `str` indexes, what Doccano writes), `end` exclusive, so `text[start:end]` is the span.
+public struct TextSpan: Sendable, Hashable, Codable {
+    public var start: Int
+    public var end: Int
+
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        start = try c.decode(Int.self)
+        end = try c.decode(Int.self)
+        try c.expectEnd("[start, end]")
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(start)
+        try c.encode(end)
+    }
+}
+
 /// The shape parts of an instance. Its `kind` names the primary part, which must be present;
 /// COCO objects also carry companions (a person's keypoints come with a polygon outline).
 public struct Geometry: Sendable, Hashable, Codable {
@@ -214,10 +239,11 @@ public struct Geometry: Sendable, Hashable, Codable {
     public var line: [Point]?
     public var ellipse: Ellipse?
     public var cuboid: Cuboid?
+    public var span: TextSpan?
 
     public init(
         polygon: [[Double]]? = nil, mask: RLEMask? = nil, keypoints: [Keypoint]? = nil, points: [Point]? = nil,
-        line: [Point]? = nil, ellipse: Ellipse? = nil, cuboid: Cuboid? = nil
+        line: [Point]? = nil, ellipse: Ellipse? = nil, cuboid: Cuboid? = nil, span: TextSpan? = nil
     ) {
         self.polygon = polygon
         self.mask = mask
@@ -226,12 +252,13 @@ public struct Geometry: Sendable, Hashable, Codable {
         self.line = line
         self.ellipse = ellipse
         self.cuboid = cuboid
+        self.span = span
     }
 
     /// True when no part is set.
     public var isEmpty: Bool {
         polygon == nil && mask == nil && keypoints == nil && points == nil && line == nil && ellipse == nil
-            && cuboid == nil
+            && cuboid == nil && span == nil
     }
 
     /// Whether the part that `kind` names is present (boxes and global tags need no part).
@@ -245,14 +272,16 @@ public struct Geometry: Sendable, Hashable, Codable {
         case .line: line != nil
         case .ellipse: ellipse != nil
         case .cuboid: cuboid != nil
+        case .span: span != nil
         }
     }
 
     /// The box enclosing the primary part, for instances imported without one.
     public func bounds(for kind: InstanceKind) -> BoundingBox? {
         switch kind {
-        case .box, .global, .mask:
+        case .box, .global, .mask, .span:
             // A mask's box needs decoding the runs; importers take it from the source's bbox.
+            // A span is not in pixels.
             return nil
         case .polygon:
             return BoundingBox(enclosing: (polygon ?? []).lazy.flatMap { ring in

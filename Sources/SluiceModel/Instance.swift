@@ -3,6 +3,8 @@ public enum InstanceKind: String, Sendable, Hashable, Codable, CaseIterable {
     case box, polygon, mask, point, line, keypoints, ellipse, cuboid
     /// A file-level tag with no geometry.
     case global
+    /// A range of a text file's characters (`geometry.span`); it has no box.
+    case span
 }
 
 /// One annotation on a file.

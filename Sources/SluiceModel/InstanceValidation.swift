@@ -13,11 +13,14 @@ public struct FieldError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension InstanceDraft {
-    /// Checks the draft's geometry on its own and against its label's keypoint names and the
-    /// file's pixel size (nil when the media has none). Label existence is the store's check.
+    /// Checks the draft's geometry on its own and against its label's keypoint names, the
+    /// file's pixel size (nil when the media has none) and, for spans, the text's length in
+    /// Unicode scalars (nil when not known). Label existence is the store's check.
     ///
     /// - Throws: `FieldError` naming the first field at fault below `path`.
-    public func validate(at path: String, keypointNames: [String]?, imageSize: (width: Int, height: Int)?) throws {
+    public func validate(
+        at path: String, keypointNames: [String]?, imageSize: (width: Int, height: Int)?, textLength: Int? = nil
+    ) throws {
         func fail(_ field: String, _ message: String) -> FieldError {
             FieldError(path: field.isEmpty ? path : "\(path).\(field)", message: message)
         }
@@ -41,13 +44,22 @@ extension InstanceDraft {
         guard geometry.hasPrimaryPart(for: kind) else {
             throw fail("geometry.\(Self.primaryPart[kind] ?? kind.rawValue)", "a \(kind.rawValue) instance needs it")
         }
+        if kind == .span, bbox != nil { throw fail("bbox", "a span has no box: its place is geometry.span") }
         try validateGeometry(fail: fail, finite: finite, keypointNames: keypointNames, imageSize: imageSize)
+        if let span = geometry.span {
+            guard span.start >= 0, span.start < span.end else {
+                throw fail("geometry.span", "needs 0 ≤ start < end, got [\(span.start), \(span.end)]")
+            }
+            if let textLength, span.end > textLength {
+                throw fail("geometry.span", "ends at \(span.end), past the text's \(textLength) characters")
+            }
+        }
     }
 
     /// The geometry member each kind needs (boxes and global tags need none).
     static let primaryPart: [InstanceKind: String] = [
         .polygon: "polygon", .mask: "mask", .keypoints: "keypoints", .point: "points", .line: "line",
-        .ellipse: "ellipse", .cuboid: "cuboid",
+        .ellipse: "ellipse", .cuboid: "cuboid", .span: "span",
     ]
 
     private func validateGeometry(

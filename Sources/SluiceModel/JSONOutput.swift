@@ -244,6 +244,11 @@ public struct JSONOutput: Sendable {
             points(&self, c.back)
             raw(UInt8(ascii: "}"))
         }
+        if let span = g.span {
+            separator(&self)
+            key("span")
+            raw("[\(span.start),\(span.end)]")
+        }
         raw(UInt8(ascii: "}"))
     }
 }

@@ -402,8 +402,14 @@ public struct JSONReader: ~Copyable {
         try value(startingWith: next())
     }
 
+    /// Deepest nesting `readValue` builds: a stranger's `[[[[…` must not exhaust the stack.
+    public static let maxValueDepth = 128
+
     /// Reads one whole value of which `token` is the first token.
     public mutating func value(startingWith token: JSONToken) throws -> JSONValue {
+        if token == .beginArray || token == .beginObject, depth > Self.maxValueDepth {
+            throw error("values nest deeper than \(Self.maxValueDepth) levels")
+        }
         switch token {
         case .string(let s): return .string(s)
         case .number(let n): return .number(n)

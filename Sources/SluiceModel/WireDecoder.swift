@@ -216,6 +216,12 @@ public enum WireDecoder {
                     }
                 }
                 g.cuboid = c
+            case "span":
+                let v = try numbers(&reader, key)
+                guard v.count == 2, let start = Int(exactly: v[0]), let end = Int(exactly: v[1]) else {
+                    throw WireError.invalid("span", "expected [start, end] as two integers")
+                }
+                g.span = TextSpan(start: start, end: end)
             default: try reader.skipValue()
             }
         }

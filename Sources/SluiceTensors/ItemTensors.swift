@@ -37,6 +37,13 @@ public struct ItemTensors: Sendable, Hashable {
     public var frames: [Int64]?
     /// [N]: each instance's track (-1 where it has none); nil when no instance has one.
     public var tracks: [Int64]?
+    /// [S, 2]: a text's spans as start and end offsets in Unicode scalars (end exclusive), in
+    /// instance id order; nil, and no span tensors in the record, when the item has none.
+    public var spans: [Int64]?
+    /// [S]: each span's label as an index into the project's label list.
+    public var spanLabels: [Int64]?
+    /// [S]: each span's label name (the record's metadata `span_label_names`).
+    public var spanLabelNames: [String]?
 
     public var count: Int { labels.count }
 
@@ -81,6 +88,12 @@ public struct ItemTensors: Sendable, Hashable {
         }
         if objects.contains(where: { $0.frame != nil }) { frames = objects.map { Int64($0.frame ?? -1) } }
         if objects.contains(where: { $0.track != nil }) { tracks = objects.map { Int64($0.track ?? -1) } }
+        let textSpans = instances.filter { $0.kind == .span && $0.labelID != nil && $0.geometry.span != nil && !$0.isDeleted }
+        if !textSpans.isEmpty {
+            spans = textSpans.flatMap { [Int64($0.geometry.span!.start), Int64($0.geometry.span!.end)] }
+            spanLabels = textSpans.map { Int64(labelIndex[$0.labelID!] ?? -1) }
+            spanLabelNames = textSpans.map { $0.label ?? "" }
+        }
     }
 
     /// The standard keys as named tensors, in the order a record lays them out.
@@ -89,6 +102,10 @@ public struct ItemTensors: Sendable, Hashable {
         var optional: [(name: String, tensor: Tensor)] = []
         if let frames { optional.append(("frames", Tensor(shape: [n], int64: frames))) }
         if let tracks { optional.append(("tracks", Tensor(shape: [n], int64: tracks))) }
+        if let spans, let spanLabels {
+            optional.append(("spans", Tensor(shape: [spanLabels.count, 2], int64: spans)))
+            optional.append(("span_labels", Tensor(shape: [spanLabels.count], int64: spanLabels)))
+        }
         return optional + [
             ("boxes", Tensor(shape: [n, 4], float32: boxes)),
             ("labels", Tensor(shape: [n], int64: labels)),
@@ -125,6 +142,12 @@ public struct ItemTensors: Sendable, Hashable {
         labelNames = record.metadata["label_names"].flatMap(Self.names(fromJSON:)) ?? []
         frames = try record.tensors["frames"].map { _ throws(TensorRecordError) in try tensor("frames", .int64).int64s }
         tracks = try record.tensors["tracks"].map { _ throws(TensorRecordError) in try tensor("tracks", .int64).int64s }
+        spans = try record.tensors["spans"].map { _ throws(TensorRecordError) in try tensor("spans", .int64).int64s }
+        spanLabels = try record.tensors["span_labels"].map { _ throws(TensorRecordError) in try tensor("span_labels", .int64).int64s }
+        spanLabelNames = record.metadata["span_label_names"].flatMap(Self.names(fromJSON:))
+        guard (spans == nil) == (spanLabels == nil), (spans?.count ?? 0) == 2 * (spanLabels?.count ?? 0) else {
+            throw .malformed("'spans' and 'span_labels' disagree on the number of spans")
+        }
         let n = labels.count
         guard frames.map({ $0.count == n }) ?? true, tracks.map({ $0.count == n }) ?? true else {
             throw .malformed("frames or tracks disagree with the number of instances (\(n))")
@@ -158,18 +181,11 @@ public struct ItemTensors: Sendable, Hashable {
     /// The header metadata of an item's record: the file id and revision, its position in the stream,
     /// name, type, size and the instances' label names (a JSON array, parallel to `labels`).
     public func metadata(file: File, position: Int) -> [String: String] {
-        var out = JSONOutput(capacity: 16 * labelNames.count + 2)
-        out.raw(UInt8(ascii: "["))
-        for (index, name) in labelNames.enumerated() {
-            if index > 0 { out.raw(UInt8(ascii: ",")) }
-            out.string(name)
-        }
-        out.raw(UInt8(ascii: "]"))
         var metadata = [
             "file_id": String(file.id), "revision": String(file.revision), "position": String(position),
-            "name": file.name,
-            "type": file.type.rawValue, "label_names": String(decoding: out.bytes, as: UTF8.self),
+            "name": file.name, "type": file.type.rawValue, "label_names": Self.jsonArray(labelNames),
         ]
+        if let spanLabelNames { metadata["span_label_names"] = Self.jsonArray(spanLabelNames) }
         if let width = file.media.width { metadata["width"] = String(width) }
         if let height = file.media.height { metadata["height"] = String(height) }
         if let mimeType = file.media.mimeType { metadata["mime_type"] = mimeType }
@@ -183,6 +199,17 @@ public struct ItemTensors: Sendable, Hashable {
     public static func imageID(of file: File) -> Int64 {
         if let number = file.metadata["coco_id"]?.numberValue, let id = Int64(exactly: number) { return id }
         return file.id
+    }
+
+    static func jsonArray(_ names: [String]) -> String {
+        var out = JSONOutput(capacity: 16 * names.count + 2)
+        out.raw(UInt8(ascii: "["))
+        for (index, name) in names.enumerated() {
+            if index > 0 { out.raw(UInt8(ascii: ",")) }
+            out.string(name)
+        }
+        out.raw(UInt8(ascii: "]"))
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     static func names(fromJSON text: String) -> [String]? {

@@ -9,7 +9,7 @@ import SluiceStore
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a dataset (or a slice of it) as a COCO or sluice-json file, or a VOC, YOLO or LabelMe folder.",
+        abstract: "Export a dataset (or a slice of it) as a COCO or sluice-json file, or a VOC, YOLO, LabelMe, CVAT or Doccano folder.",
         discussion: """
             Reads the store a page at a time and writes as it reads: memory stays flat however large \
             the dataset. A COCO export of an imported COCO file gives back its ids and fields. The \
@@ -21,14 +21,15 @@ struct ExportCommand: AsyncParsableCommand {
 
             voc, yolo, labelme (the labelme tool's JSON), labelme-xml (MIT LabelMe XML, as Datumaro
             reads it) and cvat write a folder OUT (which must not exist yet) with the images (for
-            cvat, the video) copied beside the annotations; it is built as OUT.partial and renamed
-            when complete. They read a store directly (--data).
+            cvat, the video) copied beside the annotations; doccano writes OUT/all.jsonl, a line
+            per text file. A folder is built as OUT.partial and renamed when complete. They read a
+            store directly (--data).
 
               sluice export --project voc --dataset trainval --format voc --data ~/sluice-data voc-out/
               sluice export --project scenes --dataset all --format labelme --data ~/sluice-data labelme-out/
             """)
 
-    @Argument(help: "The file (or, for voc, yolo, labelme, labelme-xml and cvat, the folder) to write.")
+    @Argument(help: "The file (or, for voc, yolo, labelme, labelme-xml, cvat and doccano, the folder) to write.")
     var out: String
 
     @Option(help: "Project id.")
@@ -37,7 +38,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Dataset name.")
     var dataset: String
 
-    @Option(help: "coco, sluice-json, voc, yolo, labelme, labelme-xml or cvat.")
+    @Option(help: "coco, sluice-json, voc, yolo, labelme, labelme-xml, cvat or doccano.")
     var format: String
 
     @Option(help: "Export only the items this slice query selects, e.g. 'labels.cat > 0'.")
@@ -51,7 +52,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ExportFormat(rawValue: format) != nil || FolderExportFormat(rawValue: format) != nil else {
-            throw ValidationError("--format must be coco, sluice-json, voc, yolo, labelme, labelme-xml or cvat, not '\(format)'")
+            throw ValidationError("--format must be coco, sluice-json, voc, yolo, labelme, labelme-xml, cvat or doccano, not '\(format)'")
         }
     }
 

@@ -9,7 +9,7 @@ struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import annotations into a dataset.",
-        subcommands: [ImportCOCOCommand.self, ImportVOCCommand.self, ImportYOLOCommand.self, ImportLabelMeCommand.self, ImportCVATCommand.self])
+        subcommands: [ImportCOCOCommand.self, ImportVOCCommand.self, ImportYOLOCommand.self, ImportLabelMeCommand.self, ImportCVATCommand.self, ImportDoccanoCommand.self])
 }
 
 struct ImportCOCOCommand: AsyncParsableCommand {

@@ -174,3 +174,34 @@ struct ImportLabelMeCommand: ImportFolderCommand {
         ).importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
     }
 }
+
+struct ImportDoccanoCommand: ImportFolderCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doccano",
+        abstract: "Import Doccano's JSONL export (a .jsonl file, or a folder of them) as text files with spans.",
+        discussion: """
+            Each line becomes a text file (STEM/ID.txt): [start, end, "LABEL"] spans and the relation
+            form's entities become span instances (offsets in Unicode characters, end exclusive),
+            category labels global instances, relations and other members (meta, Comments) the
+            file's metadata. One transaction, one line in memory at a time: a fault names the file,
+            its line and the member, and nothing is kept.
+
+              sluice import doccano all.jsonl --project reviews --dataset ner --data ~/sluice-data
+            """)
+
+    @Argument(help: "The JSONL file, or a folder of them (Doccano's unpacked export).")
+    var path: String
+    @Option(help: "Project id (created when missing).")
+    var project: String
+    @Option(help: "Dataset name (created when missing); files are appended.")
+    var dataset: String
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var server: ServerOptions
+
+    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
+        -> ImportSummary
+    {
+        try await DoccanoImporter(progress: progress)
+            .importPath(absolutePath(path), into: store, projectID: project, datasetName: dataset)
+    }
+}

@@ -94,4 +94,15 @@ import Testing
         let value = try reader.readValue()
         #expect(value == (try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))))
     }
+
+    @Test func readValueRefusesNestingDeeperThanItsLimitWithoutOverflowingTheStack() throws {
+        let limit = JSONReader.maxValueDepth
+        let fits = String(repeating: "[", count: limit) + String(repeating: "]", count: limit)
+        var reader = JSONReader(bytes: Array(fits.utf8))
+        _ = try reader.readValue()
+        let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        var deepReader = JSONReader(bytes: Array(deep.utf8))
+        let error = #expect(throws: JSONSyntaxError.self) { _ = try deepReader.readValue() }
+        #expect(error?.message.contains("nest deeper than \(limit)") == true)
+    }
 }

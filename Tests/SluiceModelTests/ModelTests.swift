@@ -47,9 +47,11 @@ import Testing
             polygon: [[1, 2, 3, 4, 5, 6.5]], mask: RLEMask(height: 2, width: 3, counts: .compressed("a\\b")),
             keypoints: [Keypoint(x: 1, y: 2, visibility: 2)], points: [Point(x: 1, y: 1)],
             line: [Point(x: 0, y: 0), Point(x: 1, y: 1)], ellipse: Ellipse(centerX: 1, centerY: 2, radiusX: 3, radiusY: 4, angle: 5),
-            cuboid: Cuboid(front: [Point(x: 0, y: 0)], back: [Point(x: 1, y: 1)]))
+            cuboid: Cuboid(front: [Point(x: 0, y: 0)], back: [Point(x: 1, y: 1)]), span: TextSpan(start: 3, end: 9))
         var out = JSONOutput()
         out.geometry(geometry)
+        #expect(out.string.contains(#""span":[3,9]"#))
+        #expect(try WireDecoder.geometry(fromJSON: out.string) == geometry)
         #expect(try JSONDecoder().decode(Geometry.self, from: Data(out.bytes)) == geometry)
     }
 }

@@ -108,6 +108,24 @@ import Testing
         #expect(metadata["frame_count"] == "250" && metadata["frame_rate"] == "25.0" && metadata["sha256"]?.count == 64)
     }
 
+    @Test func aTextsSpansAreStartEndPairsWithTheirLabels() throws {
+        let spans = [
+            Self.instance(10, label: 30, kind: .span, bbox: nil, geometry: Geometry(span: TextSpan(start: 8, end: 12))),
+            Self.instance(11, label: 20, kind: .span, bbox: nil, geometry: Geometry(span: TextSpan(start: 0, end: 3))),
+            Self.instance(12, label: 20, kind: .global, bbox: nil),
+        ]
+        let t = ItemTensors(instances: spans, imageID: 1, labelIndex: [20: 0, 30: 1])
+        #expect(t.count == 0, "spans are not boxed objects")
+        #expect(t.spans == [8, 12, 0, 3] && t.spanLabels == [1, 0] && t.spanLabelNames == ["label30", "label20"])
+        let text = File(id: 3, projectID: "p", type: .text, name: "a.txt", media: Media(), createdAt: .now(), updatedAt: .now())
+        let metadata = t.metadata(file: text, position: 0)
+        #expect(metadata["span_label_names"] == #"["label30","label20"]"#)
+        let record = try TensorRecord(decoding: t.record(image: Array("Zoë".utf8), metadata: metadata).encoded())
+        #expect(record.tensors["spans"]?.shape == [2, 2] && record.tensors["span_labels"]?.shape == [2])
+        #expect(try ItemTensors(record: record) == t)
+        #expect(Self.tensors.record(image: nil, metadata: [:]).tensors["spans"] == nil, "an image's record is as it was")
+    }
+
     @Test func anItemWithoutObjectsHasEmptyTensors() throws {
         let t = ItemTensors(instances: [Self.instances[1]], imageID: 1, labelIndex: [:])
         #expect(t.count == 0 && t.keypointsPerInstance == 0 && t.polygonOffsets == [0])

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
+
+import numpy as np
 
 from .records import Record
 
@@ -57,9 +60,24 @@ def make_sample(record: Record, to_tensor: Optional[Any] = None) -> Dict[str, An
     `x_min_list`, `y_min_list`, `x_max_list`, `y_max_list`, `label_id_list`,
     `label_name_list`, and the standard tensor keys. `to_tensor` maps numpy arrays to the
     framework's tensors (`torch.from_numpy`); numpy arrays are kept without it.
+
+    A text file's sample has `text` (the decoded string) instead of an image, and its spans:
+    `spans` ([S, 2] start and end offsets into `text`, end exclusive, so `text[start:end]` is
+    the span), `span_labels` ([S] label indices) and `span_name_list` (their label names).
     """
-    return build_sample(FileInfo.from_record(record), record.tensors, record.label_names,
-                        open_image(record.image_bytes), to_tensor)
+    info = FileInfo.from_record(record)
+    if info.type != "text":
+        return build_sample(info, record.tensors, record.label_names, open_image(record.image_bytes), to_tensor)
+    sample = build_sample(info, record.tensors, record.label_names, None, to_tensor)
+    data = record.image_bytes
+    sample["text"] = None if data is None else bytes(data).decode("utf-8")
+    convert = to_tensor or (lambda array: array)
+    spans = record.tensors.get("spans")
+    sample["spans"] = convert(spans if spans is not None else np.zeros((0, 2), dtype=np.int64))
+    labels = record.tensors.get("span_labels")
+    sample["span_labels"] = convert(labels if labels is not None else np.zeros((0,), dtype=np.int64))
+    sample["span_name_list"] = json.loads(record.metadata.get("span_label_names", "[]"))
+    return sample
 
 
 def build_sample(info: FileInfo, tensors: Dict[str, Any], label_names: list, image: Any,

@@ -121,7 +121,7 @@ extension CVATShape {
         case .polygon:
             guard let a = geometry.polygon?.first, let b = other.geometry.polygon?.first, a.count == b.count else { return }
             geometry.polygon = [zip(a, b).map { mix($0, $1) }]
-        case .mask, .keypoints, .global:
+        case .mask, .keypoints, .global, .span:
             return
         }
         bbox = geometry.bounds(for: kind)

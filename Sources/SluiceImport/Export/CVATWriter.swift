@@ -272,7 +272,7 @@ struct CVATWriter: FolderFormatWriter {
         case .global:
             guard !track else { return nil }
             (element, geometry) = ("tag", "")
-        case .mask, .keypoints:
+        case .mask, .keypoints, .span:
             return nil
         }
         var xml = "\(indent)<\(element)"

@@ -17,6 +17,8 @@ public enum FolderExportFormat: String, Sendable, CaseIterable {
     /// CVAT for images or CVAT for video 1.1: `annotations.xml`, media in `images/` (a video
     /// beside the XML).
     case cvat
+    /// Doccano's JSONL: `all.jsonl`, a line per text file with its spans and categories.
+    case doccano
 }
 
 /// Writes a dataset (or a slice) into a directory in a `FolderExportFormat`, a page of items at
@@ -52,6 +54,7 @@ public struct FolderExporter: Sendable {
             case .labelme: LabelMeWriter(directory: directory, media: source.store.media)
             case .labelmeXML: LabelMeXMLWriter(directory: directory, media: source.store.media)
             case .cvat: try CVATWriter(directory: directory, labels: labels, media: source.store.media)
+            case .doccano: try DoccanoWriter(directory: directory, media: source.store.media)
             }
         var tracker = ExportTracker(total: source.count, progress: progress)
         try await source.forEachPage { items in

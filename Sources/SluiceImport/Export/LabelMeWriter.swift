@@ -90,7 +90,7 @@ struct LabelMeWriter: FolderFormatWriter {
             guard let e = g.ellipse, abs(e.radiusX - e.radiusY) <= 1e-9 * max(1, abs(e.radiusX)) else { return nil }
             type = "circle"
             points = [Point(x: e.centerX, y: e.centerY), Point(x: e.centerX + e.radiusX, y: e.centerY)]
-        case .mask, .keypoints, .cuboid, .global:
+        case .mask, .keypoints, .cuboid, .global, .span:
             return nil
         }
         var flags: [String: JSONValue] = [:]

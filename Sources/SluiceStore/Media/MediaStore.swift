@@ -149,6 +149,22 @@ extension MediaStore {
             height: sniffed.height, fileType: sniffed.fileType)
     }
 
+    /// Largest text whose length `textLength` measures; a span on a longer one is not checked
+    /// against its end.
+    public static let maxMeasuredText = 64 << 20
+
+    /// The length in Unicode scalars of the UTF-8 text stored under `sha256` (what span offsets
+    /// count); nil when there is none, it is not UTF-8, or it is longer than `maxMeasuredText`.
+    public func textLength(sha256: String) -> Int? {
+        guard MediaStore.isSHA256(sha256) else { return nil }
+        let path = path(for: sha256)
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
+            size.intValue <= Self.maxMeasuredText, let data = FileManager.default.contents(atPath: path),
+            let text = String(data: data, encoding: .utf8)
+        else { return nil }
+        return text.unicodeScalars.count
+    }
+
     /// Whether `text` is a SHA-256 as media are named: 64 lowercase hex digits.
     public static func isSHA256(_ text: String) -> Bool {
         text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }

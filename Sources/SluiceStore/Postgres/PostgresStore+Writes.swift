@@ -74,6 +74,7 @@ extension PostgresStore {
 
     public func appendFiles(datasetID: Int64, _ drafts: [FileDraft], createLabels: Bool) async throws -> [AppendedFile] {
         let media = try self.media.describe(drafts)
+        let textLengths = self.media.textLengths(of: drafts, described: media)
         let (appended, changed) = try await write { db in
             guard let dataset = try await Self.fetchDataset(db, id: datasetID) else {
                 throw StoreError.datasetNotFound(String(datasetID))
@@ -86,7 +87,8 @@ extension PostgresStore {
                 resolved.append(
                     try draft.instances.enumerated().map { j, instance in
                         try labels.resolve(
-                            instance, at: "files[\(index)].instances[\(j)]", imageSize: size, createLabels: createLabels)
+                            instance, at: "files[\(index)].instances[\(j)]", imageSize: size,
+                            textLength: textLengths[draft.sha256], createLabels: createLabels)
                     })
             }
             guard !drafts.isEmpty else { return ([AppendedFile](), Set<Int64>()) }
@@ -130,7 +132,7 @@ extension PostgresStore {
         async throws -> AnnotatedFile
     {
         let (result, changed) = try await write { db in
-            guard let row = try await db.row("SELECT project_id, revision, width, height FROM files WHERE id = \(fileID)")
+            guard let row = try await db.row("SELECT project_id, revision, width, height, type, sha256 FROM files WHERE id = \(fileID)")
             else { throw StoreError.fileNotFound(fileID) }
             let projectID: String = try row.at(0), revision: Int64 = try row.at(1)
             if let expectedRevision, expectedRevision != revision {
@@ -138,13 +140,16 @@ extension PostgresStore {
             }
             let width = try row.at(2, as: Int?.self), height = try row.at(3, as: Int?.self)
             let size = width.flatMap { w in height.map { (width: w, height: $0) } }
+            let type: String = try row.at(4), sha256 = try row.at(5, as: String?.self)
+            let textLength = type == FileType.text.rawValue ? sha256.flatMap(self.media.textLength(sha256:)) : nil
             var labels = try await Self.labelBook(db, projectID: projectID)
             var inserts: [ResolvedDraft] = []
             var closes: [Int64] = []
             switch edit {
             case .add(let drafts), .replaceAll(let drafts):
                 inserts = try drafts.enumerated().map { index, draft in
-                    try labels.resolve(draft, at: "instances[\(index)]", imageSize: size, createLabels: createLabels)
+                    try labels.resolve(
+                        draft, at: "instances[\(index)]", imageSize: size, textLength: textLength, createLabels: createLabels)
                 }
                 if case .replaceAll = edit {
                     closes = try await db.values(
@@ -152,7 +157,9 @@ extension PostgresStore {
                 }
             case .update(let id, let draft):
                 try await Self.requireLiveInstance(db, id: id, fileID: fileID)
-                inserts = [try labels.resolve(draft, at: "instance", imageSize: size, createLabels: createLabels)]
+                inserts = [
+                    try labels.resolve(draft, at: "instance", imageSize: size, textLength: textLength, createLabels: createLabels)
+                ]
                 closes = [id]
             case .delete(let ids):
                 for id in ids { try await Self.requireLiveInstance(db, id: id, fileID: fileID) }

@@ -8,6 +8,7 @@ extension SQLiteStore {
     public func appendFiles(datasetID: Int64, _ drafts: [FileDraft], createLabels: Bool) async throws -> [AppendedFile] {
         // Media are read (a stat and the first bytes) before the write lock is taken.
         let media = try self.media.describe(drafts)
+        let textLengths = self.media.textLengths(of: drafts, described: media)
         let (appended, changed) = try await pool.write { db in
             guard let dataset = try Row.fetchOne(
                 db.cachedStatement(sql: "\(Self.datasetColumns) WHERE id = ?"), arguments: [datasetID]
@@ -20,7 +21,8 @@ extension SQLiteStore {
                 resolved.append(
                     try draft.instances.enumerated().map { j, instance in
                         try labels.resolve(
-                            instance, at: "files[\(index)].instances[\(j)]", imageSize: size, createLabels: createLabels)
+                            instance, at: "files[\(index)].instances[\(j)]", imageSize: size,
+                            textLength: textLengths[draft.sha256], createLabels: createLabels)
                     })
             }
             guard !drafts.isEmpty else { return ([AppendedFile](), Set<Int64>()) }
@@ -68,7 +70,8 @@ extension SQLiteStore {
     {
         let (result, changed) = try await pool.write { db in
             guard let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT project_id, revision, width, height FROM files WHERE id = ?"), arguments: [fileID])
+                db.cachedStatement(sql: "SELECT project_id, revision, width, height, type, sha256 FROM files WHERE id = ?"),
+                arguments: [fileID])
             else { throw StoreError.fileNotFound(fileID) }
             let projectID: String = row[0], revision: Int64 = row[1]
             if let expectedRevision, expectedRevision != revision {
@@ -76,6 +79,8 @@ extension SQLiteStore {
             }
             let width: Int? = row[2], height: Int? = row[3]
             let size = width.flatMap { w in height.map { (width: w, height: $0) } }
+            let type: String = row[4], sha256: String? = row[5]
+            let textLength = type == FileType.text.rawValue ? sha256.flatMap(self.media.textLength(sha256:)) : nil
             var labels = try LabelBook(db, projectID: projectID)
             // Everything is checked before the first row is written.
             var inserts: [ResolvedDraft] = []
@@ -83,7 +88,8 @@ extension SQLiteStore {
             switch edit {
             case .add(let drafts), .replaceAll(let drafts):
                 inserts = try drafts.enumerated().map { index, draft in
-                    try labels.resolve(draft, at: "instances[\(index)]", imageSize: size, createLabels: createLabels)
+                    try labels.resolve(
+                        draft, at: "instances[\(index)]", imageSize: size, textLength: textLength, createLabels: createLabels)
                 }
                 if case .replaceAll = edit {
                     closes = try Int64.fetchAll(
@@ -92,7 +98,9 @@ extension SQLiteStore {
                 }
             case .update(let id, let draft):
                 try Self.requireLiveInstance(db, id: id, fileID: fileID)
-                inserts = [try labels.resolve(draft, at: "instance", imageSize: size, createLabels: createLabels)]
+                inserts = [
+                    try labels.resolve(draft, at: "instance", imageSize: size, textLength: textLength, createLabels: createLabels)
+                ]
                 closes = [id]
             case .delete(let ids):
                 for id in ids { try Self.requireLiveInstance(db, id: id, fileID: fileID) }
@@ -224,7 +232,8 @@ struct LabelBook {
     /// Checks the draft and finds its label; a label named but missing is noted for
     /// `createMissing` when `createLabels`, else refused.
     mutating func resolve(
-        _ draft: InstanceDraft, at path: String, imageSize: (width: Int, height: Int)?, createLabels: Bool
+        _ draft: InstanceDraft, at path: String, imageSize: (width: Int, height: Int)?, textLength: Int? = nil,
+        createLabels: Bool
     ) throws -> ResolvedDraft {
         var entry: Entry?
         if let id = draft.labelID {
@@ -252,7 +261,7 @@ struct LabelBook {
             throw StoreError.invalidField(FieldError(path: "\(path).label", message: "an instance needs a label (name or label_id)"))
         }
         do {
-            try draft.validate(at: path, keypointNames: entry?.keypointNames, imageSize: imageSize)
+            try draft.validate(at: path, keypointNames: entry?.keypointNames, imageSize: imageSize, textLength: textLength)
         } catch let error as FieldError {
             throw StoreError.invalidField(error)
         }
