@@ -167,10 +167,13 @@ import Testing
         }
     }
 
-    @Test func theWriteAPIChecksSpansAgainstTheStoredText() async throws {
-        try await withTemporaryStore { store, directory in
-            try await Self.importPath(try Self.write([Self.lines[0]], in: directory), store)
-            let item = try #require(try await Self.items(store, "D").first)
+    @Test(arguments: StoreEngine.available) func theWriteAPIChecksSpansAgainstTheStoredText(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, directory in
+            _ = try await store.ensureProject(Project(id: "p", name: "p"))
+            let path = try Self.write([Self.lines[0]], in: directory)
+            _ = try await DoccanoImporter().importPath(path, into: store, projectID: "p", datasetName: "D")
+            let imported = try #require(try await store.dataset(projectID: "p", name: "D"))
+            let item = try #require(try await store.items(datasetID: imported.id, range: 0..<1).first)
             let past = InstanceDraft(label: "PER", kind: .span, geometry: Geometry(span: TextSpan(start: 20, end: 24)))
             let error = await #expect(throws: StoreError.self) {
                 try await store.editInstances(fileID: item.file.id, .add([past]), expectedRevision: nil, createLabels: false)
