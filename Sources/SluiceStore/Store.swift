@@ -189,6 +189,15 @@ public enum InstanceEdit: Sendable, Hashable {
     case update(id: Int64, InstanceDraft)
     /// Instances deleted.
     case delete(ids: [Int64])
+
+    /// Whether a draft of the edit is a text span: only then is the file's text measured.
+    var hasSpans: Bool {
+        switch self {
+        case .add(let drafts), .replaceAll(let drafts): drafts.contains { $0.geometry.span != nil }
+        case .update(_, let draft): draft.geometry.span != nil
+        case .delete: false
+        }
+    }
 }
 
 /// A file's place in one dataset.

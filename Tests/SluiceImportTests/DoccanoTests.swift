@@ -82,6 +82,18 @@ import Testing
         }
     }
 
+    @Test func anIDNamesItsFileOnlyWhenItIsAPlainName() throws {
+        func name(_ id: String) throws -> String {
+            let line = #"{"text": "t", "id": "# + String(decoding: try JSONEncoder().encode(id), as: UTF8.self) + "}"
+            return DoccanoImporter.name(
+                stem: "s", document: try DoccanoDocument(line: Array(line.utf8)[...], number: 4, file: "s.jsonl"), line: 4)
+        }
+        #expect(try name("doc-1") == "s/doc-1.txt")
+        for refused in ["", "..", "a/b", "a\\b", "a\nb", String(repeating: "x", count: 129)] {
+            #expect(try name(refused) == "s/line-4.txt", "\(refused.debugDescription)")
+        }
+    }
+
     /// Each fault, with the member it names; the file's earlier lines are not kept either.
     static let faults: [(line: String, path: String, message: String)] = [
         (#"{"text": "Köln", "label": [[1, 5, "LOC"]]}"#, "label[0]", "ends at 5, past the text's 4 characters"),

@@ -56,11 +56,20 @@ public struct DoccanoImporter: Sendable {
         return [(path, (path as NSString).lastPathComponent)]
     }
 
+    /// Longest string `id` used in a file's name; a longer one names the file by its line.
+    static let maxNamedID = 128
+
+    /// `STEM/ID.txt`, or `STEM/line-N.txt` when the id is not a plain name: a stranger's id
+    /// must not make a path (`/`, `\`, `..`), a control character or an outsized name.
     static func name(stem: String, document: DoccanoDocument, line: Int) -> String {
+        func plain(_ s: String) -> Bool {
+            !s.isEmpty && s.utf8.count <= maxNamedID && s != "." && s != ".."
+                && !s.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.properties.generalCategory == .control }
+        }
         let id: String? =
             switch document.documentID {
             case .number(let n)?: Int64(exactly: n).map(String.init)
-            case .string(let s)? where !s.isEmpty && !s.contains("/") && s != "." && s != "..": s
+            case .string(let s)? where plain(s): s
             default: nil
             }
         return "\(stem)/\(id ?? "line-\(line)").txt"

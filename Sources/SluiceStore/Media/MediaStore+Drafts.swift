@@ -34,10 +34,11 @@ extension MediaStore {
         return described
     }
 
-    /// The text lengths (`textLength(sha256:)`) of the drafts' text media that carry instances.
+    /// The text lengths (`textLength(sha256:)`) of the drafts' text media that carry spans.
     func textLengths(of drafts: [FileDraft], described: [String: StoredMedia]) -> [String: Int] {
         var lengths: [String: Int] = [:]
-        for draft in drafts where !draft.instances.isEmpty && described[draft.sha256]?.fileType == .text {
+        for draft in drafts
+        where described[draft.sha256]?.fileType == .text && draft.instances.contains(where: { $0.geometry.span != nil }) {
             if lengths[draft.sha256] == nil, let length = textLength(sha256: draft.sha256) { lengths[draft.sha256] = length }
         }
         return lengths

@@ -141,7 +141,8 @@ extension PostgresStore {
             let width = try row.at(2, as: Int?.self), height = try row.at(3, as: Int?.self)
             let size = width.flatMap { w in height.map { (width: w, height: $0) } }
             let type: String = try row.at(4), sha256 = try row.at(5, as: String?.self)
-            let textLength = type == FileType.text.rawValue ? sha256.flatMap(self.media.textLength(sha256:)) : nil
+            let textLength =
+                edit.hasSpans && type == FileType.text.rawValue ? sha256.flatMap(self.media.textLength(sha256:)) : nil
             var labels = try await Self.labelBook(db, projectID: projectID)
             var inserts: [ResolvedDraft] = []
             var closes: [Int64] = []

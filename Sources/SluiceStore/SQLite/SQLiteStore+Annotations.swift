@@ -80,7 +80,8 @@ extension SQLiteStore {
             let width: Int? = row[2], height: Int? = row[3]
             let size = width.flatMap { w in height.map { (width: w, height: $0) } }
             let type: String = row[4], sha256: String? = row[5]
-            let textLength = type == FileType.text.rawValue ? sha256.flatMap(self.media.textLength(sha256:)) : nil
+            let textLength =
+                edit.hasSpans && type == FileType.text.rawValue ? sha256.flatMap(self.media.textLength(sha256:)) : nil
             var labels = try LabelBook(db, projectID: projectID)
             // Everything is checked before the first row is written.
             var inserts: [ResolvedDraft] = []
