@@ -28,17 +28,32 @@ public struct Thumbnailer: Sendable {
     /// The JPEG thumbnail of `sha256` at `size` (canonical), made from the image at `source` and
     /// kept if it is not there yet. Blocking: call it from a thread pool.
     public func thumbnail(sha256: String, source: String, size: Int) throws -> Data {
+        try kept(name: sha256, size: size) { try Self.jpeg(of: source, size: $0) }
+    }
+
+    /// The JPEG thumbnail of frame `frame` of the video `sha256` at `size`, made from the video
+    /// at `source` (by ffmpeg, then libvips) and kept as `{sha256}-f{frame}.jpg`. Blocking.
+    public func thumbnail(sha256: String, source: String, frame: Int, frameRate: Double, size: Int) throws -> Data {
+        try kept(name: "\(sha256)-f\(frame)", size: size) { size in
+            let still = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-frame-\(UUID().uuidString).png").path
+            defer { try? FileManager.default.removeItem(atPath: still) }
+            try VideoFrameGrab.png(of: source, frame: frame, frameRate: frameRate, to: still)
+            return try Self.jpeg(of: still, size: size)
+        }
+    }
+
+    private func kept(name: String, size: Int, make: (Int) throws -> [UInt8]) throws -> Data {
         let size = Self.canonicalSize(size)
         let folder = directory.appendingPathComponent(String(size), isDirectory: true)
-        let path = folder.appendingPathComponent("\(sha256).jpg").path
+        let path = folder.appendingPathComponent("\(name).jpg").path
         // Read whole, not streamed from the path: a thumbnail is tens of kilobytes, and a file
         // removed from the cache while a response is under way would cut that response short.
         if let kept = FileManager.default.contents(atPath: path) { return kept }
-        let bytes = try Self.jpeg(of: source, size: size)
+        let bytes = try make(size)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // Written aside, then renamed: a reader never sees half a thumbnail, and two servers
         // making the same one at once both end with a whole file.
-        let staging = folder.appendingPathComponent(".\(sha256).\(UUID().uuidString).partial")
+        let staging = folder.appendingPathComponent(".\(name).\(UUID().uuidString).partial")
         try Data(bytes).write(to: staging)
         if rename(staging.path, path) != 0 {
             let code = errno

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SluiceImport
 import SluiceModel
 import SluiceStore
 import SluiceTestSupport
@@ -194,6 +195,86 @@ import Testing
                 }
             }
             try await client.execute(uri: "/api/v1/files/999999/thumbnail", method: .get) { #expect($0.status == .notFound) }
+        }
+    }
+
+    static let ffmpeg = ["/usr/bin/ffmpeg", "/usr/local/bin/ffmpeg"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// A 10-frame video (ffmpeg's `testsrc`, 64 × 48, 25 frames a second) annotated by a CVAT
+    /// track, imported beside the sample: the file id and the video's SHA-256.
+    static func importVideo(_ store: SQLiteStore, in directory: URL) async throws -> (id: Int64, sha: String) {
+        let folder = directory.appendingPathComponent("clip", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: try #require(ffmpeg))
+        make.arguments = [
+            "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", "10",
+            "-pix_fmt", "yuv420p", folder.appendingPathComponent("clip.mp4").path,
+        ]
+        try make.run()
+        make.waitUntilExit()
+        try #require(make.terminationStatus == 0, "ffmpeg made the test video")
+        try """
+        <?xml version="1.0" encoding="utf-8"?>
+        <annotations><version>1.1</version>
+          <meta><task><mode>interpolation</mode><start_frame>0</start_frame><stop_frame>9</stop_frame>
+            <labels><label><name>car</name></label></labels></task><source>clip.mp4</source></meta>
+          <track id="0" label="car">
+            <box frame="2" outside="0" occluded="0" keyframe="1" xtl="2" ytl="3" xbr="12" ybr="13"/>
+          </track>
+        </annotations>
+        """.write(to: folder.appendingPathComponent("annotations.xml"), atomically: true, encoding: .utf8)
+        _ = try await CVATImporter().importAnnotations(at: folder.path, into: store, projectID: "coco-dataset", datasetName: "clip")
+        let dataset = try #require(try await store.dataset(projectID: "coco-dataset", name: "clip"))
+        let file = try #require(try await store.items(datasetID: dataset.id, range: 0..<1).first).file
+        #expect(file.type == .video && file.media.frameCount == 10)
+        return (file.id, try #require(file.media.sha256))
+    }
+
+    @Test(.enabled(if: ffmpeg != nil, "needs Debian's ffmpeg, which scripts/test.sh installs"))
+    func aVideosThumbnailIsTheFrameAskedForKeptPerFrame() async throws {
+        try await withTemporaryStore { store, directory in
+            let sample = try await store.importSample()
+            let (id, sha) = try await Self.importVideo(store, in: directory)
+            let (router, _) = SluiceAPI.buildRouter(store: store)
+            try await Application(router: router).test(.router) { client in
+                func thumbnail(_ query: String) async throws -> (bytes: [UInt8], etag: String) {
+                    try await client.execute(uri: "/api/v1/files/\(id)/thumbnail?size=64\(query)", method: .get) { response in
+                        #expect(response.status == .ok, "\(query): \(String(buffer: response.body))")
+                        let bytes = [UInt8](buffer: response.body)
+                        let header = try #require(ImageHeader(bytes: bytes), "a JPEG")
+                        #expect(header.mimeType == "image/jpeg" && header.width == 64 && header.height == 48)
+                        return (bytes, response.headers[.eTag] ?? "")
+                    }
+                }
+                let third = try await thumbnail("&frame=3")
+                #expect(third.etag.contains("-f3-"))
+                let kept = directory.appendingPathComponent("media/thumbnails/64/\(sha)-f3.jpg")
+                #expect(FileManager.default.fileExists(atPath: kept.path), "made once, kept under its frame")
+                let first = try await thumbnail("")
+                #expect(try await thumbnail("&frame=0").bytes == first.bytes, "no frame means frame 0")
+                #expect(first.bytes != third.bytes, "testsrc's frames differ, so their thumbnails do")
+                try await client.execute(
+                    uri: "/api/v1/files/\(id)/thumbnail?size=64&frame=3", method: .get, headers: [.ifNoneMatch: third.etag]
+                ) { #expect($0.status == .notModified) }
+
+                try await client.execute(uri: "/api/v1/files/\(id)/thumbnail?frame=10", method: .get) { response in
+                    #expect(response.status == .unprocessableContent)
+                    #expect(String(buffer: response.body).contains("has 10 frames"))
+                }
+                for bad in ["-1", "two", "10000001"] {
+                    try await client.execute(uri: "/api/v1/files/\(id)/thumbnail?frame=\(bad)", method: .get) { response in
+                        #expect(response.status == .badRequest, "frame \(bad)")
+                        #expect(String(buffer: response.body).contains("frame"))
+                    }
+                }
+                // An image has one frame: it ignores `frame`, and its thumbnail is the same.
+                let photo = try #require(try await store.items(datasetID: sample.id, range: 0..<1).first).file.id
+                let plain = try await client.execute(uri: "/api/v1/files/\(photo)/thumbnail?size=64", method: .get) { $0.headers[.eTag] }
+                try await client.execute(uri: "/api/v1/files/\(photo)/thumbnail?size=64&frame=5", method: .get) { response in
+                    #expect(response.status == .ok && response.headers[.eTag] == plain)
+                }
+            }
         }
     }
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from web_support import LARGE, Site, screenshots, site as make_site
+from web_support import LARGE, TEXTS, VIDEO_FRAMES, Site, frame_colour, screenshots, site as make_site
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -313,3 +313,163 @@ def test_large_dataset_jumps_without_fetching_everything(page, web) -> None:
         pages.append(start)
     assert all(start == 0 or 14_000 <= start <= 15_200 for start in pages), pages
     assert len(pages) <= 6, pages
+
+
+def _by_frame(item: dict) -> dict[int, list]:
+    frames: dict[int, list] = {}
+    for instance in item["instances"]:
+        frames.setdefault(instance["frame"], []).append(instance)
+    return frames
+
+
+def _shown_frame(page) -> int:
+    return int(page.locator(".stage .frame").get_attribute("data-frame"))
+
+
+def _picture_frame(page) -> int:
+    """Which frame the <video> shows, told by its colour (the test video fills frame n with
+    frame_colour(n)): the picture itself, read back through a canvas."""
+    mean = page.evaluate("""() => {
+        const v = document.querySelector('video.full');
+        const c = document.createElement('canvas');
+        c.width = v.videoWidth; c.height = v.videoHeight;
+        const g = c.getContext('2d');
+        g.drawImage(v, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data;
+        const sum = [0, 0, 0];
+        for (let i = 0; i < d.length; i += 4) { sum[0] += d[i]; sum[1] += d[i + 1]; sum[2] += d[i + 2]; }
+        return sum.map((s) => s / (d.length / 4));
+    }""")
+    return min(range(VIDEO_FRAMES), key=lambda n: sum(abs(a - b) for a, b in zip(mean, frame_colour(n))))
+
+
+def _settled(page) -> None:
+    page.wait_for_function("() => { const v = document.querySelector('video.full'); return v && !v.seeking && v.readyState >= 2; }")
+
+
+def _assert_frame_drawn(page, frames: dict, n: int) -> None:
+    """The overlay, the list and the picture all show frame n, with the instances of n."""
+    assert _shown_frame(page) == n
+    expected = frames.get(n, [])
+    assert page.locator("svg.overlay .inst").count() == len(expected), f"frame {n}"
+    assert page.locator("li.instance").count() == len(expected)
+    assert page.locator(".frame-readout").inner_text().startswith(f"frame {n} of {VIDEO_FRAMES}")
+    boxes = sorted(i["bbox"] for i in expected if i["kind"] == "box")
+    drawn = sorted(page.locator("svg.overlay rect.box:not(.faint)").evaluate_all(
+        "rs => rs.map(r => ['x', 'y', 'width', 'height'].map(a => Number(r.getAttribute(a))))"))
+    assert [[round(x, 3) for x in (b[0], b[1], b[2] - b[0], b[3] - b[1])] for b in boxes] == \
+        [[round(x, 3) for x in d] for d in drawn], f"the boxes of frame {n}"
+    _settled(page)
+    assert _picture_frame(page) == n, f"the picture is frame {n}"
+
+
+def test_video_plays_with_the_annotations_of_the_frame_on_screen(page, web) -> None:
+    dataset = web.dataset("media", "clips")
+    item = web.get(f"/datasets/{dataset['id']}/items/0")
+    frames = _by_frame(item)
+    assert item["file"]["type"] == "video" and item["file"]["media"]["frame_count"] == VIDEO_FRAMES
+    first = min(frames)
+
+    # The tile is the first annotated frame, with that frame's shapes.
+    page.goto(gallery("media", "clips"))
+    wait_for_images(page, 1)
+    tile = page.locator(".tile").first
+    assert tile.locator(".badge").inner_text() == f"▶ frame {first}"
+    assert tile.locator("svg .inst").count() == len(frames[first])
+
+    page.goto(gallery("media", "clips") + "/items/0")
+    page.locator(".frame-readout").wait_for()
+    _assert_frame_drawn(page, frames, first)
+
+    page.keyboard.press(".")
+    _assert_frame_drawn(page, frames, first + 1)
+    page.keyboard.press(",")
+    _assert_frame_drawn(page, frames, first)
+    page.fill("#frame", "12")
+    page.press("#frame", "Enter")
+    _assert_frame_drawn(page, frames, 12)
+    page.wait_for_url(re.compile(r".*[?&]frame=12$"))
+
+    # Hovering a listed instance highlights its shape on the frame.
+    page.locator("li.instance").first.hover()
+    assert page.locator("svg.overlay .inst.hl").get_attribute("data-index") == "0"
+    page.mouse.move(0, 0)
+
+    # Playing moves the frame and its shapes along; paused, all three agree again.
+    page.click("button.play")
+    page.wait_for_function("() => Number(document.querySelector('.stage .frame').dataset.frame) >= 16")
+    page.click("button.play")
+    page.wait_for_function("() => document.querySelector('video.full').paused")
+    _settled(page)
+    _assert_frame_drawn(page, frames, _shown_frame(page))
+
+    # A link to a frame opens at it.
+    page.goto(gallery("media", "clips") + "/items/0?frame=20")
+    page.locator(".frame-readout").wait_for()
+    _assert_frame_drawn(page, frames, 20)
+
+
+def test_a_video_thumbnail_is_the_frame_asked_for(web) -> None:
+    import io
+
+    import requests
+    from PIL import Image
+
+    dataset = web.dataset("media", "clips")
+    file_id = web.get(f"/datasets/{dataset['id']}/items/0")["file"]["id"]
+    for n in (0, 7, 24):
+        reply = requests.get(f"{web.url}/api/v1/files/{file_id}/thumbnail", params={"size": 64, "frame": n}, timeout=30)
+        assert reply.status_code == 200 and reply.headers["Content-Type"] == "image/jpeg"
+        pixels = Image.open(io.BytesIO(reply.content)).convert("RGB")
+        assert pixels.size == (64, 48)
+        mean = [sum(channel) / len(channel) for channel in zip(*pixels.getdata())]
+        nearest = min(range(VIDEO_FRAMES), key=lambda k: sum(abs(a - b) for a, b in zip(mean, frame_colour(k))))
+        assert nearest == n, f"thumbnail of frame {n} shows frame {nearest}"
+    past = requests.get(f"{web.url}/api/v1/files/{file_id}/thumbnail", params={"frame": VIDEO_FRAMES}, timeout=30)
+    assert past.status_code == 422 and past.json()["error"]["detail"]["parameter"] == "frame"
+
+
+def _words(document: dict) -> list[tuple[str, str]]:
+    if "entities" in document:
+        return [(e["label"], document["text"][e["start_offset"]:e["end_offset"]]) for e in document["entities"]]
+    return [(s[2], document["text"][s[0]:s[1]]) for s in document["label"] if isinstance(s, list)]
+
+
+def test_text_files_show_their_spans(page, web) -> None:
+    page.goto(gallery("media", "texts"))
+    page.wait_for_function("() => document.querySelectorAll('.tile .snippet').length === 3")
+    first = page.locator('.tile[data-position="0"] .snippet')
+    assert first.inner_text() == TEXTS[0]["text"]
+    # A stretch under two spans (Анна inside the EVENT span) is one mark naming both.
+    marks = first.locator("mark").evaluate_all("ms => ms.map(m => [m.textContent, m.dataset.spans])")
+    assert ["Анна", "1 3"] in marks and ["Zoë", "0"] in marks
+
+    page.goto(gallery("media", "texts") + "/items/0")
+    view = page.locator(".text-view")
+    view.wait_for()
+    rows = page.locator("li.instance")
+    assert rows.count() == len(_words(TEXTS[0]))
+    # Each span's marks, joined, are its words, though 🎉 counts one in the offsets and two in JS.
+    for index, (label, words) in enumerate(_words(TEXTS[0])):
+        got = view.locator("mark").evaluate_all(
+            "(ms, i) => ms.filter(m => m.dataset.spans.split(' ').includes(String(i))).map(m => m.textContent).join('')", index)
+        assert got == words, f"span {index} ({label})"
+        assert f"“{words}”" in rows.nth(index).inner_text()
+    labels = view.locator(".span-label").all_inner_texts()
+    assert sorted(labels) == sorted(label for label, _ in _words(TEXTS[0]))
+    rows.nth(3).hover()
+    lit = view.locator("mark.hl").all_inner_texts()
+    assert "".join(lit) == "Анна in Köln", "hovering EVENT lights its marks"
+    page.mouse.move(0, 0)
+    view.locator("mark", has_text="Anna").hover()
+    assert "hl" in rows.nth(4).get_attribute("class").split()
+
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url("**/items/1")
+    page.locator(".text-view").wait_for()
+    assert page.locator(".text-view mark").count() == 0
+    assert page.locator("li.instance").count() == 1 and "positive" in page.locator("li.instance").inner_text()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url("**/items/2")
+    page.wait_for_function("() => document.querySelectorAll('.text-view mark').length === 2")
+    assert page.locator(".text-view mark").all_inner_texts() == ["Ada", "IBM"]

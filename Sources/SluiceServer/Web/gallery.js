@@ -9,6 +9,8 @@ import { overlay } from "./draw.js";
 import { histogram } from "./histogram.js";
 import { follow } from "./live.js";
 import { openSlice, queryError } from "./slice.js";
+import { markedText, readText, TILE_BYTES } from "./text.js";
+import { posterFrame } from "./video.js";
 
 const PAGE = 100;          // positions per items request
 const MARGIN_ROWS = 2;     // rows built above and below the view
@@ -135,19 +137,27 @@ export async function render(main, [project, datasetName], search, ctx) {
       return;
     }
     const media = item.file.media || {};
+    node.setAttribute("aria-label", `Position ${position}: ${item.file.name}, ${item.instances.length} instances`);
+    if (item.file.type === "text" && media.sha256) {
+      fillText(position, entry, item, caption);
+      return;
+    }
+    // A video's tile is its first annotated frame, with that frame's instances.
+    const video = item.file.type === "video" && media.sha256;
+    const poster = video ? posterFrame(item.instances) : { frame: null, instances: item.instances };
     const img = h("img", { alt: `${item.file.name}, ${item.instances.length} instances`, decoding: "async" });
     const frame = h("span", { class: "frame" }, img,
-      overlay(media.width, media.height, item.instances, labels, { names: false }));
+      overlay(media.width, media.height, poster.instances, labels, { names: false }));
+    if (video) frame.append(h("span", { class: "badge" }, `▶ frame ${poster.frame}`));
     node.append(frame, caption);
-    node.setAttribute("aria-label", `Position ${position}: ${item.file.name}, ${item.instances.length} instances`);
-    // Only images have thumbnails: asking for others would be a logged 404 or 415 per tile.
-    const isImage = media.sha256 && (item.file.type === "image" || item.file.type === "frame");
+    // Only images and videos have thumbnails: asking for others would be a logged 404 or 415 per tile.
+    const isImage = media.sha256 && (item.file.type === "image" || item.file.type === "frame" || video);
     if (!isImage) {
       frame.classList.add("no-image");
       frame.prepend(h("span", { class: "note" }, media.sha256 ? item.file.type : "no media"));
       return;
     }
-    const thumbnail = [`/files/${item.file.id}/thumbnail`, { size: thumbSize() }];
+    const thumbnail = [`/files/${item.file.id}/thumbnail`, { size: thumbSize(), frame: poster.frame }];
     img.addEventListener("error", () => {
       frame.classList.add("no-image");
       img.alt = `${item.file.name} (${item.file.type}, no thumbnail)`;
@@ -167,6 +177,20 @@ export async function render(main, [project, datasetName], search, ctx) {
       if (api.isAbort(error)) return;
       frame.classList.add("no-image");
       img.alt = `${item.file.name} (${item.file.type}, no thumbnail)`;
+    });
+  }
+
+  // A text's tile is its beginning with the spans in it marked.
+  function fillText(position, entry, item, caption) {
+    const frame = h("span", { class: "frame text-tile" }, h("span", { class: "note" }, "text"));
+    entry.node.append(frame, caption);
+    entry.abort = new AbortController();
+    readText(item.file, TILE_BYTES, entry.abort.signal).then(({ text, cut }) => {
+      if (!tiles.has(position) || tiles.get(position) !== entry) return;
+      const marked = markedText(text + (cut ? "…" : ""), item.instances, labels, { tags: false, className: "snippet" });
+      frame.replaceChildren(marked.element);
+    }, (error) => {
+      if (!api.isAbort(error)) frame.replaceChildren(h("span", { class: "note" }, "text (unreadable)"));
     });
   }
 

@@ -4,31 +4,13 @@
 import * as api from "./api.js";
 import { pagePath } from "./app.js";
 import { h } from "./dom.js";
-import { colorOf, highlight, overlay } from "./draw.js";
+import { highlight, overlay } from "./draw.js";
+import { instanceList, linkHighlight } from "./instances.js";
 import { openSlice } from "./slice.js";
+import { ITEM_BYTES, markedText, readText, spanWords } from "./text.js";
+import { videoView } from "./video.js";
 
 const number = new Intl.NumberFormat("en");
-
-function describe(value) {
-  if (value === null || value === undefined) return "—";
-  if (Array.isArray(value)) return value.join(", ");
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
-
-function instanceRow(instance, index, labels) {
-  const swatch = h("span", { class: "swatch", "aria-hidden": "true" });
-  swatch.style.backgroundColor = colorOf(instance, labels);
-  const facts = [["kind", instance.kind]];
-  if (instance.bbox) facts.push(["box", instance.bbox.map((v) => Math.round(v)).join(", ")]);
-  if (instance.score !== undefined) facts.push(["score", instance.score]);
-  if (instance.iscrowd) facts.push(["crowd", "yes"]);
-  if (instance.track !== undefined) facts.push(["track", instance.track]);
-  for (const [name, value] of Object.entries(instance.attributes || {})) facts.push([name, describe(value)]);
-  return h("li", { class: "instance", tabindex: "0", "data-index": index, "data-instance": instance.id },
-    h("span", { class: "title" }, swatch, h("strong", {}, instance.label || "(no label)"), ` #${instance.id}`),
-    h("dl", {}, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))])));
-}
 
 export async function render(main, [project, datasetName, positionText], search, ctx) {
   const position = Number(positionText);
@@ -42,19 +24,22 @@ export async function render(main, [project, datasetName, positionText], search,
   let count = Infinity;
   const back = () => ctx.navigate(gallery, { state: { at: position } });
   const go = (p) => { if (p >= 0 && p < count) ctx.navigate(here(p)); };
+  let mediaKeys = null;
   const onKey = (event) => {
     if (!ctx.current() || event.altKey || event.ctrlKey || event.metaKey || event.target.closest("input, select, textarea")) return;
+    if (mediaKeys && mediaKeys(event)) { event.preventDefault(); return; }
     if (event.key === "ArrowLeft") { event.preventDefault(); go(position - 1); }
     else if (event.key === "ArrowRight") { event.preventDefault(); go(position + 1); }
     else if (event.key === "Escape") { event.preventDefault(); back(); }
   };
   document.addEventListener("keydown", onKey);
-  let mediaURL = null;
+  let mediaURL = null, mediaCleanup = null;
   const controller = new AbortController();
   const cleanup = () => {
     document.removeEventListener("keydown", onKey);
     controller.abort();
     if (mediaURL) URL.revokeObjectURL(mediaURL);
+    if (mediaCleanup) mediaCleanup();
   };
   try {
     return await show();
@@ -101,40 +86,52 @@ export async function render(main, [project, datasetName, positionText], search,
     const { file, instances } = item;
     const media = file.media || {};
     document.title = `${file.name} — ${datasetName} — Sluice`;
-    const img = h("img", { alt: `${file.name}: ${instances.length} annotation instances`, class: "full" });
-    const svg = overlay(media.width, media.height, instances, labels, { names: true });
-    const stage = h("figure", { class: "stage" }, h("div", { class: "frame" }, img, svg),
-      h("figcaption", {}, [file.type, media.width && `${media.width}×${media.height}`, media.mime_type,
-        media.byte_size && `${number.format(Math.round(media.byte_size / 1024))} KB`, `status ${file.status}`].filter(Boolean).join(" · ")));
-    const list = h("ol", { class: "instances" }, instances.map((instance, i) => instanceRow(instance, i, labels)));
-    const aside = h("section", { class: "instance-list", "aria-labelledby": "inst-title" },
-      h("h2", { id: "inst-title" }, `Instances (${instances.length})`), instances.length ? list : h("p", { class: "muted" }, "None."));
+    const caption = [file.type, media.width && `${media.width}×${media.height}`,
+      media.frame_rate && `${number.format(Math.round(media.frame_rate * 100) / 100)} fps`,
+      media.frame_count && `${number.format(media.frame_count)} frames`, media.mime_type,
+      media.byte_size && (media.byte_size < 1024 ? `${media.byte_size} bytes` : `${number.format(Math.round(media.byte_size / 1024))} KB`),
+      `status ${file.status}`].filter(Boolean).join(" · ");
     const meta = h("details", { class: "metadata" }, h("summary", {}, "File metadata"),
       h("pre", {}, JSON.stringify({ id: file.id, name: file.name, revision: file.revision, metadata: file.metadata }, null, 2)));
-    main.replaceChildren(h("h1", {}, file.name, " ", h("small", { class: "muted" }, `#${position}`)), steps,
-      h("div", { class: "item-layout" }, stage, aside), meta);
+    const heading = h("h1", {}, file.name, " ", h("small", { class: "muted" }, `#${position}`));
 
-    // List and shapes highlight each other: hover or keyboard focus on a row, hover on a shape.
-    const mark = (index) => {
-      highlight(svg, index);
-      for (const li of list.children) li.classList.toggle("hl", String(index) === li.dataset.index);
-    };
-    for (const li of list.children) {
-      const index = Number(li.dataset.index);
-      li.addEventListener("mouseenter", () => mark(index));
-      li.addEventListener("focus", () => mark(index));
-      li.addEventListener("mouseleave", () => mark(null));
-      li.addEventListener("blur", () => mark(null));
+    let stage, aside;
+    if (file.type === "video") {
+      // `?frame=` opens at that frame; the frame shown while paused is written back to it.
+      const asked = search.get("frame");
+      const view = videoView(file, instances, labels, {
+        start: asked !== null && /^\d+$/.test(asked) ? Number(asked) : undefined, caption,
+        moved: (frame) => {
+          if (!ctx.current()) return;
+          const url = new URL(location.href);
+          url.searchParams.set("frame", String(frame));
+          history.replaceState(history.state, "", url.pathname + url.search);
+        },
+      });
+      ({ stage, aside } = view);
+      mediaKeys = view.onKey;
+      mediaCleanup = view.cleanup;
+    } else if (file.type === "text" && media.sha256) {
+      ({ stage, aside } = await textView(file, instances, labels, caption));
+    } else {
+      ({ stage, aside } = imageView(file, instances, labels, caption));
     }
-    svg.addEventListener("pointerover", (event) => {
-      const g = event.target.closest(".inst");
-      if (!g) return;
-      mark(Number(g.dataset.index));
-      const li = list.children[Number(g.dataset.index)];
-      if (li) li.scrollIntoView({ block: "nearest" });
-    });
-    svg.addEventListener("pointerleave", () => mark(null));
+    main.replaceChildren(heading, steps, h("div", { class: "item-layout" }, stage, aside), meta);
+    return cleanup;
+  }
 
+  function listSection(title, list, count) {
+    return h("section", { class: "instance-list", "aria-labelledby": "inst-title" },
+      h("h2", { id: "inst-title" }, `${title} (${count})`), count ? list : h("p", { class: "muted" }, "None."));
+  }
+
+  function imageView(file, instances, labels, caption) {
+    const media = file.media || {};
+    const img = h("img", { alt: `${file.name}: ${instances.length} annotation instances`, class: "full" });
+    const svg = overlay(media.width, media.height, instances, labels, { names: true });
+    const stage = h("figure", { class: "stage" }, h("div", { class: "frame" }, img, svg), h("figcaption", {}, caption));
+    const list = instanceList(instances, labels);
+    linkHighlight(list, { element: svg, mark: (index) => highlight(svg, index) });
     if (media.sha256 && ((media.mime_type || "").startsWith("image/") || file.type === "image" || file.type === "frame")) {
       api.objectURL(`/files/${file.id}/media`, {}, controller.signal).then((src) => {
         if (controller.signal.aborted) { URL.revokeObjectURL(src); return; }
@@ -146,6 +143,24 @@ export async function render(main, [project, datasetName, positionText], search,
     } else {
       img.replaceWith(h("p", { class: "muted" }, media.sha256 ? `A ${file.type} file; no image to show.` : "This file has no media."));
     }
-    return cleanup;
+    return { stage, aside: listSection("Instances", list, instances.length) };
+  }
+
+  // The text with its spans marked; the list gives each span's words beside its offsets.
+  async function textView(file, instances, labels, caption) {
+    const { text, cut } = await readText(file, ITEM_BYTES, controller.signal);
+    const words = spanWords(text, instances);
+    const marked = markedText(text, instances, labels);
+    const stage = h("figure", { class: "stage text" }, marked.element,
+      cut ? h("p", { class: "muted" }, `The first ${number.format(ITEM_BYTES / 1024 / 1024)} MB of the text are shown; spans past it are listed only.`) : null,
+      h("figcaption", {}, caption));
+    const list = instanceList(instances, labels, (instance, index) => {
+      const span = instance.geometry && instance.geometry.span;
+      if (!span) return [];
+      const said = words[index];
+      return [["span", `${span[0]}–${span[1]}`], ["text", `“${said}”`]];
+    });
+    linkHighlight(list, marked);
+    return { stage, aside: listSection("Instances", list, instances.length) };
   }
 }
