@@ -232,27 +232,52 @@ extension Project {
             var annotations_sha256: String
             var media_sha256: String?
         }
-        struct Line: Decodable {
-            var progress: ServerImportProgress?
-            var summary: ServerImportSummary?
-            var error: ErrorLine?
+        let body = Body(dataset: dataset, annotations_sha256: annotationsSHA256, media_sha256: mediaListSHA256)
+        return try await runImport("coco", body: body, progress: progress)
+    }
+
+    /// The folder formats an import through the server reads (`importFolder`).
+    public enum FolderFormat: String, Sendable, CaseIterable {
+        case voc, yolo, labelme, cvat, doccano
+    }
+
+    /// Asks the server to import a folder of `format` uploaded before: each file's bytes
+    /// (`uploadMedia`) and `treeSHA256`, the upload of a listing of `sha256<TAB>relative/path`
+    /// lines. `path` is the file or folder to import inside that tree (its root when nil);
+    /// `images` and `video` name places in it as the CLI's `--images` and `--video` do. One
+    /// transaction on the server; `progress` is called about twice a second. Throws
+    /// `SluiceError.server` with the fault (file, line, element) when the import is refused;
+    /// nothing of it is kept then.
+    public func importFolder(
+        _ format: FolderFormat, dataset: String, treeSHA256: String, path: String? = nil, images: String? = nil,
+        video: String? = nil, progress: (ServerImportProgress) -> Void = { _ in }
+    ) async throws -> ServerImportSummary {
+        struct Body: Encodable {
+            var dataset: String
+            var tree_sha256: String
+            var path: String?
+            var images: String?
+            var video: String?
         }
-        struct ErrorLine: Decodable {
-            var code: String
-            var message: String
-        }
+        let body = Body(dataset: dataset, tree_sha256: treeSHA256, path: path, images: images, video: video)
+        return try await runImport(format.rawValue, body: body, progress: progress)
+    }
+
+    /// Posts an import and reads its NDJSON reply: progress lines, then a summary or a fault.
+    private func runImport(
+        _ format: String, body: some Encodable & Sendable, progress: (ServerImportProgress) -> Void
+    ) async throws -> ServerImportSummary {
         var pending = ByteBuffer()
         var summary: ServerImportSummary?
-        var failure: ErrorLine?
-        let body = Body(dataset: dataset, annotations_sha256: annotationsSHA256, media_sha256: mediaListSHA256)
-        try await connection.post("/api/v1/projects/\(id.pathEscaped)/imports/coco", json: body) { chunk in
+        var failure: ImportReplyLine.Fault?
+        try await connection.post("/api/v1/projects/\(id.pathEscaped)/imports/\(format)", json: body) { chunk in
             var chunk = chunk
             pending.writeBuffer(&chunk)
             while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
                 let length = newline - pending.readerIndex
                 let bytes = pending.readBytes(length: length)!
                 pending.moveReaderIndex(forwardBy: 1)
-                let line = try JSONDecoder().decode(Line.self, from: Data(bytes))
+                let line = try JSONDecoder().decode(ImportReplyLine.self, from: Data(bytes))
                 if let update = line.progress { progress(update) }
                 if let done = line.summary { summary = done }
                 if let error = line.error { failure = error }
@@ -262,4 +287,15 @@ extension Project {
         guard let summary else { throw SluiceError.badResponse("the import's reply ended without a summary") }
         return summary
     }
+}
+
+/// One line of an import's NDJSON reply.
+private struct ImportReplyLine: Decodable {
+    struct Fault: Decodable {
+        var code: String
+        var message: String
+    }
+    var progress: ServerImportProgress?
+    var summary: ServerImportSummary?
+    var error: Fault?
 }

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import Sluice
 import SluiceImport
 import SluiceModel
+import SluiceServer
 import SluiceStore
-import SluiceThumbnails
 
 /// `sluice import voc|yolo|labelme|cvat PATH`: the folder formats, imported in one transaction.
 protocol ImportFolderCommand: AsyncParsableCommand {
@@ -12,24 +13,52 @@ protocol ImportFolderCommand: AsyncParsableCommand {
     var dataset: String { get }
     var store: StoreOptions { get }
     var server: ServerOptions { get }
-    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws -> ImportSummary
+    /// The format's name on the server's import route.
+    static var format: Sluice.Project.FolderFormat { get }
+    /// `--images` and `--video`, for the formats that take them.
+    var imagesFolder: String? { get }
+    var videoFile: String? { get }
 }
 
 extension ImportFolderCommand {
+    var imagesFolder: String? { nil }
+    var videoFile: String? { nil }
+
     func run() async throws {
         guard let sluiceStore = try await store.open() else {
-            throw ValidationError(
-                "\(Self.configuration.commandName ?? "this format") imports write a store directly for now: give --data DIR or --postgres URL --media DIR "
-                    + "(through a server, convert to COCO and use `sluice import coco --host`)")
+            try await importThroughServer()
+            return
         }
-        _ = try await sluiceStore.ensureProject(Project(id: project, name: project))
+        _ = try await sluiceStore.ensureProject(SluiceModel.Project(id: project, name: project))
         let line = ProgressLine()
-        let summary = try await importFolder(into: sluiceStore) { progress in line.update("importing · \(progress.line)") }
-        let rate = summary.seconds > 0 ? Double(summary.instances) / summary.seconds : 0
+        let summary = try await FolderImport.run(
+            FolderImport.Format(rawValue: Self.format.rawValue)!, path: absolutePath(path), images: imagesFolder.map(absolutePath),
+            video: videoFile.map(absolutePath), store: sluiceStore, project: project, dataset: dataset
+        ) { progress in line.update("importing · \(progress.line)") }
+        finish(line, files: summary.files, instances: summary.instances, labels: summary.labels, media: summary.media,
+            seconds: summary.seconds, through: nil)
+    }
+
+    /// `--host`: the folder's files the server lacks and a listing of them go up, then the
+    /// server imports them in one transaction.
+    private func importThroughServer() async throws {
+        let handle = try await Sluice.Project(id: project, host: server.host, apiKey: server.apiKey)
+        let line = ProgressLine()
+        let tree = try FolderUpload(
+            format: Self.format, path: absolutePath(path), images: imagesFolder.map(absolutePath), video: videoFile.map(absolutePath))
+        let listing = try await tree.upload(to: handle, line: line)
+        let summary = try await handle.importFolder(
+            Self.format, dataset: dataset, treeSHA256: listing, path: tree.path, images: tree.images, video: tree.video
+        ) { progress in line.update("importing on the server · \(progress.line)") }
+        finish(line, files: summary.files, instances: summary.instances, labels: summary.labels, media: summary.media,
+            seconds: summary.seconds, through: server.host ?? ProcessInfo.processInfo.environment["SLUICE_HOST"] ?? "the server")
+    }
+
+    private func finish(_ line: ProgressLine, files: Int, instances: Int, labels: Int, media: Int, seconds: Double, through: String?) {
+        let rate = seconds > 0 ? Double(instances) / seconds : 0
         line.finish(
-            "imported \(summary.files) files, \(summary.instances) instances, \(summary.labels) labels, "
-                + "\(summary.media) media into \(project)/\(dataset) in \(String(format: "%.2f", summary.seconds)) s "
-                + "(\(Int(rate)) instances/s)")
+            "imported \(files) files, \(instances) instances, \(labels) labels, \(media) media into \(project)/\(dataset)"
+                + (through.map { " through \($0)" } ?? "") + " in \(String(format: "%.2f", seconds)) s (\(Int(rate)) instances/s)")
     }
 }
 
@@ -59,15 +88,8 @@ struct ImportVOCCommand: ImportFolderCommand {
     var images: String?
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
-
-    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
-        -> ImportSummary
-    {
-        try await VOCImporter(
-            imagesDirectory: images.map(absolutePath),
-            maskDecoder: { try MaskImage.readSamples(at: $0, maxPixels: VOCImporter.maxMaskPixels) }, progress: progress
-        ).importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
-    }
+    static let format = Sluice.Project.FolderFormat.voc
+    var imagesFolder: String? { images }
 }
 
 struct ImportYOLOCommand: ImportFolderCommand {
@@ -90,13 +112,7 @@ struct ImportYOLOCommand: ImportFolderCommand {
     var dataset: String
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
-
-    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
-        -> ImportSummary
-    {
-        try await YOLOImporter(progress: progress)
-            .importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
-    }
+    static let format = Sluice.Project.FolderFormat.yolo
 }
 
 struct ImportCVATCommand: ImportFolderCommand {
@@ -128,13 +144,9 @@ struct ImportCVATCommand: ImportFolderCommand {
     var video: String?
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
-
-    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
-        -> ImportSummary
-    {
-        try await CVATImporter(imagesDirectory: images.map(absolutePath), videoPath: video.map(absolutePath), progress: progress)
-            .importAnnotations(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
-    }
+    static let format = Sluice.Project.FolderFormat.cvat
+    var imagesFolder: String? { images }
+    var videoFile: String? { video }
 }
 
 struct ImportLabelMeCommand: ImportFolderCommand {
@@ -164,15 +176,8 @@ struct ImportLabelMeCommand: ImportFolderCommand {
     var images: String?
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
-
-    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
-        -> ImportSummary
-    {
-        try await LabelMeImporter(
-            imagesDirectory: images.map(absolutePath),
-            maskDecoder: { try MaskImage.read(at: $0, maxPixels: LabelMeImporter.maxMaskPixels) }, progress: progress
-        ).importFolder(at: absolutePath(path), into: store, projectID: project, datasetName: dataset)
-    }
+    static let format = Sluice.Project.FolderFormat.labelme
+    var imagesFolder: String? { images }
 }
 
 struct ImportDoccanoCommand: ImportFolderCommand {
@@ -197,11 +202,5 @@ struct ImportDoccanoCommand: ImportFolderCommand {
     var dataset: String
     @OptionGroup var store: StoreOptions
     @OptionGroup var server: ServerOptions
-
-    func importFolder(into store: any Store, progress: @escaping @Sendable (ImportProgress) -> Void) async throws
-        -> ImportSummary
-    {
-        try await DoccanoImporter(progress: progress)
-            .importPath(absolutePath(path), into: store, projectID: project, datasetName: dataset)
-    }
+    static let format = Sluice.Project.FolderFormat.doccano
 }

@@ -69,6 +69,15 @@ import Testing
             let cocoSHA = SHA256.hash(data: coco).map { String(format: "%02x", $0) }.joined()
             _ = try store.media.put(fileAt: Fixtures.path("coco/datumaro-labels/annotations/labels_val.json"))
             #expect(store.media.contains(cocoSHA))
+            // A folder for the folder import example: one Doccano line and the listing naming it.
+            func put(_ text: String) throws -> StoredMedia {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-openapi-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: path) }
+                try Data(text.utf8).write(to: path)
+                return try store.media.put(fileAt: path.path)
+            }
+            let texts = try put(#"{"text": "Ada", "label": [[0, 3, "PER"]]}"# + "\n")
+            let tree = try put("\(texts.sha256)\tall.jsonl\n")
             _ = try await store.createAttributeGroup(projectID: "coco-dataset", name: "mood", kind: .text, options: [])
             // A file of another dataset, for the copy example.
             let stored = try store.media.put(fileAt: Fixtures.path("coco/crowdpose/106848.jpg"))
@@ -106,6 +115,9 @@ import Testing
                 "POST /api/v1/projects/{project}/imports/coco": (
                     Array(#"{"dataset": "imported", "annotations_sha256": "\#(cocoSHA)"}"#.utf8), "application/json"
                 ),
+                "POST /api/v1/projects/{project}/imports/{format}": (
+                    Array(#"{"dataset": "texts", "tree_sha256": "\#(tree.sha256)"}"#.utf8), "application/json"
+                ),
                 "POST /api/v1/datasets/{id}/files/copy": (Array(#"{"file_ids": [\#(otherFile)]}"#.utf8), "application/json"),
                 "POST /api/v1/datasets/{id}/slices": (Array(#"{"query": "labels.any >= 0"}"#.utf8), "application/json"),
                 "POST /api/v1/datasets/{id}/snapshots": (Array(#"{"name": "x"}"#.utf8), "application/json"),
@@ -140,6 +152,7 @@ import Testing
                             of: "{group}", with: String(try await store.attributeGroups(projectID: "coco-dataset").first?.id ?? 0))
                     // The tag the example adds, percent-encoded as a path segment.
                     let path = templated.replacingOccurrences(of: "{tag}", with: "a%2Fb%20c")
+                        .replacingOccurrences(of: "{format}", with: "doccano")
                     let method = HTTPRequest.Method(String(parts[0]))!
                     let example = examples[operation]
                     #expect(example != nil || method == .get || method == .head || method == .delete, "\(operation) needs an example")

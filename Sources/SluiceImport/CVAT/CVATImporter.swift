@@ -23,6 +23,8 @@ public struct CVATImporter: Sendable {
     /// The video a CVAT for video XML annotates, when it is not `<source>` beside the XML.
     public var videoPath: String?
     public var progress: (@Sendable (ImportProgress) -> Void)?
+    /// Asked before each file; true stops the import with nothing kept (a server whose client went away).
+    public var isCancelled: (@Sendable () -> Bool)?
 
     public init(imagesDirectory: String? = nil, videoPath: String? = nil, progress: (@Sendable (ImportProgress) -> Void)? = nil) {
         self.imagesDirectory = imagesDirectory
@@ -37,7 +39,7 @@ public struct CVATImporter: Sendable {
         let documents = try CVATDocuments(path: path)
         let importer = self
         return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
-            var run = FolderImportRun(writer: writer, totalBytes: documents.totalLines, progress: importer.progress)
+            var run = FolderImportRun(writer: writer, totalBytes: documents.totalLines, progress: importer.progress, isCancelled: importer.isCancelled)
             for document in documents.files {
                 let reader = CVATDocumentReader(document: document, root: documents.root, importer: importer)
                 try reader.read(into: &run)

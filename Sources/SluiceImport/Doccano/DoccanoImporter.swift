@@ -13,6 +13,8 @@ import SluiceStore
 /// and every other member (`meta`, `Comments`, …) metadata under its own name.
 public struct DoccanoImporter: Sendable {
     public var progress: (@Sendable (ImportProgress) -> Void)?
+    /// Asked before each file; true stops the import with nothing kept (a server whose client went away).
+    public var isCancelled: (@Sendable () -> Bool)?
 
     public init(progress: (@Sendable (ImportProgress) -> Void)? = nil) {
         self.progress = progress
@@ -26,7 +28,7 @@ public struct DoccanoImporter: Sendable {
         let totalBytes = files.reduce(0) { $0 + FolderFiles.size($1.path) }
         let progress = self.progress
         return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
-            var run = FolderImportRun(writer: writer, totalBytes: totalBytes, progress: progress)
+            var run = FolderImportRun(writer: writer, totalBytes: totalBytes, progress: progress, isCancelled: isCancelled)
             let staging = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-doccano-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: staging) }
             for file in files {

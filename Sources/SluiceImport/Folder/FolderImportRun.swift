@@ -8,6 +8,8 @@ import SluiceStore
 struct FolderImportRun {
     let writer: any ImportWriter
     let progress: (@Sendable (ImportProgress) -> Void)?
+    /// Asked before each file: true stops the import (its client went away), nothing kept.
+    let isCancelled: (@Sendable () -> Bool)?
     /// Bytes of annotation files to read in all: the basis of the progress line's ETA.
     let totalBytes: Int
     private(set) var labels: [String: Int64] = [:]
@@ -18,10 +20,14 @@ struct FolderImportRun {
     private let started = Date()
     private var lastReport = Date.distantPast
 
-    init(writer: any ImportWriter, totalBytes: Int, progress: (@Sendable (ImportProgress) -> Void)?) {
+    init(
+        writer: any ImportWriter, totalBytes: Int, progress: (@Sendable (ImportProgress) -> Void)?,
+        isCancelled: (@Sendable () -> Bool)? = nil
+    ) {
         self.writer = writer
         self.totalBytes = totalBytes
         self.progress = progress
+        self.isCancelled = isCancelled
     }
 
     /// The id of the label `name`, created (with `color` when given) the first time it is seen.
@@ -38,6 +44,7 @@ struct FolderImportRun {
         name: String, mediaPath: String?, type: FileType = .image, width: Int? = nil, height: Int? = nil,
         frameCount: Int? = nil, frameRate: Double? = nil, metadata: [String: JSONValue] = [:]
     ) throws -> (id: Int64, width: Int?, height: Int?) {
+        if isCancelled?() == true { throw ImportError.cancelled }
         var fileMedia = Media(
             mimeType: MediaType.mimeType(forPath: name), width: width, height: height, frameCount: frameCount, frameRate: frameRate)
         if let mediaPath {

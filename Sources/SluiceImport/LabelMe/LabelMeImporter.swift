@@ -22,6 +22,8 @@ public struct LabelMeImporter: Sendable {
     /// Decodes `Masks/*.png`; without one, an XML object with a `<segm>` is refused.
     public var maskDecoder: MaskDecoder?
     public var progress: (@Sendable (ImportProgress) -> Void)?
+    /// Asked before each file; true stops the import with nothing kept (a server whose client went away).
+    public var isCancelled: (@Sendable () -> Bool)?
 
     public init(
         imagesDirectory: String? = nil, maskDecoder: MaskDecoder? = nil,
@@ -39,7 +41,7 @@ public struct LabelMeImporter: Sendable {
         let layout = try LabelMeLayout(root: root)
         let importer = self
         return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
-            var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: importer.progress)
+            var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: importer.progress, isCancelled: importer.isCancelled)
             for file in layout.annotationFiles {
                 try Task.checkCancellation()
                 switch layout.form {

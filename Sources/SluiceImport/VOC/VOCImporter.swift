@@ -24,6 +24,8 @@ public struct VOCImporter: Sendable {
     /// Decodes `SegmentationObject/*.png`; without one, those PNGs are not read (boxes only).
     public var maskDecoder: IndexImageDecoder?
     public var progress: (@Sendable (ImportProgress) -> Void)?
+    /// Asked before each file; true stops the import with nothing kept (a server whose client went away).
+    public var isCancelled: (@Sendable () -> Bool)?
 
     public init(
         imagesDirectory: String? = nil, maskDecoder: IndexImageDecoder? = nil,
@@ -45,7 +47,7 @@ public struct VOCImporter: Sendable {
         let progress = self.progress
         let maskDecoder = self.maskDecoder
         return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
-            var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: progress)
+            var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: progress, isCancelled: isCancelled)
             for (name, color) in try layout.labelMap() { _ = try run.label(name, color: color) }
             for id in layout.imageIDs {
                 try Task.checkCancellation()

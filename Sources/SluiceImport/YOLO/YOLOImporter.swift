@@ -11,6 +11,8 @@ import SluiceStore
 /// image's own header, so every image must be there.
 public struct YOLOImporter: Sendable {
     public var progress: (@Sendable (ImportProgress) -> Void)?
+    /// Asked before each file; true stops the import with nothing kept (a server whose client went away).
+    public var isCancelled: (@Sendable () -> Bool)?
 
     public init(progress: (@Sendable (ImportProgress) -> Void)? = nil) {
         self.progress = progress
@@ -24,7 +26,7 @@ public struct YOLOImporter: Sendable {
         let totalBytes = layout.images.reduce(0) { $0 + FolderFiles.size((root as NSString).appendingPathComponent($1.labels)) }
         let progress = self.progress
         return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
-            var run = FolderImportRun(writer: writer, totalBytes: totalBytes, progress: progress)
+            var run = FolderImportRun(writer: writer, totalBytes: totalBytes, progress: progress, isCancelled: isCancelled)
             let labels = try layout.names.map { try run.label($0) }
             for image in layout.images {
                 try Self.importImage(image, layout: layout, labels: labels, into: &run)

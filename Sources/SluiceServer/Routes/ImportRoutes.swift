@@ -56,44 +56,55 @@ struct ImportRoutes {
                 throw StoreError.invalidField(
                     FieldError(path: "annotations_sha256", message: "the server holds no upload with this SHA-256"))
             }
-            var media: [String: String]?
-            if let list = body.mediaSHA256 { media = try await Self.mediaList(store.media, sha256: list) }
-            let (events, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(8))
-            let cancellation = Cancellation()
-            let importer = COCOImporter(
-                media: media.map { MediaSource.addressed($0) }, progress: { continuation.yield(.progress($0)) },
-                isCancelled: { cancellation.isCancelled })
+            let media: [String: String]?
+            if let list = body.mediaSHA256 { media = try await Self.mediaList(store.media, sha256: list) } else { media = nil }
             let annotations = store.media.path(for: body.annotationsSHA256)
-            return Response(
-                status: .ok, headers: [.contentType: "application/x-ndjson"],
-                body: ResponseBody { writer in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            api.metrics.importsRunning.increment()
-                            defer { api.metrics.importsRunning.decrement() }
-                            do {
-                                let summary = try await importer.importFile(
-                                    at: annotations, into: store, projectID: project.id, datasetName: body.dataset)
-                                api.metrics.recordImported(files: summary.files, instances: summary.instances)
-                                continuation.yield(.summary(summary))
-                            } catch {
-                                continuation.yield(.failure("\(error)"))
-                            }
-                            continuation.finish()
-                        }
-                        do {
-                            for await event in events {
-                                try await writer.write(ByteBuffer(bytes: Self.line(event)))
-                            }
-                        } catch {
-                            cancellation.cancel()
-                            throw error
-                        }
-                        try await group.waitForAll()
-                    }
-                    try await writer.finish(nil)
-                })
+            return Self.streamed(api) { progress, isCancelled in
+                try await COCOImporter(media: media.map { MediaSource.addressed($0) }, progress: progress, isCancelled: isCancelled)
+                    .importFile(at: annotations, into: store, projectID: project.id, datasetName: body.dataset)
+            }
         }
+        FolderImportRoutes(api: api).addRoutes(to: &registry)
+    }
+
+    /// An import's reply: `run` (given the progress callback and the cancellation test) in a
+    /// task, its progress, summary or fault as NDJSON lines; the client going away cancels it.
+    static func streamed(
+        _ api: APIContext,
+        run: @escaping @Sendable (
+            _ progress: @escaping @Sendable (ImportProgress) -> Void, _ isCancelled: @escaping @Sendable () -> Bool
+        ) async throws -> ImportSummary
+    ) -> Response {
+        let (events, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(8))
+        let cancellation = Cancellation()
+        return Response(
+            status: .ok, headers: [.contentType: "application/x-ndjson"],
+            body: ResponseBody { writer in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        api.metrics.importsRunning.increment()
+                        defer { api.metrics.importsRunning.decrement() }
+                        do {
+                            let summary = try await run({ continuation.yield(.progress($0)) }, { cancellation.isCancelled })
+                            api.metrics.recordImported(files: summary.files, instances: summary.instances)
+                            continuation.yield(.summary(summary))
+                        } catch {
+                            continuation.yield(.failure("\(error)"))
+                        }
+                        continuation.finish()
+                    }
+                    do {
+                        for await event in events {
+                            try await writer.write(ByteBuffer(bytes: Self.line(event)))
+                        }
+                    } catch {
+                        cancellation.cancel()
+                        throw error
+                    }
+                    try await group.waitForAll()
+                }
+                try await writer.finish(nil)
+            })
     }
 
     /// The media list upload: `sha256<TAB>file_name` per line, read into a map (file name →
