@@ -27,6 +27,7 @@ python3 -m venv .venv
 # torch==2.13.0+cpu is a local wheel; everything else comes from PyPI at the pinned versions.
 .venv/bin/pip install -q --find-links /opt/wheels -c tests/python/constraints.txt \
     -r tests/python/requirements.txt ./python
+.venv/bin/pip install -q --no-deps -r tests/python/requirements-nodeps.txt
 SLUICE_BIN="$(swift build --show-bin-path)/sluice" .venv/bin/python -m pytest -q tests/python
 
 echo "all suites passed in $(( $(date +%s) - started )) s" >&2

@@ -19,7 +19,7 @@ struct ExportCommand: AsyncParsableCommand {
               sluice export --project coco-dataset --dataset Default --format sluice-json \\
                   --query 'labels.person > 2' --host http://127.0.0.1:8085 people.json
 
-            voc, yolo, labelme (the labelme tool's JSON), labelme-xml (MIT LabelMe XML, as Datumaro
+            voc, yolo (darknet's layout), yolo-ultralytics (data.yaml, images/, labels/), labelme (the labelme tool's JSON), labelme-xml (MIT LabelMe XML, as Datumaro
             reads it) and cvat write a folder OUT (which must not exist yet) with the images (for
             cvat, the video) copied beside the annotations; doccano writes OUT/all.jsonl, a line
             per text file. A folder is built as OUT.partial and renamed when complete. They read a
@@ -38,7 +38,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Dataset name.")
     var dataset: String
 
-    @Option(help: "coco, sluice-json, voc, yolo, labelme, labelme-xml, cvat or doccano.")
+    @Option(help: "coco, sluice-json, voc, yolo, yolo-ultralytics, labelme, labelme-xml, cvat or doccano.")
     var format: String
 
     @Option(help: "Export only the items this slice query selects, e.g. 'labels.cat > 0'.")
@@ -52,7 +52,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ExportFormat(rawValue: format) != nil || FolderExportFormat(rawValue: format) != nil else {
-            throw ValidationError("--format must be coco, sluice-json, voc, yolo, labelme, labelme-xml, cvat or doccano, not '\(format)'")
+            throw ValidationError("--format must be coco, sluice-json, voc, yolo, yolo-ultralytics, labelme, labelme-xml, cvat or doccano, not '\(format)'")
         }
     }
 

@@ -10,6 +10,8 @@ public enum FolderExportFormat: String, Sendable, CaseIterable {
     /// YOLO in darknet's layout: `obj.names`, `obj.data`, `train.txt` (and `valid.txt`),
     /// `obj_train_data/` with each image and its label file.
     case yolo
+    /// YOLO in Ultralytics' layout: `data.yaml`, `images/SUBSET/`, `labels/SUBSET/`.
+    case yoloUltralytics = "yolo-ultralytics"
     /// The labelme tool's JSON: each image and a `.json` beside it (`imagePath`, `shapes`).
     case labelme
     /// MIT LabelMe XML as Datumaro reads it: `Annotations/`, `Images/`, `Masks/` per subset.
@@ -51,6 +53,7 @@ public struct FolderExporter: Sendable {
             switch format {
             case .voc: try VOCWriter(directory: directory, labels: labels, media: source.store.media)
             case .yolo: try YOLOWriter(directory: directory, labels: labels, media: source.store.media)
+            case .yoloUltralytics: try YOLOWriter(directory: directory, labels: labels, media: source.store.media, layout: .ultralytics)
             case .labelme: LabelMeWriter(directory: directory, media: source.store.media)
             case .labelmeXML: LabelMeXMLWriter(directory: directory, media: source.store.media)
             case .cvat: try CVATWriter(directory: directory, labels: labels, media: source.store.media)

@@ -2,11 +2,21 @@ import Foundation
 import SluiceModel
 import SluiceStore
 
-/// YOLO out, in darknet's layout (what darknet, Datumaro and `sluice import yolo` read):
-/// boxes as `class cx cy w h` and polygons as `class x1 y1 …`, fractions of the image's size;
-/// files whose `subset` is val/valid go to the valid list, all others to train.
+/// YOLO out: boxes as `class cx cy w h` and polygons as `class x1 y1 …`, fractions of the
+/// image's size, in one of two layouts (both read by Datumaro and `sluice import yolo`):
+/// - darknet's: `obj.names`, `obj.data`, `train.txt`/`valid.txt`, each image and its label file
+///   in `obj_train_data/` (files whose `subset` is val/valid go to the valid list);
+/// - Ultralytics': `data.yaml`, `images/SUBSET/` and `labels/SUBSET/` for train, val and test
+///   (what Ultralytics' trainers and its dataset checker read); Ultralytics reads a label file
+///   as boxes or as segments, never both, so in a file with polygons boxes are written as the
+///   polygons of their corners.
 struct YOLOWriter: FolderFormatWriter {
+    enum Layout: Sendable {
+        case darknet, ultralytics
+    }
+
     let directory: String
+    let layout: Layout
     let media: MediaStore
     let classes: [Int64: Int]
     let labelNames: [String]
@@ -16,8 +26,9 @@ struct YOLOWriter: FolderFormatWriter {
     var instances = 0
     var skipped = 0
 
-    init(directory: String, labels: [Label], media: MediaStore) throws {
+    init(directory: String, labels: [Label], media: MediaStore, layout: Layout = .darknet) throws {
         self.directory = directory
+        self.layout = layout
         self.media = media
         labelNames = labels.map(\.name)
         classes = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element.id, $0.offset) })
@@ -25,15 +36,16 @@ struct YOLOWriter: FolderFormatWriter {
 
     mutating func add(_ item: Item) throws {
         let file = item.file
-        let subset: String =
-            if case .string(let s)? = file.metadata["subset"], ["val", "valid", "validation"].contains(s.lowercased()) {
-                "valid"
-            } else { "train" }
-        let stem = names.stem(for: file.name)
-        let imageName = "obj_\(subset)_data/\(stem).\(ExportNames.extensionOf(file.name, mimeType: file.media.mimeType))"
+        let subset = Self.subset(of: file, layout: layout)
+        let stem = names.stem(for: layout == .ultralytics ? Self.withoutSubsetFolder(file.name) : file.name)
+        let ext = ExportNames.extensionOf(file.name, mimeType: file.media.mimeType)
+        let imageName = layout == .darknet ? "obj_\(subset)_data/\(stem).\(ext)" : "images/\(subset)/\(stem).\(ext)"
+        let labelName = layout == .darknet ? "obj_\(subset)_data/\(stem).txt" : "labels/\(subset)/\(stem).txt"
         _ = try Self.copyMedia(file.media, from: media, to: "\(directory)/\(imageName)")
         var text = ""
         var written = 0
+        let boxesAsSegments = layout == .ultralytics
+            && item.instances.contains { $0.kind == .polygon && ($0.geometry.polygon?.first?.count ?? 0) >= 6 && $0.labelID.flatMap { classes[$0] } != nil }
         for instance in item.instances {
             guard let labelID = instance.labelID, let index = classes[labelID] else {
                 skipped += 1
@@ -44,6 +56,12 @@ struct YOLOWriter: FolderFormatWriter {
             }
             let w = Double(width), h = Double(height)
             switch instance.kind {
+            case .box where boxesAsSegments:
+                // Ultralytics refuses a label file that mixes box rows and segment rows: in a
+                // file with polygons, a box is written as the polygon of its four corners.
+                guard let b = instance.bbox else { skipped += 1; continue }
+                let corners = [b.xMin / w, b.yMin / h, b.xMax / w, b.yMin / h, b.xMax / w, b.yMax / h, b.xMin / w, b.yMax / h]
+                text += "\(index) " + corners.map(Self.fraction).joined(separator: " ") + "\n"
             case .box:
                 guard let b = instance.bbox else { skipped += 1; continue }
                 let values = [(b.xMin + b.xMax) / 2 / w, (b.yMin + b.yMax) / 2 / h, (b.xMax - b.xMin) / w, (b.yMax - b.yMin) / h]
@@ -58,13 +76,31 @@ struct YOLOWriter: FolderFormatWriter {
             }
             written += 1
         }
-        try Self.write(text, to: "\(directory)/\((imageName as NSString).deletingPathExtension).txt")
+        try Self.write(text, to: "\(directory)/\(labelName)")
         lists[subset, default: []].append("data/\(imageName)")
         files += 1
         instances += written
     }
 
+    /// A name imported from Ultralytics' layout (`images/val/x.jpg`) without its `images/SUBSET/`:
+    /// the export puts it back there, not in `images/val/images/val/`.
+    static func withoutSubsetFolder(_ name: String) -> String {
+        let parts = name.split(separator: "/")
+        return parts.count >= 3 && parts[0] == "images" ? parts.dropFirst(2).joined(separator: "/") : name
+    }
+
+    /// darknet: train or valid; Ultralytics: train, val or test.
+    static func subset(of file: File, layout: Layout) -> String {
+        guard case .string(let s)? = file.metadata["subset"] else { return "train" }
+        switch s.lowercased() {
+        case "val", "valid", "validation": return layout == .darknet ? "valid" : "val"
+        case "test" where layout == .ultralytics: return "test"
+        default: return "train"
+        }
+    }
+
     mutating func finish() throws {
+        if layout == .ultralytics { return try finishUltralytics() }
         try Self.write(labelNames.joined(separator: "\n") + "\n", to: "\(directory)/obj.names")
         var data = "classes = \(labelNames.count)\n"
         for subset in ["train", "valid"] {
@@ -75,6 +111,33 @@ struct YOLOWriter: FolderFormatWriter {
         }
         data += "names = data/obj.names\nbackup = backup/\n"
         try Self.write(data, to: "\(directory)/obj.data")
+    }
+
+    /// `data.yaml` without `path`: Ultralytics then reads the folders beside the file. It needs a
+    /// val set; a dataset with none is validated on its train images, as Ultralytics' own
+    /// examples do.
+    private func finishUltralytics() throws {
+        var yaml = "# Ultralytics YOLO dataset, written by sluice export --format yolo-ultralytics\n"
+        yaml += "train: images/train\n"
+        yaml += "val: images/\(lists["val"] == nil ? "train" : "val")\n"
+        if lists["test"] != nil { yaml += "test: images/test\n" }
+        yaml += "nc: \(labelNames.count)\nnames:\n"
+        for (index, name) in labelNames.enumerated() { yaml += "  \(index): \(Self.yamlString(name))\n" }
+        try Self.write(yaml, to: "\(directory)/data.yaml")
+    }
+
+    /// A YAML double-quoted scalar: any label name reads back as itself.
+    static func yamlString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += String(format: "\\x%02X", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     static func fraction(_ value: Double) -> String { String(format: "%.6f", value) }

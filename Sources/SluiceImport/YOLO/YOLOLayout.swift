@@ -52,10 +52,13 @@ struct YOLOLayout: Sendable {
             let config = try UltralyticsConfig(path: at(yaml), relative: yaml)
             names = config.names
             var images: [Image] = []
+            // coco128's and many others' val is their train folder: an image listed by two
+            // subsets is one file, of the first that lists it (train, val, test).
+            var listed: Set<String> = []
             for (subset, folder) in config.subsets {
                 let base = config.path.map { ($0 as NSString).appendingPathComponent(folder) } ?? folder
                 _ = try ConfinedPath.resolve(base, in: root, field: "\(yaml): \(subset)")
-                images += Self.imagesBelow(root: root, folder: base).map {
+                images += Self.imagesBelow(root: root, folder: base).filter { listed.insert($0).inserted }.map {
                     Image(subset: subset, image: $0, labels: Self.ultralyticsLabelPath($0))
                 }
             }
