@@ -154,3 +154,35 @@ def test_datumaro_reads_the_export_as_yolo_ultralytics(tmp_path: Path) -> None:
     for key, rows in got.items():
         want = expected[next(k for k in expected if Path(k).name == Path(key).name)]
         assert [(l, pytest.approx(b, abs=0.05)) for l, b in rows] == want, key
+
+
+def test_any_label_name_survives_data_yaml(tmp_path: Path) -> None:
+    """A label name is a stranger's text: quotes, backslashes, a colon, a hash and a line break
+    must neither break data.yaml nor add keys to it."""
+    import yaml
+    from PIL import Image
+
+    names = ['say "cheese"', "back\\slash", "key: value", "# not a comment", "two\nlines", "naïve 🐈"]
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.new("RGB", (32, 24), (90, 120, 30)).save(images / "a.jpg")
+    coco = {"images": [{"id": 1, "file_name": "a.jpg", "width": 32, "height": 24}],
+            "categories": [{"id": i + 1, "name": n} for i, n in enumerate(names)],
+            "annotations": [{"id": i + 1, "image_id": 1, "category_id": i + 1, "bbox": [1 + i, 2, 5, 6]}
+                            for i in range(len(names))]}
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    data, out = tmp_path / "data", tmp_path / "out"
+    done = run_sluice("import", "coco", tmp_path / "coco.json", "--images", images, "--project", "p", "--dataset", "d",
+                      "--data", data)
+    assert done.returncode == 0, said(done)
+    done = run_sluice("export", "--project", "p", "--dataset", "d", "--format", "yolo-ultralytics", "--data", data, out)
+    assert done.returncode == 0, said(done)
+    document = yaml.safe_load((out / "data.yaml").read_text(encoding="utf-8"))
+    assert set(document) == {"train", "val", "nc", "names"}
+    assert [document["names"][i] for i in range(document["nc"])] == names
+    back = run_sluice("import", "yolo", out, "--project", "q", "--dataset", "d", "--data", data)
+    assert back.returncode == 0, said(back)
+    with serving(data) as url:
+        import requests
+
+        assert sorted(label["name"] for label in requests.get(f"{url}/api/v1/projects/q/labels").json()) == sorted(names)

@@ -61,11 +61,14 @@ struct UltralyticsConfig: Sendable {
     }
 
     static func uncommented(_ line: String) -> String {
-        // A `#` starts a comment unless inside quotes.
+        // A `#` starts a comment unless inside quotes (where `\"` does not close a double quote).
         var quote: Character?
+        var escaped = false
         for (offset, character) in line.enumerated() {
             if let open = quote {
-                if character == open { quote = nil }
+                if escaped { escaped = false } else if open == "\"" && character == "\\" { escaped = true } else if character == open {
+                    quote = nil
+                }
             } else if character == "'" || character == "\"" {
                 quote = character
             } else if character == "#" {
@@ -75,10 +78,36 @@ struct UltralyticsConfig: Sendable {
         return line
     }
 
+    /// A scalar's value: a double-quoted one with YAML's escapes read (`\"`, `\\`, `\n`, `\xXX`,
+    /// `\uXXXX` …), a single-quoted one with `''` read as `'`, a plain one as written.
     static func unquoted(_ text: String) -> String {
-        if text.count >= 2, let first = text.first, first == "'" || first == "\"", text.last == first {
-            return String(text.dropFirst().dropLast())
+        guard text.count >= 2, let first = text.first, first == "'" || first == "\"", text.last == first else { return text }
+        let body = text.dropFirst().dropLast()
+        if first == "'" { return body.replacingOccurrences(of: "''", with: "'") }
+        var out = String.UnicodeScalarView()
+        var scalars = body.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            guard scalar == "\\", let escape = scalars.next() else {
+                out.append(scalar)
+                continue
+            }
+            func hex(_ digits: Int) -> Unicode.Scalar? {
+                var text = ""
+                for _ in 0..<digits { if let next = scalars.next() { text.unicodeScalars.append(next) } }
+                return UInt32(text, radix: 16).flatMap(Unicode.Scalar.init)
+            }
+            let simple: [Unicode.Scalar: Unicode.Scalar] = [
+                "0": "\u{0}", "a": "\u{7}", "b": "\u{8}", "t": "\t", "n": "\n", "v": "\u{B}", "f": "\u{C}", "r": "\r",
+                "e": "\u{1B}", " ": " ", "\"": "\"", "/": "/", "\\": "\\", "N": "\u{85}", "_": "\u{A0}", "L": "\u{2028}",
+                "P": "\u{2029}",
+            ]
+            switch escape {
+            case "x": out.append(hex(2) ?? "\u{FFFD}")
+            case "u": out.append(hex(4) ?? "\u{FFFD}")
+            case "U": out.append(hex(8) ?? "\u{FFFD}")
+            default: out.append(simple[escape] ?? escape)
+            }
         }
-        return text
+        return String(out)
     }
 }
