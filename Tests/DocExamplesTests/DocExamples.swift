@@ -26,10 +26,10 @@ private func withDocServer(
 
 /// Every Swift example of the README and docs/, run as written but for the server's URL.
 @Suite struct DocExamples {
-    /// README.md:56
+    /// README.md:57
     @Test func readme_1() async throws {
         try await withDocServer { documentedServer, editorKey in
-            // README.md:56
+            // README.md:57
 
             let project = try await Project(id: "coco-dataset", host: documentedServer)
             let dataset = try await project.datasets.get(name: "Default")   // or project.directory
