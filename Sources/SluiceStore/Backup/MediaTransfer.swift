@@ -106,7 +106,5 @@ struct MediaCopier {
         return (hex(hasher.finalize()), bytes)
     }
 
-    static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
+    static func hex(_ digest: SHA256.Digest) -> String { MediaStore.hex(digest) }
 }
