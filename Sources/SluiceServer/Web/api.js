@@ -67,6 +67,22 @@ export async function objectURL(path, params = {}, signal) {
 
 export const isAbort = (error) => error && error.name === "AbortError";
 
+// A file's media into `element.src` through fetch (so the key rides along); `keep` gets the
+// object URL, which the caller revokes. A failure replaces the element with a line saying so.
+export function loadMedia(element, fileID, signal, keep, what) {
+  objectURL(`/files/${fileID}/media`, {}, signal).then((src) => {
+    if (signal.aborted) { URL.revokeObjectURL(src); return; }
+    keep(src);
+    element.src = src;
+  }, (error) => {
+    if (isAbort(error)) return;
+    const note = document.createElement("p");
+    note.className = "error";
+    note.textContent = `No ${what}: ${error.message}`;
+    element.replaceWith(note);
+  });
+}
+
 // The dataset of a project by name, and the project's labels, fetched once per page load.
 const cache = new Map();
 

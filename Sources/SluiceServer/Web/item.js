@@ -133,13 +133,7 @@ export async function render(main, [project, datasetName, positionText], search,
     const list = instanceList(instances, labels);
     linkHighlight(list, { element: svg, mark: (index) => highlight(svg, index) });
     if (media.sha256 && ((media.mime_type || "").startsWith("image/") || file.type === "image" || file.type === "frame")) {
-      api.objectURL(`/files/${file.id}/media`, {}, controller.signal).then((src) => {
-        if (controller.signal.aborted) { URL.revokeObjectURL(src); return; }
-        mediaURL = src;
-        img.src = src;
-      }, (error) => {
-        if (!api.isAbort(error)) img.replaceWith(h("p", { class: "error" }, `No image: ${error.message}`));
-      });
+      api.loadMedia(img, file.id, controller.signal, (src) => { mediaURL = src; }, "image");
     } else {
       img.replaceWith(h("p", { class: "muted" }, media.sha256 ? `A ${file.type} file; no image to show.` : "This file has no media."));
     }

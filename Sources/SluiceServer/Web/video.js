@@ -149,13 +149,7 @@ export function videoView(file, instances, labels, { start, moved, caption }) {
     // The browser streams it with range requests; with a key only fetch can carry it.
     video.src = api.url(`/files/${file.id}/media`);
   } else {
-    api.objectURL(`/files/${file.id}/media`, {}, controller.signal).then((src) => {
-      if (controller.signal.aborted) { URL.revokeObjectURL(src); return; }
-      shownURL = src;
-      video.src = src;
-    }, (error) => {
-      if (!api.isAbort(error)) video.replaceWith(h("p", { class: "error" }, `No video: ${error.message}`));
-    });
+    api.loadMedia(video, file.id, controller.signal, (src) => { shownURL = src; }, "video");
   }
   video.addEventListener("error", () => {
     if (video.error) frameBox.prepend(h("p", { class: "error" }, `The browser cannot play this video: ${video.error.message || `code ${video.error.code}`}`));
