@@ -32,10 +32,21 @@ def _doccano(root: Path) -> Path:
     return path
 
 
+def _voc_images_apart(tmp: Path) -> Path:
+    """The VOC fixture with its JPEGImages/ moved out of the folder (imported with --images)."""
+    import shutil
+
+    root = tmp / "voc-apart"
+    shutil.copytree(FIXTURES / "voc" / "datumaro-voc1", root)
+    shutil.move(root / "JPEGImages", tmp / "voc-apart-images")
+    return root
+
+
 # name → (format, source maker, extra CLI arguments); sources are folders, or files (CVAT's
 # XML with its video beside it, Doccano's JSONL).
 CASES = {
     "voc": ("voc", lambda tmp: FIXTURES / "voc" / "datumaro-voc1", []),
+    "voc-images-apart": ("voc", _voc_images_apart, ["--images", "{tmp}/voc-apart-images"]),
     "yolo": ("yolo", lambda tmp: FIXTURES / "yolo" / "datumaro-yolo" / "strict", []),
     "labelme-xml": ("labelme", lambda tmp: FIXTURES / "labelme-xml" / "datumaro-labelme", []),
     "labelme-json": ("labelme", lambda tmp: write_labelme_json_set(tmp / "labelme-json"), []),
@@ -77,6 +88,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     for name, (format, make, extra) in CASES.items():
         source = make(tmp)
         sources[name] = source
+        extra = [e.format(tmp=tmp) for e in extra]
         done = run_sluice("import", format, source, *extra, "--project", "p", "--dataset", f"{name}-local", "--data", data)
         assert done.returncode == 0, said(done)
     made = run_sluice("keys", "create", "--project", "p", "--role", "editor", "--data", data)
@@ -89,6 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 def test_an_import_through_the_server_is_the_local_import(server, name: str) -> None:
     url, key, data, sources = server
     format, _, extra = CASES[name]
+    extra = [e.format(tmp=data.parent) for e in extra]
     done = run_sluice("import", format, sources[name], *extra, "--project", "p", "--dataset", f"{name}-host",
                       "--host", url, "--api-key", key)
     assert done.returncode == 0, said(done)
