@@ -11,9 +11,17 @@ import tensorflow as tf
 def output_signature() -> Dict[str, tf.TensorSpec]:
     """Every element's structure. The instance dimension (N) and the keypoints per instance (K)
     are None: they vary from item to item, so batch with `padded_batch` or `ragged_batch`
-    (or map to fixed shapes, then `batch`)."""
+    (or map to fixed shapes, then `batch`).
+
+    A text file's element has its UTF-8 text in `text` and an empty `image`; its spans are
+    `spans` ([S, 2] start and end offsets in Unicode characters, end exclusive: what
+    `tf.strings.substr(text, start, end - start, unit="UTF8_CHAR")` cuts) and `span_labels`
+    ([S] label indices). An image's `text` is empty and its `spans` [0, 2]."""
     return {
         "image": tf.TensorSpec(shape=(), dtype=tf.string),
+        "text": tf.TensorSpec(shape=(), dtype=tf.string),
+        "spans": tf.TensorSpec(shape=(None, 2), dtype=tf.int64),
+        "span_labels": tf.TensorSpec(shape=(None,), dtype=tf.int64),
         "file_id": tf.TensorSpec(shape=(), dtype=tf.int64),
         "position": tf.TensorSpec(shape=(), dtype=tf.int64),
         "name": tf.TensorSpec(shape=(), dtype=tf.string),
@@ -32,8 +40,13 @@ def output_signature() -> Dict[str, tf.TensorSpec]:
 
 def _element(record: Any) -> Dict[str, Any]:
     t, m = record.tensors, record.metadata
+    is_text = m.get("type") == "text"
+    spans, span_labels = t.get("spans"), t.get("span_labels")
     return {
-        "image": record.image_bytes or b"",
+        "image": b"" if is_text else (record.image_bytes or b""),
+        "text": bytes(record.image_bytes or b"") if is_text else b"",
+        "spans": spans if spans is not None else np.zeros((0, 2), dtype=np.int64),
+        "span_labels": span_labels if span_labels is not None else np.zeros((0,), dtype=np.int64),
         "file_id": np.int64(m["file_id"]),
         "position": np.int64(m["position"]),
         "name": m.get("name", "").encode(),
@@ -51,8 +64,13 @@ def _element(record: Any) -> Dict[str, Any]:
 
 
 def decode_image(element: Dict[str, tf.Tensor], channels: int = 3) -> Dict[str, tf.Tensor]:
-    """Replaces the encoded `image` with its pixels (uint8, [H, W, channels]), in TensorFlow."""
-    decoded = tf.io.decode_image(element["image"], channels=channels, expand_animations=False)
+    """Replaces the encoded `image` with its pixels (uint8, [H, W, channels]), in TensorFlow; a
+    text file's empty `image` becomes a [0, 0, channels] array."""
+    encoded = element["image"]
+    decoded = tf.cond(
+        tf.strings.length(encoded) > 0,
+        lambda: tf.io.decode_image(encoded, channels=channels, expand_animations=False),
+        lambda: tf.zeros((0, 0, channels), dtype=tf.uint8))
     return {**element, "image": decoded}
 
 

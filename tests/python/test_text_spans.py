@@ -62,6 +62,25 @@ def test_to_pytorch_yields_each_text_with_its_spans(served, streaming: bool) -> 
     assert len(dataset.slice("labels.positive > 0")) == 1
 
 
+@pytest.mark.parametrize("decode", [False, True])
+def test_to_tensorflow_yields_each_text_with_its_spans(served, decode: bool) -> None:
+    tf = pytest.importorskip("tensorflow")
+    import sluice
+
+    url, _, _ = served
+    dataset = sluice.Project("texts", host=url).directory.get("ner")
+    elements = list(dataset.to_tensorflow(decode=decode))
+    assert [e["text"].numpy().decode("utf-8") for e in elements] == [d["text"] for d in DOCUMENTS]
+    for element, document in zip(elements, DOCUMENTS):
+        assert element["spans"].dtype == tf.int64 and element["spans"].shape == (len(_spans(document)), 2)
+        assert element["image"].shape == ((0, 0, 3) if decode else ())
+        starts, ends = element["spans"][:, 0], element["spans"][:, 1]
+        # Offsets count Unicode characters: TensorFlow cuts the same words with UTF8_CHAR units.
+        words = tf.strings.substr(element["text"], starts, ends - starts, unit="UTF8_CHAR").numpy()
+        assert [w.decode("utf-8") for w in words] == [text for _, text in _spans(document)]
+        assert len(element["span_labels"]) == len(words)
+
+
 def test_a_bad_line_is_refused_whole_with_its_place(served, tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(DOCUMENTS[0]) + "\n" + json.dumps({"text": "Köln", "label": [[1, 5, "LOC"]]}) + "\n",
