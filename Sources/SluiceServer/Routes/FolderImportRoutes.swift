@@ -58,18 +58,20 @@ struct FolderImportRoutes {
                 }
             }
             return ImportRoutes.streamed(api) { progress, isCancelled in
-                let root = try await NIOThreadPool.singleton.runIfActive { try tree.stage(in: store.media) }
+                let root = UploadedTree.stagingRoot(in: store.media)
                 defer { try? FileManager.default.removeItem(at: root) }
                 func inTree(_ relative: String?) -> String? { relative.map { root.appendingPathComponent($0).path } }
                 let path = inTree(body.path) ?? root.path
                 do {
+                    try await NIOThreadPool.singleton.runIfActive { try tree.stage(at: root, from: store.media) }
                     return try await FolderImport.run(
                         format, path: path, images: inTree(body.images), video: inTree(body.video), store: store,
                         project: project.id, dataset: body.dataset, progress: progress, isCancelled: isCancelled)
                 } catch {
                     // Faults name files relative to the tree, as the client sent them: never
                     // where the server laid the tree out.
-                    throw StagedImportFailure(description: "\(error)".replacingOccurrences(of: root.path + "/", with: ""))
+                    let said = "\(error)".replacingOccurrences(of: root.path + "/", with: "")
+                    throw StagedImportFailure(description: said.replacingOccurrences(of: root.path, with: "."))
                 }
             }
         }

@@ -73,10 +73,13 @@ struct UploadedTree {
         entries.contains { $0.path == relative || $0.path.hasPrefix(relative + "/") }
     }
 
-    /// Lays the tree out under a new directory in `media`'s root and returns its path.
-    func stage(in media: MediaStore) throws -> URL {
-        let root = media.root.appendingPathComponent(".imports", isDirectory: true)
-            .appendingPathComponent(UUID().uuidString, isDirectory: true)
+    /// A new directory for a tree, in `media`'s root (so that hard links to its bytes work).
+    static func stagingRoot(in media: MediaStore) -> URL {
+        media.root.appendingPathComponent(".imports", isDirectory: true).appendingPathComponent(UUID().uuidString, isDirectory: true)
+    }
+
+    /// Lays the tree out under `root`, linking to (or, across file systems, copying) `media`'s bytes.
+    func stage(at root: URL, from media: MediaStore) throws {
         let files = FileManager.default
         do {
             for entry in entries {
@@ -91,6 +94,5 @@ struct UploadedTree {
             try? files.removeItem(at: root)
             throw error
         }
-        return root
     }
 }
