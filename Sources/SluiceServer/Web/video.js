@@ -33,7 +33,8 @@ export function videoView(file, instances, labels, { start, moved, caption }) {
   const media = file.media || {};
   const rate = media.frame_rate > 0 ? media.frame_rate : null;
   const count = media.frame_count > 0 ? media.frame_count : null;
-  const last = count ? count - 1 : Math.max(0, ...instances.map((i) => i.frame || 0));
+  // Not Math.max(...list): a long video's instances would overflow the argument limit.
+  const last = count ? count - 1 : instances.reduce((most, i) => Math.max(most, i.frame || 0), 0);
   const index = framesOf(instances);
   const clamp = (n) => Math.min(last, Math.max(0, Math.round(n)));
   const frameAt = (time) => clamp(Math.floor(time * rate + 1e-4));
