@@ -29,22 +29,45 @@ def run(cmd: list[str], *, capture: bool = True) -> tuple[str, str, float, float
     return out, err, wall, rss
 
 
+def _watch_peak_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    """The child's own high-water RSS (VmHWM, in kB), read every 50 ms until it exits. wait4's
+    ru_maxrss cannot be used for it: Linux carries the parent's peak across fork and exec, so a
+    child of a Python holding a large JSON would report the Python's size."""
+    status = Path(f"/proc/{pid}/status")
+    while not stop.is_set():
+        try:
+            match = re.search(r"^VmHWM:\s+(\d+) kB", status.read_text(), re.M)
+        except OSError:
+            return
+        if match:
+            peak[0] = max(peak[0], int(match.group(1)))
+        stop.wait(0.05)
+
+
 def run_measured(cmd: list[str], *, capture: bool = True) -> tuple[str, str, float, float, float]:
     """`run`, and the child's CPU seconds (user + system) last."""
     started = time.perf_counter()
+    # Popen returns once the child has exec'd, so /proc shows the command's own memory.
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE, text=True)
+    stop, peak = threading.Event(), [0]
+    watcher = threading.Thread(target=_watch_peak_rss, args=(process.pid, stop, peak), daemon=True)
+    watcher.start()
     err_lines = []
     assert process.stderr is not None
     for line in process.stderr:
         err_lines.append(line)
         sys.stderr.write("    " + line)  # progress lines of the child pass through
     out = process.stdout.read() if process.stdout else ""
+    # The last reading is taken while the child still exists (a zombie keeps no memory).
+    stop.set()
+    watcher.join()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(cmd)}\n{''.join(err_lines[-5:])}")
-    return out, "".join(err_lines), wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    rss_kb = peak[0] or usage.ru_maxrss
+    return out, "".join(err_lines), wall, rss_kb / 1024, usage.ru_utime + usage.ru_stime
 
 
 def process_cpu(pid: int) -> float:
