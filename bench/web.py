@@ -8,7 +8,12 @@ of the navigation) until every tile in view holds its decoded thumbnail and its 
 the first view of the gallery, and a jump to position 900,000 typed into "Go to position".
 Each round runs twice, with the server's thumbnail cache emptied first ("cold": every
 thumbnail is made by libvips on the request) and kept ("warm": made once, read from disk);
-every run uses a fresh browser context, so nothing comes from the browser's cache.
+every run uses a fresh browser context, so nothing comes from the browser's cache, and starts
+once the server has gone quiet (no thumbnails of the previous run still being made).
+
+Beside the gallery, each round loads a floor: a bare page of nothing but the same first view's
+thumbnails (`<img>` tags to the same server, cold and warm alike), so the table shows what
+drawing those images costs on this machine at all, and the gallery's part above it.
 
 The images are the real photos of Tests/Fixtures (COCO, CrowdPose, OCHuman: 70–170 KB JPEGs,
 the size thumbnails are made from in practice), six variants of each (a JPEG comment makes
@@ -22,12 +27,17 @@ only. Needs the Python packages of tests/python/requirements.txt (Playwright) an
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -134,6 +144,73 @@ def import_web(sluice: str, annotations: Path, images: Path, files: int) -> Path
     return store
 
 
+ALL_IMAGES = """n => {
+  const images = [...document.images];
+  return images.length === n && images.every((i) => i.complete && i.naturalWidth > 0) ? performance.now() : false;
+}"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's user and system CPU time so far (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int, limit: float = 20.0) -> None:
+    """Waits until the server is quiet: a closed page leaves the thumbnails it asked for being
+    made (a dropped connection does not stop them), which the next run would share the cores with."""
+    deadline = time.monotonic() + limit
+    last = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = cpu_seconds(pid)
+        if now - last < 0.01:
+            return
+        last = now
+
+
+def floor_page(host: str, in_view: int) -> str:
+    """A bare page of the first view's thumbnails, as the gallery asks for them."""
+    with urllib.request.urlopen(f"{host}/api/v1/projects/web/datasets?name=D") as reply:
+        dataset = json.load(reply)[0]
+    with urllib.request.urlopen(f"{host}/api/v1/datasets/{dataset['id']}/items?start=0&end={in_view}") as reply:
+        files = [item["file"]["id"] for item in json.load(reply)["items"]]
+    tags = "".join(f'<img src="{host}/api/v1/files/{n}/thumbnail?size=256" width="180" height="180" alt="">' for n in files)
+    return f"<!doctype html><html><head><title>floor</title></head><body>{tags}</body></html>"
+
+
+def serve_floor(html: str) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """The floor page from a server of its own (the gallery's server only serves its own page)."""
+    class Floor(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            body = html.encode() if self.path == "/" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Floor)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def measure_floor(browser, url: str, store: Path, images: int, cold: bool) -> float:
+    """One load of the floor page: ms from navigation until every image is decoded."""
+    if cold:
+        shutil.rmtree(store / "media" / "thumbnails", ignore_errors=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="commit")
+        return page.wait_for_function(ALL_IMAGES, arg=images, polling="raf", timeout=60_000).json_value()
+    finally:
+        context.close()
+
+
 def measure(browser, host: str, store: Path, jump_to: int, cold: bool) -> dict[str, float]:
     """One run: the gallery's first view, then the jump; times in ms from their start."""
     thumbnails = store / "media" / "thumbnails"
@@ -173,6 +250,7 @@ def table(runs: list[dict[str, float]], rounds: int, jump_to: int) -> str:
     rows = [
         ("first image drawn after navigation, ms", "first", "—"),
         ("whole view drawn after navigation, ms", "view", "< 1,000"),
+        ("floor: a bare page of the same thumbnails, drawn, ms", "floor", "—"),
         (f"jump to position {jump_to:,}, view drawn, ms", "jump", "< 1,000"),
     ]
     lines = [f"| {rounds} rounds, median (max) | cold thumbnails | warm (made once) | bar | median met (cold/warm) |",
@@ -209,20 +287,29 @@ def main() -> None:
     store = import_web(args.sluice, web_annotations, images, args.files)
     step(4, 5, "sluice serve", started)
     server, host = start_server(args.sluice, store)
+    floor_server = None
     runs = []
     try:
         step(5, 5, f"{args.rounds} rounds in Chromium, cold and warm thumbnails", started)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-            measure(browser, host, store, args.jump_to, cold=False)  # the server's and Chromium's first start
+            # The server's and Chromium's first start; it also counts the tiles of the first view.
+            in_view = int(measure(browser, host, store, args.jump_to, cold=False)["in_view"])
+            floor_server, floor_url = serve_floor(floor_page(host, in_view))
             for n in range(args.rounds):
                 for cold in (True, False):
-                    result = measure(browser, host, store, args.jump_to, cold) | {"cold": cold}
+                    settle(server.pid)
+                    floor = measure_floor(browser, floor_url, store, in_view, cold)
+                    settle(server.pid)
+                    result = measure(browser, host, store, args.jump_to, cold) | {"cold": cold, "floor": floor}
                     runs.append(result)
                     print(f"    round {n + 1} {'cold' if cold else 'warm'}: first image {result['first']:.0f} ms, "
-                          f"view {result['view']:.0f} ms, jump {result['jump']:.0f} ms", file=sys.stderr, flush=True)
+                          f"view {result['view']:.0f} ms (floor {floor:.0f}), jump {result['jump']:.0f} ms",
+                          file=sys.stderr, flush=True)
             browser.close()
     finally:
+        if floor_server:
+            floor_server.shutdown()
         server.terminate()
         server.wait()
     chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()

@@ -116,7 +116,7 @@ public enum SluiceAPI {
         // Diffgram's paths, beside Sluice's own (docs/diffgram-compat.md). Not in the returned
         // list: that list is what the OpenAPI document describes, and these are Diffgram's API.
         DiffgramRoutes(api: api).addRoutes(to: router)
-        WebPageRoutes(root: configuration.webRoot).addRoutes(to: router)
+        WebPageRoutes(root: configuration.webRoot, store: store).addRoutes(to: router)
         return (router, registry.routes)
     }
 

@@ -49,18 +49,23 @@ public struct Thumbnailer: Sendable {
         // Read whole, not streamed from the path: a thumbnail is tens of kilobytes, and a file
         // removed from the cache while a response is under way would cut that response short.
         if let kept = FileManager.default.contents(atPath: path) { return kept }
-        let bytes = try make(size)
+        let bytes = Data(try make(size))
+        // Keeping is for the next request: a cache that cannot keep a thumbnail now (a full disk,
+        // a folder emptied by an operator while it was written) still serves the one just made.
+        try? Self.keep(bytes, at: path, in: folder, name: name)
+        return bytes
+    }
+
+    private static func keep(_ bytes: Data, at path: String, in folder: URL, name: String) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // Written aside, then renamed: a reader never sees half a thumbnail, and two servers
         // making the same one at once both end with a whole file.
         let staging = folder.appendingPathComponent(".\(name).\(UUID().uuidString).partial")
-        try Data(bytes).write(to: staging)
+        try bytes.write(to: staging)
         if rename(staging.path, path) != 0 {
-            let code = errno
             try? FileManager.default.removeItem(at: staging)
-            throw ThumbnailError.io("cannot store thumbnail: \(String(cString: strerror(code)))")
+            throw CocoaError(.fileWriteUnknown)
         }
-        return Data(bytes)
     }
 
     /// A JPEG of the image at `path`, within `size` × `size`.
@@ -86,12 +91,11 @@ public enum ThumbnailError: Error, CustomStringConvertible, Equatable {
     /// The bytes are not an image libvips reads (or one of a loader it refuses as untrusted).
     case undecodable(String)
     case unavailable(String)
-    case io(String)
 
     public var description: String {
         switch self {
         case .undecodable(let message): "not an image that can be thumbnailed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))"
-        case .unavailable(let message), .io(let message): message
+        case .unavailable(let message): message
         }
     }
 }

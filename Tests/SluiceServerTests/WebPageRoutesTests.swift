@@ -188,6 +188,15 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: kept.path), "made once, kept beside the media")
             try await client.execute(uri: uri, method: .get, headers: [.ifNoneMatch: etag]) { #expect($0.status == .notModified) }
 
+            // A cache that cannot keep a thumbnail (here its folder is a file) still serves it.
+            let blocked = setup.media.appendingPathComponent("thumbnails/256")
+            try Data("not a folder".utf8).write(to: blocked)
+            try await client.execute(uri: "/api/v1/files/\(item.file.id)/thumbnail?size=256", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(ImageHeader(bytes: [UInt8](buffer: response.body))?.mimeType == "image/jpeg")
+            }
+            #expect(try Data(contentsOf: blocked) == Data("not a folder".utf8))
+
             for bad in ["0", "31", "1025", "big", "-5"] {
                 try await client.execute(uri: "/api/v1/files/\(item.file.id)/thumbnail?size=\(bad)", method: .get) {
                     #expect($0.status == .badRequest, "size \(bad)")
@@ -314,6 +323,75 @@ import Testing
                 #expect(String(buffer: response.body).contains("not_an_image"))
             }
             #expect(!FileManager.default.fileExists(atPath: setup.media.appendingPathComponent("thumbnails/64/\(photoSHA).jpg").path))
+        }
+    }
+
+    static let bootOpening = #"<script type="application/json" id="sluice-boot">"#
+
+    /// The data block of a served page, parsed; nil when the page has none.
+    static func boot(_ page: String) throws -> [String: Any]? {
+        guard let start = page.range(of: bootOpening) else { return nil }
+        let end = try #require(page.range(of: "</script>", range: start.upperBound..<page.endIndex))
+        let json = page[start.upperBound..<end.lowerBound]
+        return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    }
+
+    @Test func aPublicGallerysPageCarriesItsFirstDataAsTheAPIAnswersIt() async throws {
+        try await withServer { client, setup in
+            // A label whose name would close the data block and run a script, were `<` not escaped.
+            let hostile = "</script><script>alert(1)</script><!--"
+            _ = try await setup.store.createLabel(projectID: "coco-dataset", NewLabel(name: hostile))
+            func json(_ uri: String) async throws -> Any {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .ok, "\(uri)")
+                    return try JSONSerialization.jsonObject(with: Data(buffer: response.body))
+                }
+            }
+            func page(_ uri: String) async throws -> (html: String, headers: HTTPFields) {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .ok, "\(uri)")
+                    return (String(buffer: response.body), response.headers)
+                }
+            }
+            let served = try await page("/p/coco-dataset/d/Default")
+            #expect(served.headers[.eTag] == nil && served.headers[.cacheControl] == "no-store")
+            #expect(served.headers[.contentLength] == String(served.html.utf8.count))
+            #expect(served.html.components(separatedBy: "<script").count == 3, "the module and the data block only")
+            #expect(!served.html.contains(hostile) && served.html.contains(#"\u003c/script>\u003cscript>alert(1)"#))
+            let boot = try #require(try Self.boot(served.html))
+            let datasets = try #require(try await json("/api/v1/projects/coco-dataset/datasets?name=Default") as? [Any])
+            let dataset = try #require(datasets.first as? [String: Any])
+            #expect(boot["project"] as? String == "coco-dataset")
+            #expect((boot["dataset"] as? NSDictionary) == (dataset as NSDictionary))
+            let labels = try await json("/api/v1/projects/coco-dataset/labels")
+            #expect((boot["labels"] as? NSArray) == (labels as? NSArray))
+            #expect(((boot["labels"] as? [[String: Any]]) ?? []).contains { $0["name"] as? String == hostile })
+            let snapshots = try await json("/api/v1/datasets/\(setup.dataset.id)/snapshots")
+            #expect((boot["snapshots"] as? NSArray) == (snapshots as? NSArray))
+            let items = try await json("/api/v1/datasets/\(setup.dataset.id)/items?start=0&end=\(GalleryBoot.firstPage)")
+            #expect((boot["items"] as? NSDictionary) == (items as? NSDictionary))
+            let first = try #require((boot["items"] as? [String: Any])?["items"] as? [[String: Any]])
+            #expect(first.count == min(setup.dataset.count, GalleryBoot.firstPage) && !first.isEmpty)
+            // The first thumbnails are preloads, named as the gallery's script asks for them.
+            let images = first.prefix(GalleryBoot.preloaded).compactMap { $0["file"] as? [String: Any] }
+                .filter { $0["type"] as? String == "image" }.compactMap { $0["id"] as? Int }
+            #expect(!images.isEmpty)
+            #expect(served.html.components(separatedBy: #"<link rel="preload" as="image""#).count - 1 == images.count)
+            for id in images {
+                #expect(served.html.contains("/api/v1/files/\(id)/thumbnail?size=256 256w, /api/v1/files/\(id)/thumbnail?size=512 512w"))
+            }
+
+            // A slice, a version, a dataset or project that is not there, and a private project:
+            // the page alone, its script asks the API (with the user's key, for a private one).
+            for uri in ["/p/coco-dataset/d/Default?query=labels.cat%20%3E%200", "/p/coco-dataset/d/Default?version=0",
+                "/p/coco-dataset/d/Nope", "/p/nope/d/Default"]
+            {
+                let plain = try await page(uri)
+                #expect(!plain.html.contains(Self.bootOpening), "\(uri)")
+                #expect(plain.headers[.eTag] != nil, "\(uri)")
+            }
+            try await setup.store.setProjectPublic(id: "coco-dataset", isPublic: false)
+            #expect(!(try await page("/p/coco-dataset/d/Default")).html.contains(Self.bootOpening))
         }
     }
 

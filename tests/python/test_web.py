@@ -94,8 +94,15 @@ def test_home_lists_projects_datasets_counts_and_snapshots(page, web) -> None:
 
 
 def test_gallery_draws_thumbnails_and_every_shape(page, web) -> None:
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(urlparse(r.url).path) if "/api/v1/" in r.url else None)
     page.goto(gallery())
     wait_for_images(page, 9)
+    # A public dataset's page carries its first data (GalleryBoot): the first view asks the
+    # API for thumbnails only (the histogram comes after it).
+    first_data = [path for path in asked if not re.search(r"/files/\d+/thumbnail$|/datasets/\d+/labels$", path)]
+    assert first_data == [], first_data
+    assert sum(path.endswith("/thumbnail") for path in asked) == 9
     assert page.locator("#count").get_attribute("data-count") == "9"
     dataset = web.dataset("coco-dataset")
     items = web.get(f"/datasets/{dataset['id']}/items", start=0, end=9)["items"]

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SluiceStore
 
 /// The web page's files: plain HTML, CSS and JavaScript modules from `Sources/SluiceServer/Web`,
 /// no build step. Read once at start (they are a few kilobytes) unless a development root is
@@ -50,6 +51,8 @@ struct WebAssets: Sendable {
 /// no key.
 struct WebPageRoutes {
     let root: String?
+    /// Read for the gallery's first data (`GalleryBoot`), nothing else.
+    let store: any Store
 
     /// The page runs only its own scripts and styles, and shows images it fetched itself
     /// (`blob:`) or its own.
@@ -64,8 +67,27 @@ struct WebPageRoutes {
         let page: @Sendable (Request, SluiceRequestContext) async throws -> Response = { request, _ in
             try Self.serve("index.html", from: assets(), request: request, cache: "no-cache")
         }
-        for path in ["/", "/p/{project}/d/{dataset}", "/p/{project}/d/{dataset}/items/{position}", "/p/{project}/d/{dataset}/diff"] {
+        for path in ["/", "/p/{project}/d/{dataset}/items/{position}", "/p/{project}/d/{dataset}/diff"] {
             router.get(RouterPath(path), use: page)
+        }
+        let store = self.store
+        router.get("/p/{project}/d/{dataset}") { request, context in
+            let assets = assets()
+            // A slice or a version starts from other requests than the plain gallery's first page.
+            let query = request.formQuery
+            guard query.get("query") == nil, query.get("version") == nil,
+                let html = assets.files["index.html"],
+                let project = context.parameters.get("project"), let dataset = context.parameters.get("dataset"),
+                // A store that cannot answer now leaves the page to ask the API, which says why.
+                let boot = try? await GalleryBoot.read(store: store, project: project, dataset: dataset),
+                let bytes = boot.page(Array(buffer: html.bytes))
+            else { return try await page(request, context) }
+            // Data of this moment: no ETag, never answered from a cache without asking.
+            return Response(
+                status: .ok,
+                headers: Self.headers(contentType: html.contentType, cache: "no-store")
+                    .appending(contentLength: bytes.count),
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.get("/web/{name}") { request, context in
             let name = try context.parameters.require("name")
@@ -83,12 +105,26 @@ struct WebPageRoutes {
             }
             throw APIError.notFound("no web page file named \(name)")
         }
-        var headers: HTTPFields = [
-            .contentType: asset.contentType, .eTag: asset.etag, .cacheControl: cache,
+        var headers = headers(contentType: asset.contentType, cache: cache)
+        headers[.eTag] = asset.etag
+        if request.headers[.ifNoneMatch] == asset.etag { return Response(status: .notModified, headers: headers) }
+        return Response(
+            status: .ok, headers: headers.appending(contentLength: asset.bytes.readableBytes),
+            body: ResponseBody(byteBuffer: asset.bytes))
+    }
+
+    static func headers(contentType: String, cache: String) -> HTTPFields {
+        [
+            .contentType: contentType, .cacheControl: cache,
             .contentSecurityPolicy: contentSecurityPolicy, HTTPField.Name("Referrer-Policy")!: "no-referrer",
         ]
-        if request.headers[.ifNoneMatch] == asset.etag { return Response(status: .notModified, headers: headers) }
-        headers[.contentLength] = String(asset.bytes.readableBytes)
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: asset.bytes))
+    }
+}
+
+extension HTTPFields {
+    fileprivate func appending(contentLength: Int) -> HTTPFields {
+        var fields = self
+        fields[.contentLength] = String(contentLength)
+        return fields
     }
 }

@@ -58,7 +58,6 @@ struct ThumbnailRoutes {
                 switch error {
                 case .undecodable: throw APIError(.unsupportedMediaType, code: "not_an_image", message: "file \(file.id): \(error)")
                 case .unavailable: throw APIError(.serviceUnavailable, code: "thumbnailer_unavailable", message: "\(error)")
-                case .io: throw error
                 }
             }
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

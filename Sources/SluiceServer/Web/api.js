@@ -123,3 +123,19 @@ export function labels(project) {
 
 // After a new key, or a write seen through the live feed, cached answers may be stale.
 export function forget() { cache.clear(); }
+
+// The gallery's first data, written into the page by the server for a public dataset
+// (GalleryBoot.swift): the answers of /datasets?name=, /labels, /snapshots and the first page of
+// /items at the moment the page was served. Taken once: a later visit asks again.
+let boot = (() => {
+  const node = document.getElementById("sluice-boot");
+  if (!node) return null;
+  node.remove();
+  try { return JSON.parse(node.textContent); } catch { return null; }
+})();
+
+export function takeBoot(project, dataset) {
+  const found = boot && boot.project === project && boot.dataset && boot.dataset.name === dataset ? boot : null;
+  boot = null;
+  return found;
+}

@@ -2,6 +2,7 @@
 // and this module picks the view from location.pathname and location.search.
 
 import { key, forget } from "./api.js";
+import { afterFirstView } from "./dom.js";
 
 const main = document.getElementById("main");
 const crumbs = document.getElementById("crumbs");
@@ -125,7 +126,7 @@ document.addEventListener("click", (event) => {
 
 window.addEventListener("popstate", route);
 // The other views load once the first is shown (not before: they would queue in front of its
-// requests), so moving between pages never waits on a script.
-route().finally(() => setTimeout(() => {
+// thumbnails and take the cores that make them), so moving between pages never waits on a script.
+route().finally(() => afterFirstView(() => {
   for (const [pattern, load] of routes) load().then((module) => modules.set(pattern, module), () => {});
-}, 200));
+}));

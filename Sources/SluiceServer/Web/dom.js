@@ -26,3 +26,11 @@ export function queryName(name) {
   if (/^[A-Za-z][A-Za-z0-9]*$/.test(name) && !KEYWORDS.has(name.toLowerCase())) return name;
   return `"${name.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
+
+// Work the first view should not share two cores with (the histogram, the other pages'
+// scripts) waits for the document's load event: it fires once the images being fetched, the
+// first view's thumbnails among them, are in. Later (pages opened within the app) it runs now.
+export function afterFirstView(run) {
+  if (document.readyState === "complete") setTimeout(run, 0);
+  else window.addEventListener("load", () => setTimeout(run, 0), { once: true });
+}

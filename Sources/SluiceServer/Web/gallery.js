@@ -4,7 +4,7 @@
 
 import * as api from "./api.js";
 import { pagePath } from "./app.js";
-import { h } from "./dom.js";
+import { afterFirstView, h } from "./dom.js";
 import { overlay } from "./draw.js";
 import { histogram } from "./histogram.js";
 import { follow } from "./live.js";
@@ -29,13 +29,17 @@ export async function render(main, [project, datasetName], search, ctx) {
   ctx.setCrumbs([["Projects", "/"], [project, "/"], [datasetName, link({ query: "", version: "" })]]);
   document.title = `${datasetName} — Sluice`;
 
-  const [dataset, labels] = await Promise.all([api.dataset(project, datasetName), api.labels(project)]);
+  const plain = !query && !version;
+  // A public dataset's page comes with its first data; otherwise it is asked for.
+  const boot = plain ? api.takeBoot(project, datasetName) : null;
+  const [dataset, labels] = boot ? [boot.dataset, new Map(boot.labels.map((l) => [l.id, l]))]
+    : await Promise.all([api.dataset(project, datasetName), api.labels(project)]);
   // The first page of a plain gallery is asked for beside the snapshots: the dataset's count
   // is already known, and each request in line would add a round trip before the first image.
-  const plain = !query && !version;
-  const firstPage = plain ? api.get(`/datasets/${dataset.id}/items`, { start: 0, end: PAGE }) : null;
+  const firstPage = boot ? Promise.resolve(boot.items)
+    : plain ? api.get(`/datasets/${dataset.id}/items`, { start: 0, end: PAGE }) : null;
   firstPage?.catch(() => {});  // handled where the page is used
-  const snapshots = await api.get(`/datasets/${dataset.id}/snapshots`);
+  const snapshots = boot ? boot.snapshots : await api.get(`/datasets/${dataset.id}/snapshots`);
 
   // The toolbar: query, version, live switch, position box.
   const queryInput = h("input", { id: "query", name: "query", type: "search", value: query, spellcheck: "false",
@@ -92,19 +96,21 @@ export async function render(main, [project, datasetName], search, ctx) {
   }
   const refreshHistogram = () => histogram(hist, { datasetId: dataset.id, sliceId: source.sliceId, version, query },
     (q) => link({ query: q })).catch((error) => { hist.textContent = `Labels unavailable: ${error.message}`; });
-  // The histogram waits for the first page of items: on a large dataset its first count at a
-  // new version takes the server seconds, which the first thumbnails should not wait behind.
+  // The histogram waits for the first page of items and the first view: on a large dataset its
+  // first count at a new version takes the server seconds, which the first thumbnails should
+  // not wait behind.
   let histTimer = 0;
   if (!errorBox.childElementCount) {
-    (firstPage || Promise.resolve()).catch(() => {}).then(() => {
-      if (alive) histTimer = setTimeout(refreshHistogram, firstPage ? 300 : 0);
-    });
+    (firstPage || Promise.resolve()).catch(() => {}).then(() => afterFirstView(() => { if (alive) refreshHistogram(); }));
   }
 
   // Page cache: page index → items, or a pending promise.
   const pages = new Map();
   const tiles = new Map();   // position → {node, abort}
   let cols = 1, tileW = MIN_TILE, rowH = MIN_TILE + CAPTION, scale = 1, alive = true;
+  // The virtual span in view at the last update. Kept, not read from the scroller where it is
+  // needed: a read after a DOM write makes the browser lay the page out again, once per tile.
+  const shown = { top: 0, bottom: 0 };
 
   function layout() {
     const width = scroller.clientWidth || 800;
@@ -165,6 +171,10 @@ export async function render(main, [project, datasetName], search, ctx) {
     // Without a key the browser loads the image itself (its own loader and cache, no copy
     // through a blob); a key can only ride on fetch.
     if (!api.key.get()) {
+      // Tiles in view first: the margin rows' thumbnails would otherwise share the server's
+      // thumbnailer (and the browser's six connections) with them on a cold cache.
+      const row = Math.floor(position / cols);
+      img.fetchPriority = row * rowH < shown.bottom && (row + 1) * rowH > shown.top ? "high" : "low";
       img.src = api.url(...thumbnail);
       return;
     }
@@ -233,8 +243,11 @@ export async function render(main, [project, datasetName], search, ctx) {
   let fetchTimer = 0;
   function update({ fetchNow = false } = {}) {
     if (!alive) return;
-    const top = virtualTop();
+    const scrollTop = scroller.scrollTop;
+    const top = scrollTop * scale;
     const view = scroller.clientHeight;
+    shown.top = top;
+    shown.bottom = top + view;
     const firstRow = Math.max(0, Math.floor(top / rowH) - MARGIN_ROWS);
     const lastRow = Math.floor((top + view) / rowH) + MARGIN_ROWS;
     const first = firstRow * cols, last = Math.min(source.count, (lastRow + 1) * cols);
@@ -256,7 +269,7 @@ export async function render(main, [project, datasetName], search, ctx) {
       before = entry.node;
       const row = Math.floor(position / cols), col = position % cols;
       // Tiles sit in the spacer's coordinates: with scale 1 that is row × rowH exactly.
-      const y = scroller.scrollTop + row * rowH - top;
+      const y = scrollTop + row * rowH - top;
       entry.node.style.transform = `translate(${col * tileW}px, ${y}px)`;
       entry.node.style.width = `${tileW}px`;
       entry.node.style.height = `${rowH}px`;
