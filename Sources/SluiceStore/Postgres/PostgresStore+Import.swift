@@ -11,7 +11,7 @@ extension PostgresStore {
         projectID: String, datasetName: String, _ body: @escaping @Sendable (any ImportWriter) throws -> T
     ) async throws -> T {
         let media = self.media
-        let (result, changedDatasets) = try await write { db in
+        let (result, changedDatasets, appendedFiles) = try await write { db in
             let dataset = try await Self.ensureDataset(db, projectID: projectID, name: datasetName)
             // As on SQLite: the import's seq is the revision of every file it creates and the
             // seq of its `added` row; its clock value is every new instance's valid_from.
@@ -61,10 +61,23 @@ extension PostgresStore {
             if appended.count >= Self.analyzeAfterFiles {
                 try await db.execute("ANALYZE files, dataset_files, instances, label_counts")
             }
-            return (result, changed)
+            return (result, changed, appended.count)
         }
+        if appendedFiles >= Self.analyzeAfterFiles { await vacuumAfterImport() }
         await notify(changedDatasets)
         return result
+    }
+
+    /// Marks the pages a large import wrote as visible to every transaction, so that slices
+    /// read label_counts and dataset_files from their covering indexes alone (PostgresSchema
+    /// `coveringIndexes`); autovacuum would, some minutes later. Outside any transaction, as
+    /// VACUUM must be; about 1.5 s at a million files. The import has committed: a failure
+    /// here only leaves the work to autovacuum.
+    func vacuumAfterImport() async {
+        try? await client.withConnection { connection in
+            try await PostgresSession(connection: connection, logger: logger)
+                .execute("VACUUM (ANALYZE) files, dataset_files, label_counts")
+        }
     }
 }
 
