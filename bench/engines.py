@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from foundation import ROOT, add_dataset_arguments, dataset_paths, run, start_listening, step  # noqa: E402
+from foundation import ROOT, add_dataset_arguments, cpu_seconds, dataset_paths, run, start_listening, step  # noqa: E402
 from slices import request  # noqa: E402
 
 
@@ -34,19 +34,6 @@ def cluster() -> tuple[str, str | None]:
                          text=True).stdout
     env = dict(re.findall(r"export (\w+)='([^']*)'", out))
     return env["SLUICE_TEST_POSTGRES"], env["SLUICE_PG_DIR"]
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds the processes have used so far (from /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            pass
-    return total
 
 
 def postgres_pids() -> list[int]:

@@ -77,6 +77,19 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            pass
+    return total
+
+
 def start_server(sluice: str, store: Path) -> tuple[subprocess.Popen, str]:
     """`sluice serve` on a free port; returns the process and its base URL."""
     return start_listening([sluice, "serve", "--data", str(store), "--port", "0"])

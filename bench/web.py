@@ -41,7 +41,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from foundation import ROOT, add_dataset_arguments, dataset_paths, run, start_server, step  # noqa: E402
+from foundation import ROOT, add_dataset_arguments, cpu_seconds, dataset_paths, run, start_server, step  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 # ext4 allows 65,000 links to one inode; and a view of the gallery (up to ~50 tiles) should
@@ -150,20 +150,14 @@ ALL_IMAGES = """n => {
 }"""
 
 
-def cpu_seconds(pid: int) -> float:
-    """The process's user and system CPU time so far (/proc/PID/stat, fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def settle(pid: int, limit: float = 20.0) -> None:
     """Waits until the server is quiet: a closed page leaves the thumbnails it asked for being
     made (a dropped connection does not stop them), which the next run would share the cores with."""
     deadline = time.monotonic() + limit
-    last = cpu_seconds(pid)
+    last = cpu_seconds([pid])
     while time.monotonic() < deadline:
         time.sleep(0.25)
-        now = cpu_seconds(pid)
+        now = cpu_seconds([pid])
         if now - last < 0.01:
             return
         last = now

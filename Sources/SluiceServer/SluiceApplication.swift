@@ -160,7 +160,8 @@ struct APIContext: Sendable {
 }
 
 extension Response {
-    private static let encoder: JSONEncoder = {
+    /// How the API writes an encodable value; the gallery's page data (`GalleryBoot`) too.
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder

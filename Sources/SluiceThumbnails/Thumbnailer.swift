@@ -52,20 +52,21 @@ public struct Thumbnailer: Sendable {
         let bytes = Data(try make(size))
         // Keeping is for the next request: a cache that cannot keep a thumbnail now (a full disk,
         // a folder emptied by an operator while it was written) still serves the one just made.
-        try? Self.keep(bytes, at: path, in: folder, name: name)
+        Self.keep(bytes, at: path, in: folder, name: name)
         return bytes
     }
 
-    private static func keep(_ bytes: Data, at path: String, in folder: URL, name: String) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        // Written aside, then renamed: a reader never sees half a thumbnail, and two servers
-        // making the same one at once both end with a whole file.
+    /// Written aside, then renamed: a reader never sees half a thumbnail, and two servers making
+    /// the same one at once both end with a whole file. Whatever fails leaves nothing behind.
+    private static func keep(_ bytes: Data, at path: String, in folder: URL, name: String) {
         let staging = folder.appendingPathComponent(".\(name).\(UUID().uuidString).partial")
-        try bytes.write(to: staging)
-        if rename(staging.path, path) != 0 {
-            try? FileManager.default.removeItem(at: staging)
-            throw CocoaError(.fileWriteUnknown)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try bytes.write(to: staging)
+        } catch {
+            return
         }
+        if rename(staging.path, path) != 0 { try? FileManager.default.removeItem(at: staging) }
     }
 
     /// A JPEG of the image at `path`, within `size` × `size`.

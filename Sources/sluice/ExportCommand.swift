@@ -38,8 +38,14 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Dataset name.")
     var dataset: String
 
-    @Option(help: "coco, sluice-json, voc, yolo, yolo-ultralytics, labelme, labelme-xml, cvat or doccano.")
+    @Option(help: ArgumentHelp(Self.formatList + "."))
     var format: String
+
+    /// Every format, file and folder, as `--format` takes them: one list for help and refusal.
+    static var formatList: String {
+        let names = ExportFormat.allCases.map(\.rawValue) + FolderExportFormat.allCases.map(\.rawValue)
+        return names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
 
     @Option(help: "Export only the items this slice query selects, e.g. 'labels.cat > 0'.")
     var query: String?
@@ -52,7 +58,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ExportFormat(rawValue: format) != nil || FolderExportFormat(rawValue: format) != nil else {
-            throw ValidationError("--format must be coco, sluice-json, voc, yolo, yolo-ultralytics, labelme, labelme-xml, cvat or doccano, not '\(format)'")
+            throw ValidationError("--format must be \(Self.formatList), not '\(format)'")
         }
     }
 

@@ -96,18 +96,20 @@ struct UltralyticsConfig: Sendable {
                 for _ in 0..<digits { if let next = scalars.next() { text.unicodeScalars.append(next) } }
                 return UInt32(text, radix: 16).flatMap(Unicode.Scalar.init)
             }
-            let simple: [Unicode.Scalar: Unicode.Scalar] = [
-                "0": "\u{0}", "a": "\u{7}", "b": "\u{8}", "t": "\t", "n": "\n", "v": "\u{B}", "f": "\u{C}", "r": "\r",
-                "e": "\u{1B}", " ": " ", "\"": "\"", "/": "/", "\\": "\\", "N": "\u{85}", "_": "\u{A0}", "L": "\u{2028}",
-                "P": "\u{2029}",
-            ]
             switch escape {
             case "x": out.append(hex(2) ?? "\u{FFFD}")
             case "u": out.append(hex(4) ?? "\u{FFFD}")
             case "U": out.append(hex(8) ?? "\u{FFFD}")
-            default: out.append(simple[escape] ?? escape)
+            default: out.append(singleEscapes[escape] ?? escape)
             }
         }
         return String(out)
     }
+
+    /// YAML's one-character escapes in double-quoted scalars and what each stands for.
+    static let singleEscapes: [Unicode.Scalar: Unicode.Scalar] = [
+        "0": "\u{0}", "a": "\u{7}", "b": "\u{8}", "t": "\t", "n": "\n", "v": "\u{B}", "f": "\u{C}", "r": "\r",
+        "e": "\u{1B}", " ": " ", "\"": "\"", "/": "/", "\\": "\\", "N": "\u{85}", "_": "\u{A0}", "L": "\u{2028}",
+        "P": "\u{2029}",
+    ]
 }

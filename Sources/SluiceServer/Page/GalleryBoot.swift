@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import SluiceModel
 import SluiceStore
 
@@ -32,12 +33,6 @@ struct GalleryBoot {
     /// The files whose thumbnails are preloaded: images among the first positions.
     var thumbnailed: [Int64]
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
-
     /// The gallery's first data, or nil when the project is private or missing, or has no such
     /// dataset (the script then asks the API, which says why).
     static func read(store: any Store, project projectID: String, dataset name: String) async throws -> GalleryBoot? {
@@ -48,6 +43,7 @@ struct GalleryBoot {
         async let snapshots = store.snapshots(datasetID: dataset.id)
         let range = 0..<min(dataset.count, firstPage)
         let items = try await store.storedItems(datasetID: dataset.id, range: range)
+        let encoder = Response.encoder
         var out: [UInt8] = []
         out.reserveCapacity(4096 + items.count * 2048)
         out += #"{"project":"#.utf8
