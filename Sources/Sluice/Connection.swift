@@ -205,8 +205,9 @@ struct Connection: Sendable {
         }
     }
 
-    private func makeRequest(_ path: String) -> HTTPClientRequest {
+    private func makeRequest(_ path: String, headers: [(String, String)] = []) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: configuration.host + path)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let key = configuration.apiKey {
             request.headers.add(name: "Authorization", value: "Bearer \(key)")
         }
@@ -230,8 +231,17 @@ struct Connection: Sendable {
         try await stream(makeRequest(path), path: path, onChunk: onChunk)
     }
 
+    /// `stream(_:onChunk:)` with request `headers`, and `onHead` called with the status of a
+    /// successful response before its first chunk (a range request learns whether it got a part).
+    func stream(
+        _ path: String, headers: [(String, String)], onHead: (Int) throws -> Void, onChunk: (ByteBuffer) throws -> Void
+    ) async throws -> HTTPHeaders {
+        try await stream(makeRequest(path, headers: headers), path: path, onHead: onHead, onChunk: onChunk)
+    }
+
     private func stream(
-        _ request: HTTPClientRequest, path: String, timeout: Duration? = nil, onChunk: (ByteBuffer) throws -> Void
+        _ request: HTTPClientRequest, path: String, timeout: Duration? = nil, onHead: (Int) throws -> Void = { _ in },
+        onChunk: (ByteBuffer) throws -> Void
     ) async throws -> HTTPHeaders {
         let response: HTTPClientResponse
         do {
@@ -250,6 +260,7 @@ struct Connection: Sendable {
             }
             throw Self.failure(status: status, reason: response.status.reasonPhrase, body: body, path: path)
         }
+        try onHead(status)
         do {
             for try await chunk in response.body { try onChunk(chunk) }
         } catch let error as SluiceError {

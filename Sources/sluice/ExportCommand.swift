@@ -22,11 +22,13 @@ struct ExportCommand: AsyncParsableCommand {
             voc, yolo (darknet's layout), yolo-ultralytics (data.yaml, images/, labels/), labelme (the labelme tool's JSON), labelme-xml (MIT LabelMe XML, as Datumaro
             reads it) and cvat write a folder OUT (which must not exist yet) with the images (for
             cvat, the video) copied beside the annotations; doccano writes OUT/all.jsonl, a line
-            per text file. A folder is built as OUT.partial and renamed when complete. They read a
-            store directly (--data).
+            per text file. A folder is built as OUT.partial and renamed when complete. Through a
+            server (--host), the items stream with their media and are written as they arrive.
 
               sluice export --project voc --dataset trainval --format voc --data ~/sluice-data voc-out/
               sluice export --project scenes --dataset all --format labelme --data ~/sluice-data labelme-out/
+              sluice export --project voc --dataset trainval --format yolo --query 'labels.person > 0' \\
+                  --host http://127.0.0.1:8085 people-yolo/
             """)
 
     @Argument(help: "The file (or, for voc, yolo, labelme, labelme-xml, cvat and doccano, the folder) to write.")
@@ -148,11 +150,10 @@ struct ExportCommand: AsyncParsableCommand {
         return ExportSource(store: sluiceStore, dataset: ds, positions: positions, version: pinned)
     }
 
-    /// voc, yolo, labelme, labelme-xml and cvat: a folder, built beside OUT and renamed into place when whole.
+    /// voc, yolo, labelme, labelme-xml, cvat and doccano: a folder, built beside OUT and renamed
+    /// into place when whole.
     private func exportFolder(_ folderFormat: FolderExportFormat) async throws {
-        guard let sluiceStore = try await store.open(memoryMapped: false) else {
-            throw ValidationError("--format \(format) reads a store directly for now: give --data DIR (or --postgres URL --media DIR)")
-        }
+        let sluiceStore = try await store.open(memoryMapped: false)
         let path = absolutePath(out)
         guard !FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("\(out) exists: a \(format) export writes a new folder")
@@ -162,24 +163,79 @@ struct ExportCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: true)
         let line = ProgressLine()
         do {
-            let source = try await embeddedSource(sluiceStore)
-            let ds = source.dataset, pinned = source.version
-            let exporter = FolderExporter(
-                source: source,
-                format: folderFormat
-            ) { progress in line.update("exporting · \(progress.line)") }
-            let summary = try await exporter.write(into: partial)
+            let (summary, version) =
+                if let sluiceStore {
+                    try await exportFolderEmbedded(sluiceStore, folderFormat, into: partial, line: line)
+                } else {
+                    try await exportFolderThroughServer(folderFormat, into: partial, line: line)
+                }
             guard rename(partial, path) == 0 else {
                 throw ValidationError("cannot rename \(partial) to \(path): \(String(cString: strerror(errno)))")
             }
             let skipped = summary.skipped > 0 ? " (\(summary.skipped) instances of kinds \(format) cannot hold left out)" : ""
             line.finish(
                 "exported \(summary.files) files, \(summary.instances) instances\(skipped) from \(project)/\(dataset) "
-                    + "version \(pinned?.version ?? ds.version) in \(String(format: "%.2f", summary.seconds)) s to \(out)")
+                    + "version \(version) in \(String(format: "%.2f", summary.seconds)) s to \(out)")
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
             throw error
         }
+    }
+
+    private func exportFolderEmbedded(
+        _ sluiceStore: any Store, _ folderFormat: FolderExportFormat, into partial: String, line: ProgressLine
+    ) async throws -> (FolderExporter.Summary, Int64) {
+        let source = try await embeddedSource(sluiceStore)
+        let exporter = FolderExporter(source: source, format: folderFormat) { progress in
+            line.update("exporting · \(progress.line)")
+        }
+        return (try await exporter.write(into: partial), source.versionNumber)
+    }
+
+    /// The items stream from the server in position order with their media (`itemsWithMedia`;
+    /// a video's bytes come from `/files/{id}/media`, resumable); each item's media is held in a
+    /// scratch folder beside OUT only until its writer has copied it, so the disk holds the
+    /// export and one item more, and memory the stream's window.
+    private func exportFolderThroughServer(
+        _ folderFormat: FolderExportFormat, into partial: String, line: ProgressLine
+    ) async throws -> (FolderExporter.Summary, Int64) {
+        let started = ContinuousClock.now
+        let handleProject = try await Project(id: project, host: server.host, apiKey: server.apiKey)
+        var ds = try await handleProject.datasets.get(name: dataset)
+        if let version { ds = try await ds.at(version) }
+        let epoch = if let query { try await ds.slice(query).epoch() } else { try await ds.epoch() }
+        let scratch = partial + ".media"
+        try? FileManager.default.removeItem(atPath: scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let media = try MediaStore(root: URL(fileURLWithPath: scratch))
+        var writer = try FolderExportWriter(
+            format: folderFormat, directory: partial, labels: try await ds.labels(), media: media)
+        var tracker = ExportTracker(total: epoch.length) { progress in line.update("exporting · \(progress.line)") }
+        for try await streamed in epoch.itemsWithMedia() {
+            let item = streamed.item
+            var held: String?
+            if !item.isRemoved, let sha = item.file.media.sha256 {
+                // The address comes from the server: a path is made of it only when it is one.
+                guard sha.count == 64, sha.allSatisfy(\.isHexDigit) else {
+                    throw ValidationError("the server sent file \(item.file.id) with a malformed sha256 '\(sha)'")
+                }
+                let path = media.path(for: sha)
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                if let bytes = streamed.media {
+                    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+                        throw ValidationError("cannot write \(path)")
+                    }
+                } else {
+                    try await ds.downloadMedia(of: item.file, to: path)
+                }
+                held = path
+            }
+            try writer.add(item)
+            if let held { try? FileManager.default.removeItem(atPath: held) }
+            tracker.advance(items: 1, files: item.isRemoved ? 0 : 1, instances: item.isRemoved ? 0 : item.instances.count)
+        }
+        return (try writer.finish(seconds: (ContinuousClock.now - started).seconds), epoch.version)
     }
 
     static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }

@@ -173,3 +173,76 @@ def test_places_named_in_the_body_must_be_in_the_tree_and_taken_by_the_format(se
         assert reply.json()["error"]["detail"]["field"] == field
     anonymous = requests.post(f"{url}/api/v1/projects/p/imports/yolo", json={"dataset": "x", "tree_sha256": tree}, timeout=30)
     assert anonymous.status_code == 401
+
+
+# A locally imported dataset → the folder formats it exports to. cvat-video-file's video comes
+# from /files/{id}/media (a stream carries no video bytes); doccano's texts from the stream.
+EXPORTS = [("voc", "voc"), ("voc", "yolo"), ("yolo", "yolo-ultralytics"), ("labelme-xml", "labelme-xml"),
+           ("labelme-json", "labelme"), ("cvat-images", "cvat"), ("cvat-video-file", "cvat"), ("doccano-file", "doccano")]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _export_both_ways(url: str, key: str, data: Path, out: Path, *args: object) -> tuple[dict, dict]:
+    local = run_sluice("export", *args, "--data", data, out / "local")
+    assert local.returncode == 0, said(local)
+    host = run_sluice("export", *args, "--host", url, "--api-key", key, out / "host")
+    assert host.returncode == 0, said(host)
+    assert host.stderr.strip().splitlines()[-1].startswith("exported "), said(host)
+    assert sorted(p.name for p in out.iterdir()) == ["host", "local"], "no .partial or scratch media left"
+    return _tree(out / "local"), _tree(out / "host")
+
+
+@pytest.mark.parametrize("name, format", EXPORTS)
+def test_a_folder_export_through_the_server_is_the_local_export(server, tmp_path: Path, name: str, format: str) -> None:
+    url, key, data, _ = server
+    local, host = _export_both_ways(url, key, data, tmp_path, "--project", "p", "--dataset", f"{name}-local",
+                                    "--format", format)
+    assert any(not path.endswith((".xml", ".json", ".txt", ".jsonl", ".yaml", ".names", ".data")) for path in local) \
+        or format == "doccano", f"{format}: the export holds media: {sorted(local)}"
+    assert host == local
+
+
+def test_a_pinned_slice_exports_through_the_server_as_it_was(server, tmp_path: Path) -> None:
+    """A slice of a snapshot: the files and the label names of then, through either door."""
+    url, key, data, _ = server
+    headers = {"Authorization": f"Bearer {key}"}
+    dataset = requests.get(f"{url}/api/v1/projects/p/datasets", params={"name": "voc-local"}, headers=headers,
+                           timeout=30).json()[0]
+    made = requests.post(f"{url}/api/v1/datasets/{dataset['id']}/snapshots", json={"name": "before-rename"},
+                         headers=headers, timeout=30)
+    assert made.status_code == 201, made.text
+    cat = next(label for label in requests.get(f"{url}/api/v1/projects/p/labels", headers=headers, timeout=30).json()
+               if label["name"] == "cat")
+    renamed = requests.patch(f"{url}/api/v1/projects/p/labels/{cat['id']}", json={"name": "feline"}, headers=headers,
+                             timeout=30)
+    assert renamed.status_code == 200, renamed.text
+    try:
+        args = ("--project", "p", "--dataset", "voc-local", "--format", "voc", "--version", "before-rename",
+                "--query", "labels.person > 0")
+        local, host = _export_both_ways(url, key, data, tmp_path / "pinned", *args)
+        assert host == local
+        annotations = [path for path in local if path.startswith("Annotations/")]
+        assert len(annotations) == 1, "the slice holds the one image with a person"
+        assert b"cat:" in local["labelmap.txt"] and b"feline" not in local["labelmap.txt"], "named as then"
+        now_local, now_host = _export_both_ways(url, key, data, tmp_path / "now", "--project", "p", "--dataset",
+                                                "voc-local", "--format", "voc")
+        assert now_host == now_local and b"feline:" in now_local["labelmap.txt"]
+    finally:
+        requests.patch(f"{url}/api/v1/projects/p/labels/{cat['id']}", json={"name": "cat"}, headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize("params, status, parameter", [
+    ({"version": "1"}, 422, "dataset"),
+    ({"dataset": "1"}, 422, "version"),
+    ({"dataset": "one", "version": "1"}, 400, "dataset"),
+    ({"dataset": "999999", "version": "1"}, 422, "dataset"),
+])
+def test_labels_at_a_version_name_what_they_lack(server, params: dict, status: int, parameter: str) -> None:
+    url, key, _, _ = server
+    reply = requests.get(f"{url}/api/v1/projects/p/labels", params=params, headers={"Authorization": f"Bearer {key}"},
+                         timeout=30)
+    assert reply.status_code == status, reply.text
+    assert reply.json()["error"]["detail"]["parameter"] == parameter

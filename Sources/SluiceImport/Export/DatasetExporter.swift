@@ -79,7 +79,8 @@ public struct DatasetExporter: Sendable {
 }
 
 /// Counts what an export has done and reports it, at most twice a second.
-struct ExportTracker {
+/// The progress of an export: items done of the total, reported at most twice a second.
+public struct ExportTracker: Sendable {
     let total: Int
     let progress: (@Sendable (ImportProgress) -> Void)?
     var done = 0
@@ -88,7 +89,7 @@ struct ExportTracker {
     let started = ContinuousClock.now
     var lastReport = ContinuousClock.now
 
-    init(total: Int, progress: (@Sendable (ImportProgress) -> Void)?) {
+    public init(total: Int, progress: (@Sendable (ImportProgress) -> Void)?) {
         self.total = total
         self.progress = progress
     }
@@ -99,16 +100,23 @@ struct ExportTracker {
     }
 
     mutating func advance(_ items: [StoredItem], files countFiles: Bool, instances countInstances: Bool) {
-        done += items.count
-        if countFiles { files += items.count }
-        if countInstances { instances += items.reduce(0) { $0 + $1.instances.count } }
+        advance(
+            items: items.count, files: countFiles ? items.count : 0,
+            instances: countInstances ? items.reduce(0) { $0 + $1.instances.count } : 0)
+    }
+
+    /// `items` more positions done, holding `files` files and `instances` instances.
+    public mutating func advance(items: Int, files: Int, instances: Int) {
+        done += items
+        self.files += files
+        self.instances += instances
         let now = ContinuousClock.now
         guard now - lastReport >= .milliseconds(500) else { return }
         lastReport = now
         report()
     }
 
-    mutating func finish() { report() }
+    public mutating func finish() { report() }
 
     private func report() {
         progress?(ImportProgress(bytesRead: done, totalBytes: total, files: files, instances: instances, elapsed: elapsed))

@@ -49,24 +49,47 @@ public struct FolderExporter: Sendable {
     public func write(into directory: String) async throws -> Summary {
         let started = Date()
         let labels = try await source.store.labels(projectID: source.dataset.projectID, at: source.version)
-        var writer: any FolderFormatWriter =
-            switch format {
-            case .voc: try VOCWriter(directory: directory, labels: labels, media: source.store.media)
-            case .yolo: try YOLOWriter(directory: directory, labels: labels, media: source.store.media)
-            case .yoloUltralytics: try YOLOWriter(directory: directory, labels: labels, media: source.store.media, layout: .ultralytics)
-            case .labelme: LabelMeWriter(directory: directory, media: source.store.media)
-            case .labelmeXML: LabelMeXMLWriter(directory: directory, media: source.store.media)
-            case .cvat: try CVATWriter(directory: directory, labels: labels, media: source.store.media)
-            case .doccano: try DoccanoWriter(directory: directory, media: source.store.media)
-            }
+        var writer = try FolderExportWriter(format: format, directory: directory, labels: labels, media: source.store.media)
         var tracker = ExportTracker(total: source.count, progress: progress)
         try await source.forEachPage { items in
             for stored in items { try writer.add(try stored.decoded()) }
             tracker.advance(items, files: true, instances: true)
         }
+        return try writer.finish(seconds: Date().timeIntervalSince(started))
+    }
+}
+
+/// A folder export fed an item at a time, in position order: what `FolderExporter` does with
+/// a store, for a caller that reads the items elsewhere (`sluice export --host` streams them
+/// from a server). Each item's media must be in `media` when it is added; the writer copies
+/// it then and does not read it again, so a caller may drop it after `add`.
+public struct FolderExportWriter {
+    private var writer: any FolderFormatWriter
+
+    /// `labels` are the project's, as the export names them (at the version exported).
+    public init(format: FolderExportFormat, directory: String, labels: [Label], media: MediaStore) throws {
+        writer =
+            switch format {
+            case .voc: try VOCWriter(directory: directory, labels: labels, media: media)
+            case .yolo: try YOLOWriter(directory: directory, labels: labels, media: media)
+            case .yoloUltralytics: try YOLOWriter(directory: directory, labels: labels, media: media, layout: .ultralytics)
+            case .labelme: LabelMeWriter(directory: directory, media: media)
+            case .labelmeXML: LabelMeXMLWriter(directory: directory, media: media)
+            case .cvat: try CVATWriter(directory: directory, labels: labels, media: media)
+            case .doccano: try DoccanoWriter(directory: directory, media: media)
+            }
+    }
+
+    /// Writes `item`; a removed position is not exported.
+    public mutating func add(_ item: Item) throws {
+        guard !item.isRemoved else { return }
+        try writer.add(item)
+    }
+
+    /// Writes what the format keeps until the end (label maps, subset lists, a CVAT document).
+    public mutating func finish(seconds: Double) throws -> FolderExporter.Summary {
         try writer.finish()
-        return Summary(
-            files: writer.files, instances: writer.instances, skipped: writer.skipped, seconds: Date().timeIntervalSince(started))
+        return FolderExporter.Summary(files: writer.files, instances: writer.instances, skipped: writer.skipped, seconds: seconds)
     }
 }
 

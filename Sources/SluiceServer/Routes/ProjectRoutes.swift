@@ -61,14 +61,31 @@ struct ProjectRoutes {
             guard !body.name.isEmpty else { throw APIError.badParameter("name", "a dataset needs a name") }
             return try .json(try await store.ensureDataset(projectID: project.id, name: body.name), status: .created)
         }
-        registry.get("/projects/{project}/labels") { _, context in
+        registry.get("/projects/{project}/labels") { request, context in
             let project = try await Self.project(store, context)
-            return try .json(try await store.labels(projectID: project.id))
+            return try .json(try await store.labels(projectID: project.id, at: try await Self.labelVersion(store, project, request)))
         }
         registry.get("/projects/{project}/attribute-groups") { _, context in
             let project = try await Self.project(store, context)
             return try .json(try await store.attributeGroups(projectID: project.id))
         }
+    }
+
+    /// The labels' version `?dataset=ID&version=V` asks for: the names they had when that dataset
+    /// was at that version (an export of a pinned version names its labels as they were then).
+    static func labelVersion(_ store: any Store, _ project: Project, _ request: Request) async throws -> VersionPoint? {
+        let version = request.formQuery.get("version").flatMap { $0.isEmpty ? nil : $0 }
+        let datasetText = request.formQuery.get("dataset").flatMap { $0.isEmpty ? nil : $0 }
+        guard let version else {
+            if datasetText != nil { throw APIError.unprocessableParameter("version", "dataset names whose version: give version too") }
+            return nil
+        }
+        guard let datasetText else { throw APIError.unprocessableParameter("dataset", "a version is a dataset's: give dataset=ID too") }
+        guard let id = Int64(datasetText) else { throw APIError.badParameter("dataset", "expected a dataset id, got '\(datasetText)'") }
+        guard let dataset = try await store.dataset(id: id), dataset.projectID == project.id else {
+            throw APIError.unprocessableParameter("dataset", "project \(project.id) has no dataset with id \(id)")
+        }
+        return try await store.versionPoint(of: dataset, named: version)
     }
 
     static func project(_ store: any Store, _ context: SluiceRequestContext) async throws -> Project {
