@@ -27,6 +27,10 @@ public protocol ImportWriter {
     @discardableResult func insertInstance(_ instance: NewInstance) throws -> Int64
     /// Copies media bytes into the content-addressed store.
     func storeMedia(at path: String) throws -> StoredMedia
+    /// The content-addressed store `storeMedia` writes to. It is `Sendable` and its writes are
+    /// idempotent, so an importer may store the media of the files ahead on another thread
+    /// while this writer inserts rows (`Lookahead` in SluiceImport).
+    var media: MediaStore { get }
     /// What the store holds under `sha256` (uploaded before the import), nil when nothing.
     func storedMedia(sha256: String) throws -> StoredMedia?
 }

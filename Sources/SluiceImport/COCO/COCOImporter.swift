@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SluiceModel
 import SluiceStore
 
@@ -63,19 +64,23 @@ public struct COCOImporter: Sendable {
     /// into records while this (the store's writer) thread maps ids and inserts them.
     public func run(path: String, writer: any ImportWriter) throws -> ImportSummary {
         let source = try FileByteSource(path: path)
-        let pipe = RecordPipe<(record: COCORecord, bytesRead: Int)>(capacity: 8)
+        let pipe = RecordPipe<ParsedRecord>(capacity: 8)
+        let directory: String? = if case .directory(let directory) = media { directory } else { nil }
+        let store = writer.media
         let parser = Thread {
             var reader = JSONReader(source: source, chunkSize: 1 << 20)
-            var batch: [(record: COCORecord, bytesRead: Int)] = []
+            var batch: [ParsedRecord] = []
             batch.reserveCapacity(1024)
             do {
                 try COCOParser.parse(&reader) { record, bytesRead in
-                    batch.append((record, bytesRead))
+                    batch.append(ParsedRecord(record: record, bytesRead: bytesRead))
                     if batch.count == 1024 {
+                        if let directory { Self.storeMedia(of: &batch, from: directory, into: store) }
                         guard pipe.send(batch) else { throw CancellationError() }
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
+                if let directory { Self.storeMedia(of: &batch, from: directory, into: store) }
                 if !batch.isEmpty, !pipe.send(batch) { throw CancellationError() }
                 pipe.finish()
             } catch {
@@ -88,9 +93,9 @@ public struct COCOImporter: Sendable {
         do {
             while let batch = try pipe.receive() {
                 if isCancelled?() == true { throw ImportError.cancelled }
-                for (record, bytesRead) in batch {
-                    try run.apply(record)
-                    run.report(bytesRead: bytesRead)
+                for parsed in batch {
+                    try run.apply(parsed.record, stored: parsed.stored)
+                    run.report(bytesRead: parsed.bytesRead)
                 }
             }
             return try run.finish(bytesRead: source.size)
@@ -98,6 +103,47 @@ public struct COCOImporter: Sendable {
             pipe.cancel()
             throw error
         }
+    }
+}
+
+/// A record as the parser thread hands it over: with its image stored, for an image record
+/// of an import from a directory.
+struct ParsedRecord: Sendable {
+    var record: COCORecord
+    var bytesRead: Int
+    var stored: Result<StoredMedia, any Error>? = nil
+}
+
+extension COCOImporter {
+    /// Stores the media of the batch's image records on two threads while the writer inserts
+    /// the batch before: copying and hashing images, most of it in the kernel, was two thirds
+    /// of an import with media, on the writer's thread. A failure is kept with its record, so
+    /// the writer meets it in file order, as it would storing the image itself.
+    static func storeMedia(of batch: inout [ParsedRecord], from directory: String, into store: MediaStore) {
+        let images: [(slot: Int, image: COCOImage)] = batch.indices.compactMap { slot in
+            if case .image(let image) = batch[slot].record { (slot, image) } else { nil }
+        }
+        guard !images.isEmpty else { return }
+        let results = Mutex([Result<StoredMedia, any Error>?](repeating: nil, count: images.count))
+        let workers = min(2, images.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: images.count, by: workers) {
+                let result = Result { try storeImage(images[index].image, from: directory, into: store) }
+                results.withLock { $0[index] = result }
+            }
+        }
+        results.withLock { results in
+            for (index, entry) in images.enumerated() { batch[entry.slot].stored = results[index] }
+        }
+    }
+
+    static func storeImage(_ image: COCOImage, from directory: String, into store: MediaStore) throws -> StoredMedia {
+        let field = "images[\(image.index)].file_name"
+        let mediaPath = try ConfinedPath.resolve(image.fileName, in: directory, field: field)
+        guard FileManager.default.fileExists(atPath: mediaPath) else {
+            throw ImportError.missingMedia(path: field, file: mediaPath)
+        }
+        return try store.put(fileAt: mediaPath)
     }
 }
 
@@ -131,10 +177,11 @@ struct COCORun {
         self.progress = progress
     }
 
-    mutating func apply(_ record: COCORecord) throws {
+    /// `stored`: the image record's media, stored ahead (`COCOImporter.storeMedia(of:…)`).
+    mutating func apply(_ record: COCORecord, stored: Result<StoredMedia, any Error>? = nil) throws {
         switch record {
         case .category(let category): try apply(category)
-        case .image(let image): try apply(image)
+        case .image(let image): try apply(image, stored: stored)
         case .annotation(let annotation): try apply(annotation)
         }
     }
@@ -174,18 +221,14 @@ struct COCORun {
         return placeholder
     }
 
-    mutating func apply(_ image: COCOImage) throws {
+    mutating func apply(_ image: COCOImage, stored prestored: Result<StoredMedia, any Error>? = nil) throws {
         let path = "images[\(image.index)]"
         var media = Media(mimeType: MediaType.mimeType(forPath: image.fileName), width: image.width, height: image.height)
         if let source = self.media {
             let stored: StoredMedia
             switch source {
             case .directory(let directory):
-                let mediaPath = try ConfinedPath.resolve(image.fileName, in: directory, field: "\(path).file_name")
-                guard FileManager.default.fileExists(atPath: mediaPath) else {
-                    throw ImportError.missingMedia(path: "\(path).file_name", file: mediaPath)
-                }
-                stored = try writer.storeMedia(at: mediaPath)
+                stored = try prestored?.get() ?? COCOImporter.storeImage(image, from: directory, into: writer.media)
             case .addressed(let shas):
                 guard let sha = shas[image.fileName], let held = try writer.storedMedia(sha256: sha) else {
                     throw ImportError.missingMedia(path: "\(path).file_name", file: image.fileName)

@@ -107,7 +107,7 @@ struct CVATShape: Sendable {
         }
         func number(_ name: String) throws -> Double {
             guard let text = element.attributes[name] else { throw fault(name, "is missing") }
-            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+            guard let value = Double(text.trimmed()), value.isFinite else {
                 throw fault(name, "expected a number, got '\(text)'")
             }
             return value
@@ -115,7 +115,7 @@ struct CVATShape: Sendable {
         func points(_ name: String = "points") throws -> [Point] {
             guard let text = element.attributes[name] else { throw fault(name, "is missing") }
             return try text.split(separator: ";").map { pair in
-                let xy = pair.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                let xy = pair.split(separator: ",").map { Double($0.trimmed()) }
                 guard xy.count == 2, let x = xy[0], let y = xy[1], x.isFinite, y.isFinite else {
                     throw fault(name, "expected 'x,y;x,y;…', got '\(pair)'")
                 }
@@ -123,7 +123,7 @@ struct CVATShape: Sendable {
             }
         }
         func flag(_ name: String) throws -> Bool {
-            switch element.attributes[name]?.trimmingCharacters(in: .whitespaces) {
+            switch element.attributes[name]?.trimmed() {
             case nil, "0", "false", "False": false
             case "1", "true", "True": true
             case let other?: throw fault(name, "expected 0 or 1, got '\(other)'")
@@ -202,13 +202,13 @@ struct CVATShape: Sendable {
     static func typed(_ text: String, as type: String?) -> JSONValue {
         switch type {
         case "checkbox":
-            switch text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
+            switch text.trimmed().lowercased() {
             case "true": return .bool(true)
             case "false": return .bool(false)
             default: return .string(text)
             }
         case "number":
-            return Double(text.trimmingCharacters(in: .whitespacesAndNewlines)).map(JSONValue.number) ?? .string(text)
+            return Double(text.trimmed()).map(JSONValue.number) ?? .string(text)
         default:
             return .string(text)
         }

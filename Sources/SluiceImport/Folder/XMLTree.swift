@@ -16,7 +16,7 @@ struct XMLTreeElement: Sendable {
 
     func child(_ name: String) -> XMLTreeElement? { children.first { $0.name == name } }
     func children(_ name: String) -> [XMLTreeElement] { children.filter { $0.name == name } }
-    var trimmedText: String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+    var trimmedText: String { text.trimmed() }
 }
 
 enum XMLTree {

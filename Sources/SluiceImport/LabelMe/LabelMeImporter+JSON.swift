@@ -6,14 +6,22 @@ extension LabelMeImporter {
     /// Largest labelme JSON read: `imageData` holds the whole image, base64.
     static let maxJSONBytes = 64 << 20
 
-    /// One labelme JSON: a file for its image, an instance per shape.
-    func importJSON(_ relative: String, root: String, into run: inout FolderImportRun) throws {
+    /// A labelme JSON as read before its rows are written: checked, its image stored.
+    struct PreparedJSON: Sendable {
+        var annotation: LabelMeJSONAnnotation
+        var bytes: Int
+        /// The image's path relative to PATH (or to --images): its name in the dataset.
+        var name: String
+        var media: StoredMedia?
+    }
+
+    /// Reads and checks one labelme JSON and stores its image (the file beside it, else its
+    /// `imageData`): no database, so a `Lookahead` does it ahead of the writer.
+    func prepareJSON(_ relative: String, root: String, media: MediaStore) throws -> PreparedJSON {
         let data = try FolderFiles.read(
             (root as NSString).appendingPathComponent(relative), relative: relative, limit: Self.maxJSONBytes)
-        let annotation = try LabelMeJSONAnnotation(bytes: [UInt8](data), file: relative)
-        run.advance(bytes: data.count)
+        var annotation = try LabelMeJSONAnnotation(bytes: [UInt8](data), file: relative)
         let folder = (relative as NSString).deletingLastPathComponent
-        // The image's path relative to PATH (or to --images): its name in the dataset.
         let name: String
         if let imagePath = annotation.imagePath, !imagePath.isEmpty {
             name = try Self.joined(
@@ -38,10 +46,20 @@ extension LabelMeImporter {
             staged = path
             mediaPath = path
         }
+        let stored = try mediaPath.map { try media.put(fileAt: $0) }
+        // Stored now: the window ahead holds shapes, not up to 64 MB of base64 per file.
+        annotation.imageData = nil
+        return PreparedJSON(annotation: annotation, bytes: data.count, name: name, media: stored)
+    }
+
+    /// One labelme JSON, prepared: a file for its image, an instance per shape.
+    func importJSON(_ prepared: PreparedJSON, into run: inout FolderImportRun) throws {
+        let annotation = prepared.annotation
+        run.advance(bytes: prepared.bytes)
         var metadata: [String: JSONValue] = [:]
         if !annotation.flags.isEmpty { metadata["labelme_flags"] = .object(annotation.flags) }
         let file = try run.addFile(
-            name: name, mediaPath: mediaPath, width: annotation.width, height: annotation.height, metadata: metadata)
+            name: prepared.name, stored: prepared.media, width: annotation.width, height: annotation.height, metadata: metadata)
         for shape in annotation.shapes {
             var instance = NewInstance(
                 fileID: file.id, labelID: try run.label(shape.label), kind: .box, bbox: nil, attributes: shape.flags)

@@ -42,11 +42,22 @@ public struct LabelMeImporter: Sendable {
         let importer = self
         return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: importer.progress, isCancelled: importer.isCancelled)
-            for file in layout.annotationFiles {
-                try Task.checkCancellation()
-                switch layout.form {
-                case .xml: try importer.importXML(file, root: root, into: &run)
-                case .json: try importer.importJSON(file, root: root, into: &run)
+            switch layout.form {
+            case .xml:
+                for file in layout.annotationFiles {
+                    try Task.checkCancellation()
+                    try importer.importXML(file, root: root, into: &run)
+                }
+            case .json:
+                let media = writer.media
+                let files = layout.annotationFiles
+                let prepared = Lookahead(count: files.count) { index in
+                    try importer.prepareJSON(files[index], root: root, media: media)
+                }
+                defer { prepared.stop() }
+                for _ in files {
+                    try Task.checkCancellation()
+                    try importer.importJSON(try prepared.next(), into: &run)
                 }
             }
             return run.finish()
@@ -122,11 +133,13 @@ struct LabelMeLayout: Sendable {
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() where !name.hasPrefix(".") {
             let child = relative.isEmpty ? name : "\(relative)/\(name)"
             let full = (path as NSString).appendingPathComponent(name)
-            let type = (try? FileManager.default.attributesOfItem(atPath: full))?[.type] as? FileAttributeType
-            if type == .typeDirectory {
-                walk(directory, relative: child, depth: depth + 1, found)
-            } else if type == .typeRegular {
-                found(child)
+            // lstat(2): a symbolic link is neither, so it is not followed.
+            var status = stat()
+            guard lstat(full, &status) == 0 else { continue }
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR: walk(directory, relative: child, depth: depth + 1, found)
+            case S_IFREG: found(child)
+            default: break
             }
         }
     }

@@ -8,12 +8,12 @@ import SluiceModel
 /// (each `label`, `points` [[x, y], …], `shape_type`, `group_id`, `flags`, `description`),
 /// `imagePath` (relative to the JSON), `imageData` (the image, base64, or null), `imageHeight`,
 /// `imageWidth`. Unknown members are skipped, as labelme's own `otherData`.
-struct LabelMeJSONAnnotation {
-    enum ShapeType: String, CaseIterable {
+struct LabelMeJSONAnnotation: Sendable {
+    enum ShapeType: String, CaseIterable, Sendable {
         case rectangle, polygon, point, line, linestrip, circle
     }
 
-    struct Shape {
+    struct Shape: Sendable {
         var label: String
         var type: ShapeType
         var points: [Point]

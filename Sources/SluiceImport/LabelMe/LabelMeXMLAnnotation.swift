@@ -48,7 +48,7 @@ struct LabelMeXMLAnnotation {
         func ids(_ element: XMLTreeElement?, _ path: String) throws -> [Int] {
             guard let element, !element.trimmedText.isEmpty else { return [] }
             return try element.trimmedText.split(separator: ",").map {
-                guard let id = Int($0.trimmingCharacters(in: .whitespaces)) else {
+                guard let id = Int($0.trimmed()) else {
                     throw fault(element, path, "expected comma-separated object ids, got '\(element.trimmedText)'")
                 }
                 return id
@@ -153,7 +153,7 @@ struct LabelMeXMLAnnotation {
         }
         var parsed: [(String, JSONValue)] = []
         for field in raw {
-            let trimmed = String(field).trimmingCharacters(in: .whitespaces)
+            let trimmed = String(field).trimmed()
             guard !trimmed.isEmpty else { continue }
             // The first `=` not preceded by a backslash.
             var split: String.Index?

@@ -2,8 +2,8 @@ import SluiceModel
 
 /// One `Annotations/*.xml` of a VOC folder, checked: every fault names the file, the line and
 /// the element path (`annotation/object[2]/bndbox/xmin`).
-struct VOCAnnotation {
-    struct Object {
+struct VOCAnnotation: Sendable {
+    struct Object: Sendable {
         var name: String
         var box: BoundingBox
         var attributes: [String: JSONValue]

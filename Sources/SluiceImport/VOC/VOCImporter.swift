@@ -49,9 +49,13 @@ public struct VOCImporter: Sendable {
         return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: progress, isCancelled: isCancelled)
             for (name, color) in try layout.labelMap() { _ = try run.label(name, color: color) }
-            for id in layout.imageIDs {
+            let media = writer.media
+            let ids = layout.imageIDs
+            let prepared = Lookahead(count: ids.count) { index in try layout.prepare(ids[index], media: media) }
+            defer { prepared.stop() }
+            for id in ids {
                 try Task.checkCancellation()
-                try layout.importImage(id, maskDecoder: maskDecoder, into: &run)
+                try layout.importImage(id, prepared: try prepared.next(), maskDecoder: maskDecoder, into: &run)
             }
             return run.finish()
         }
@@ -115,7 +119,7 @@ struct VOCLayout: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         var labels: [(String, String?)] = []
         for (number, line) in try FolderFiles.lines(path, relative: "labelmap.txt") {
-            let text = line.trimmingCharacters(in: .whitespaces)
+            let text = line.trimmed()
             guard !text.isEmpty, !text.hasPrefix("#") else { continue }
             let fields = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard let name = fields.first, !name.isEmpty else {
@@ -123,7 +127,7 @@ struct VOCLayout: Sendable {
             }
             var color: String?
             if fields.count > 1, !fields[1].isEmpty {
-                let rgb = fields[1].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                let rgb = fields[1].split(separator: ",").compactMap { Int($0.trimmed()) }
                 guard rgb.count == 3, rgb.allSatisfy({ (0...255).contains($0) }) else {
                     throw ImportError.invalid(
                         file: "labelmap.txt", line: number, path: name, message: "expected a colour r,g,b (0–255), got '\(fields[1])'")
@@ -135,22 +139,42 @@ struct VOCLayout: Sendable {
         return labels
     }
 
-    func importImage(_ id: String, maskDecoder: IndexImageDecoder? = nil, into run: inout FolderImportRun) throws {
+    /// An image as read before its rows are written: its XML checked and its media stored.
+    struct PreparedImage: Sendable {
+        var annotation: VOCAnnotation?
+        var annotationBytes: Int
+        var imageName: String
+        var media: StoredMedia?
+    }
+
+    /// Reads and checks image `id`'s XML and stores its media: no database, so a `Lookahead`
+    /// does it ahead of the writer. Faults are the ones `importImage` would meet, in its order.
+    func prepare(_ id: String, media: MediaStore) throws -> PreparedImage {
         let xmlPath = ((root as NSString).appendingPathComponent("Annotations") as NSString).appendingPathComponent("\(id).xml")
         let relative = "Annotations/\(id).xml"
         var annotation: VOCAnnotation?
+        var bytes = 0
         if FileManager.default.fileExists(atPath: xmlPath) {
             let data = try FolderFiles.read(xmlPath, relative: relative)
             annotation = try VOCAnnotation(XMLTree.parse(data, file: relative), file: relative)
-            run.advance(bytes: data.count)
+            bytes = data.count
         }
         let imageName = annotation?.filename ?? imageFiles[id] ?? "\(id).jpg"
         let imagePath = try ConfinedPath.resolve(imageName, in: images, field: "\(relative): annotation/filename")
+        let stored = FileManager.default.fileExists(atPath: imagePath) ? try media.put(fileAt: imagePath) : nil
+        return PreparedImage(annotation: annotation, annotationBytes: bytes, imageName: imageName, media: stored)
+    }
+
+    func importImage(
+        _ id: String, prepared: PreparedImage, maskDecoder: IndexImageDecoder? = nil, into run: inout FolderImportRun
+    ) throws {
+        let annotation = prepared.annotation
+        run.advance(bytes: prepared.annotationBytes)
         var metadata: [String: JSONValue] = [:]
         if let subset = subsets[id] { metadata["subset"] = .string(subset) }
         let file = try run.addFile(
-            name: imageName, mediaPath: FileManager.default.fileExists(atPath: imagePath) ? imagePath : nil,
-            width: annotation?.width, height: annotation?.height, metadata: metadata)
+            name: prepared.imageName, stored: prepared.media, width: annotation?.width, height: annotation?.height,
+            metadata: metadata)
         let objects = annotation?.objects ?? []
         let masks = try maskDecoder.map { try objectMasks(id, objects: objects.count, file: file, decoder: $0) } ?? [:]
         for (index, object) in objects.enumerated() {

@@ -18,28 +18,28 @@ struct UltralyticsConfig: Sendable {
         var inNames = false
         for (number, raw) in lines {
             let text = Self.uncommented(String(raw))
-            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            guard !text.trimmed().isEmpty else { continue }
             let indented = text.first == " " || text.first == "\t"
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let trimmed = text.trimmed()
             if indented || trimmed.hasPrefix("- ") {
                 guard inNames else { continue }
                 if trimmed.hasPrefix("- ") {
                     names.append(Self.unquoted(String(trimmed.dropFirst(2))))
                 } else if let colon = trimmed.firstIndex(of: ":") {
-                    guard let index = Int(trimmed[..<colon].trimmingCharacters(in: .whitespaces)), index >= 0, index < 100_000
+                    guard let index = Int(trimmed[..<colon].trimmed()), index >= 0, index < 100_000
                     else { throw fault(number, "names: expected 'INDEX: name'") }
-                    indexed[index] = Self.unquoted(trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                    indexed[index] = Self.unquoted(trimmed[trimmed.index(after: colon)...].trimmed())
                 }
                 continue
             }
             guard let colon = trimmed.firstIndex(of: ":") else { throw fault(number, "expected key: value") }
-            let key = trimmed[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let key = trimmed[..<colon].trimmed()
+            let value = trimmed[trimmed.index(after: colon)...].trimmed()
             inNames = key == "names" && value.isEmpty
             if key == "names", !value.isEmpty {
                 guard value.hasPrefix("["), value.hasSuffix("]") else { throw fault(number, "names: expected a list") }
                 names = value.dropFirst().dropLast().split(separator: ",").map {
-                    Self.unquoted($0.trimmingCharacters(in: .whitespaces))
+                    Self.unquoted($0.trimmed())
                 }
             } else if !value.isEmpty {
                 scalars[key] = Self.unquoted(value)

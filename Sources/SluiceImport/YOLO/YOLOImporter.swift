@@ -28,28 +28,49 @@ public struct YOLOImporter: Sendable {
         return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: totalBytes, progress: progress, isCancelled: isCancelled)
             let labels = try layout.names.map { try run.label($0) }
-            for image in layout.images {
-                try Self.importImage(image, layout: layout, labels: labels, into: &run)
+            let media = writer.media
+            let images = layout.images
+            let prepared = Lookahead(count: images.count) { index in try Self.prepare(images[index], layout: layout, media: media) }
+            defer { prepared.stop() }
+            for image in images {
+                try Self.importImage(image, prepared: try prepared.next(), layout: layout, labels: labels, into: &run)
             }
             return run.finish()
         }
     }
 
-    static func importImage(_ image: YOLOLayout.Image, layout: YOLOLayout, labels: [Int64], into run: inout FolderImportRun)
-        throws
-    {
+    /// An image as read before its rows are written: its media stored, its label file's lines.
+    struct PreparedImage: Sendable {
+        var media: StoredMedia
+        /// nil when the image has no label file (no objects).
+        var lines: [(number: Int, text: Substring)]?
+        var labelBytes: Int
+    }
+
+    /// Stores image `image`'s media and reads its label file: no database, so a `Lookahead`
+    /// does it ahead of the writer. Faults are the ones `importImage` would meet, in its order.
+    static func prepare(_ image: YOLOLayout.Image, layout: YOLOLayout, media: MediaStore) throws -> PreparedImage {
         let imagePath = try ConfinedPath.resolve(image.image, in: layout.root, field: image.labels)
         guard FileManager.default.fileExists(atPath: imagePath) else {
             throw ImportError.missingMedia(path: image.labels, file: image.image)
         }
-        let file = try run.addFile(name: image.image, mediaPath: imagePath, metadata: ["subset": .string(image.subset)])
+        let stored = try media.put(fileAt: imagePath)
+        let labelsPath = try ConfinedPath.resolve(image.labels, in: layout.root, field: image.image)
+        guard FileManager.default.fileExists(atPath: labelsPath) else { return PreparedImage(media: stored, lines: nil, labelBytes: 0) }
+        let lines = try FolderFiles.lines(labelsPath, relative: image.labels)
+        return PreparedImage(media: stored, lines: lines, labelBytes: FolderFiles.size(labelsPath))
+    }
+
+    static func importImage(
+        _ image: YOLOLayout.Image, prepared: PreparedImage, layout: YOLOLayout, labels: [Int64], into run: inout FolderImportRun
+    ) throws {
+        let file = try run.addFile(name: image.image, stored: prepared.media, metadata: ["subset": .string(image.subset)])
         guard let width = file.width, let height = file.height, width > 0, height > 0 else {
             throw ImportError.invalid(
                 file: image.image, line: 0, path: "", message: "the image's size cannot be read from its header (needed for YOLO's fractions)")
         }
-        let labelsPath = try ConfinedPath.resolve(image.labels, in: layout.root, field: image.image)
-        guard FileManager.default.fileExists(atPath: labelsPath) else { return }
-        for (number, line) in try FolderFiles.lines(labelsPath, relative: image.labels) {
+        guard let lines = prepared.lines else { return }
+        for (number, line) in lines {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard !fields.isEmpty else { continue }
             func fault(_ message: String) -> ImportError {
@@ -81,6 +102,6 @@ public struct YOLOImporter: Sendable {
                 throw fault("expected 'class cx cy w h' or 'class x1 y1 x2 y2 x3 y3 …', got \(values.count) numbers after the class")
             }
         }
-        run.advance(bytes: FolderFiles.size(labelsPath))
+        run.advance(bytes: prepared.labelBytes)
     }
 }

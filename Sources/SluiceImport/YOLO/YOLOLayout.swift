@@ -39,7 +39,7 @@ struct YOLOLayout: Sendable {
                 let listFile = Self.darknetRelative(entry.value)
                 let listPath = try ConfinedPath.resolve(listFile, in: root, field: "obj.data:\(entry.line): \(key)")
                 for (number, line) in try FolderFiles.lines(listPath, relative: listFile, limit: FolderFiles.maxListBytes) {
-                    let text = line.trimmingCharacters(in: .whitespaces)
+                    let text = line.trimmed()
                     guard !text.isEmpty else { continue }
                     let image = Self.darknetRelative(text)
                     _ = try ConfinedPath.resolve(image, in: root, field: "\(listFile):\(number)")
@@ -125,13 +125,13 @@ struct YOLOLayout: Sendable {
     static func keyValues(_ path: String, relative: String) throws -> [String: (value: String, line: Int)] {
         var values: [String: (String, Int)] = [:]
         for (number, line) in try FolderFiles.lines(path, relative: relative) {
-            let text = line.trimmingCharacters(in: .whitespaces)
+            let text = line.trimmed()
             guard !text.isEmpty, !text.hasPrefix("#") else { continue }
             guard let equals = text.firstIndex(of: "=") else {
                 throw ImportError.invalid(file: relative, line: number, path: "", message: "expected key = value")
             }
-            values[text[..<equals].trimmingCharacters(in: .whitespaces)] = (
-                text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces), number
+            values[text[..<equals].trimmed()] = (
+                text[text.index(after: equals)...].trimmed(), number
             )
         }
         return values
@@ -142,7 +142,7 @@ struct YOLOLayout: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ImportError.invalid(file: relative, line: 0, path: "", message: "the class names file is missing")
         }
-        var names = try FolderFiles.lines(path, relative: relative).map { $0.text.trimmingCharacters(in: .whitespaces) }
+        var names = try FolderFiles.lines(path, relative: relative).map { $0.text.trimmed() }
         while names.last == "" { names.removeLast() }
         for (index, name) in names.enumerated() where name.isEmpty {
             throw ImportError.invalid(file: relative, line: index + 1, path: "", message: "a class needs a name")

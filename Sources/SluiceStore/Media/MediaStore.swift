@@ -7,15 +7,20 @@ import SluiceModel
 /// Content addressing makes writes idempotent and lets several servers share one directory.
 public struct MediaStore: Sendable {
     public let root: URL
+    /// `root`'s path with a trailing slash: paths are made by appending to it, since building
+    /// a URL per file was a twentieth of an import of small images.
+    private let rootPrefix: String
 
     public init(root: URL) throws {
         self.root = root
+        let path = root.path
+        rootPrefix = path.hasSuffix("/") ? path : path + "/"
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     }
 
     /// The path of the bytes with this hash (which may not exist).
     public func path(for sha256: String) -> String {
-        root.appendingPathComponent(Self.relativePath(for: sha256)).path
+        rootPrefix + Self.relativePath(for: sha256)
     }
 
     /// Where the bytes with this hash live under a media root: `ab/cd/abcd…`.
@@ -39,8 +44,11 @@ public struct MediaStore: Sendable {
         // and bytes already there are replaced by the same bytes.
         if rename(staging, destination) == 0 { return }
         if errno == ENOENT {
-            try FileManager.default.createDirectory(
-                atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            // The two levels by mkdir(2): FileManager's createDirectory stats every component.
+            let inner = String(destination.dropLast(sha.count + 1)), outer = String(inner.dropLast(3))
+            for folder in [outer, inner] where mkdir(folder, 0o755) != 0 && errno != EEXIST {
+                throw MediaError.unwritable(path: folder)
+            }
             if rename(staging, destination) == 0 { return }
         }
         unlink(staging)
@@ -59,7 +67,7 @@ public struct MediaStore: Sendable {
         defer { close(input) }
         var status = stat()
         guard fstat(input, &status) == 0 else { throw MediaError.unreadable(path: sourcePath) }
-        let staging = root.appendingPathComponent("staging-\(UUID().uuidString)").path
+        let staging = rootPrefix + "staging-\(UUID().uuidString)"
         let output = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw MediaError.unwritable(path: staging) }
         let capacity = max(4096, min(Int(status.st_size) + 1, 1 << 20))
@@ -208,7 +216,7 @@ extension MediaStore {
     /// Starts an upload: bytes are written to a staging file beside the blobs and reach their
     /// content address only when `MediaUpload.finish` has checked them.
     public func beginUpload() throws -> MediaUpload {
-        let staging = root.appendingPathComponent("staging-\(UUID().uuidString)").path
+        let staging = rootPrefix + "staging-\(UUID().uuidString)"
         let descriptor = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw MediaError.unwritable(path: staging) }
         return MediaUpload(store: self, stagingPath: staging, descriptor: descriptor)
