@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SluiceModel
 import SluiceStore
 
@@ -51,7 +52,7 @@ public struct CVATImporter: Sendable {
 
 /// The XML files an import reads, found before the transaction starts.
 struct CVATDocuments {
-    struct File {
+    struct File: Sendable {
         var path: String
         /// The path relative to the import's PATH, for errors.
         var relative: String
@@ -102,6 +103,8 @@ struct CVATDocumentReader {
     var counts: [String: Int] = [:]
     /// Where a video's instances go, decided at the first track.
     var videoTarget: VideoTarget?
+    /// The media of the element in hand, stored by the parser thread (`storeMedia(of:…)`).
+    var prestored: (path: String, media: Result<StoredMedia, any Error>)?
     var linesDone = 0
 
     enum VideoTarget {
@@ -122,20 +125,81 @@ struct CVATDocumentReader {
         return stem == "annotations" ? nil : stem
     }
 
+    /// Reads the document on a parser thread, which also stores each `<image>`'s media (two
+    /// workers a batch), while this (the store's writer) thread handles the elements in order.
     func read(into run: inout FolderImportRun) throws {
-        // The parser calls back synchronously; the run lives in a box the callback can change.
-        let box = RunBox(run)
-        var reader = self
-        try XMLTree.forEachChild(ofRootAt: document.path, file: document.relative) { element in
-            try reader.handle(element, run: &box.run)
+        let pipe = RecordPipe<ParsedElement>(capacity: 8)
+        let (document, locator, media) = (document, imageLocator, run.writer.media)
+        let parser = Thread {
+            var batch: [ParsedElement] = []
+            func send() throws {
+                Self.storeMedia(of: &batch, locator: locator, into: media)
+                guard pipe.send(batch) else { throw CancellationError() }
+                batch.removeAll(keepingCapacity: true)
+            }
+            do {
+                try XMLTree.forEachChild(ofRootAt: document.path, file: document.relative) { element in
+                    batch.append(ParsedElement(element: element))
+                    if batch.count == 256 { try send() }
+                }
+                if !batch.isEmpty { try send() }
+                pipe.finish()
+            } catch {
+                pipe.finish(throwing: error)
+            }
         }
-        run = box.run
+        parser.name = "sluice-cvat-parser"
+        parser.start()
+        var reader = self
+        do {
+            while let batch = try pipe.receive() {
+                for parsed in batch {
+                    reader.prestored = parsed.stored
+                    try reader.handle(parsed.element, run: &run)
+                }
+            }
+        } catch {
+            pipe.cancel()
+            throw error
+        }
         run.advance(bytes: document.lines - reader.linesDone)
     }
 
-    final class RunBox {
-        var run: FolderImportRun
-        init(_ run: FolderImportRun) { self.run = run }
+    /// An element of the root as the parser thread hands it over: an `<image>` with its media
+    /// path found and its bytes stored.
+    struct ParsedElement: Sendable {
+        var element: XMLTreeElement
+        var stored: (path: String, media: Result<StoredMedia, any Error>)? = nil
+    }
+
+    /// Stores the media of the batch's `<image>`s on two threads. A failure is only remembered:
+    /// `addImage` then stores the file itself, meeting the fault in document order.
+    static func storeMedia(of batch: inout [ParsedElement], locator: CVATImageLocator, into store: MediaStore) {
+        let images: [(slot: Int, path: String)] = batch.indices.compactMap { slot in
+            // A fault here is the writer's to name, with the element's index: only the path is wanted.
+            let element = batch[slot].element
+            guard element.name == "image", let path = try? locator.mediaPath(for: element, path: "annotations/image") else {
+                return nil
+            }
+            return (slot, path)
+        }
+        guard !images.isEmpty else { return }
+        let results = Mutex([Result<StoredMedia, any Error>?](repeating: nil, count: images.count))
+        let workers = min(2, images.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: images.count, by: workers) {
+                let result = Result { try store.put(fileAt: images[index].path) }
+                results.withLock { $0[index] = result }
+            }
+        }
+        results.withLock { results in
+            for (index, image) in images.enumerated() { batch[image.slot].stored = (image.path, results[index]!) }
+        }
+    }
+
+    /// Where this document's `<image>`s find their media.
+    var imageLocator: CVATImageLocator {
+        CVATImageLocator(document: document, root: root, imagesDirectory: importer.imagesDirectory, documentSubset: documentSubset)
     }
 
     mutating func handle(_ element: XMLTreeElement, run: inout FolderImportRun) throws {
@@ -175,23 +239,17 @@ struct CVATDocumentReader {
             guard let value = Int(text), value > 0 else { throw fault(field, "expected a positive number of pixels, got '\(text)'") }
             return value
         }
-        let subset = element.attributes["subset"].flatMap { $0.isEmpty ? nil : $0 } ?? documentSubset
-        let field = "\(document.relative):\(element.line): \(path)/@name"
-        var candidates: [String] = []
-        if let images = importer.imagesDirectory { candidates.append(try ConfinedPath.resolve(name, in: images, field: field)) }
-        let imagesFolder = (root as NSString).appendingPathComponent("images")
-        // A project export's subset folder, as CVAT names it or as `sluice export` made it safe.
-        for folder in Set([subset, subset.map(CVATWriter.safeFolder)].compactMap { $0 }).sorted()
-        where !folder.contains("/") && folder != ".." {
-            candidates.append(try ConfinedPath.resolve(name, in: (imagesFolder as NSString).appendingPathComponent(folder), field: field))
-        }
-        candidates.append(try ConfinedPath.resolve(name, in: imagesFolder, field: field))
-        candidates.append(try ConfinedPath.resolve(name, in: root, field: field))
-        let mediaPath = candidates.first { FileManager.default.fileExists(atPath: $0) }
+        let subset = imageLocator.subset(of: element)
+        let mediaPath = try imageLocator.mediaPath(for: element, path: path)
         var metadata: [String: JSONValue] = [:]
         if let subset { metadata["subset"] = .string(subset) }
-        let file = try run.addFile(
-            name: name, mediaPath: mediaPath, width: try size("width"), height: try size("height"), metadata: metadata)
+        let (width, height) = (try size("width"), try size("height"))
+        let file: (id: Int64, width: Int?, height: Int?)
+        if let prestored, prestored.path == mediaPath, case .success(let media) = prestored.media {
+            file = try run.addFile(name: name, stored: media, width: width, height: height, metadata: metadata)
+        } else {
+            file = try run.addFile(name: name, mediaPath: mediaPath, width: width, height: height, metadata: metadata)
+        }
         var shapeCounts: [String: Int] = [:]
         for child in element.children {
             shapeCounts[child.name, default: 0] += 1
@@ -287,5 +345,38 @@ struct CVATDocumentReader {
             frames[frame] = name
         }
         return frames
+    }
+}
+
+/// Where an `<image>`'s media is: `--images`, then `images/SUBSET/`, `images/`, and the folder of
+/// the XML; the first that holds the name. Shared by the parser thread, which stores the media
+/// ahead, and the writer, which checks the same in document order.
+struct CVATImageLocator: Sendable {
+    let document: CVATDocuments.File
+    let root: String
+    let imagesDirectory: String?
+    let documentSubset: String?
+
+    func subset(of element: XMLTreeElement) -> String? {
+        element.attributes["subset"].flatMap { $0.isEmpty ? nil : $0 } ?? documentSubset
+    }
+
+    /// The media path of `element` (an `<image>` with a name, at `path` in the document, for
+    /// faults), nil when no candidate holds it.
+    func mediaPath(for element: XMLTreeElement, path: String) throws -> String? {
+        guard let name = element.attributes["name"], !name.isEmpty else { return nil }
+        let subset = subset(of: element)
+        let field = "\(document.relative):\(element.line): \(path)/@name"
+        var candidates: [String] = []
+        if let images = imagesDirectory { candidates.append(try ConfinedPath.resolve(name, in: images, field: field)) }
+        let imagesFolder = (root as NSString).appendingPathComponent("images")
+        // A project export's subset folder, as CVAT names it or as `sluice export` made it safe.
+        for folder in Set([subset, subset.map(CVATWriter.safeFolder)].compactMap { $0 }).sorted()
+        where !folder.contains("/") && folder != ".." {
+            candidates.append(try ConfinedPath.resolve(name, in: (imagesFolder as NSString).appendingPathComponent(folder), field: field))
+        }
+        candidates.append(try ConfinedPath.resolve(name, in: imagesFolder, field: field))
+        candidates.append(try ConfinedPath.resolve(name, in: root, field: field))
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 }

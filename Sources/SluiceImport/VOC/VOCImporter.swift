@@ -79,7 +79,8 @@ struct VOCLayout: Sendable {
         guard FolderFiles.isDirectory(root) else { throw ImportError.unreadable(path: root) }
         images = imagesDirectory ?? (root as NSString).appendingPathComponent("JPEGImages")
         let annotations = (root as NSString).appendingPathComponent("Annotations")
-        var ids = Set(FolderFiles.list(annotations, ext: "xml").map { ($0 as NSString).deletingPathExtension })
+        let xmlFiles = FolderFiles.list(annotations, ext: "xml")
+        var ids = Set(xmlFiles.map { ($0 as NSString).deletingPathExtension })
         var subsets: [String: String] = [:]
         let sets = (root as NSString).appendingPathComponent("ImageSets")
         for task in ((try? FileManager.default.contentsOfDirectory(atPath: sets)) ?? []).sorted() {
@@ -108,7 +109,7 @@ struct VOCLayout: Sendable {
             if imageFiles[id] == nil { imageFiles[id] = name }
         }
         self.imageFiles = imageFiles
-        annotationBytes = FolderFiles.list(annotations, ext: "xml").reduce(0) {
+        annotationBytes = xmlFiles.reduce(0) {
             $0 + FolderFiles.size((annotations as NSString).appendingPathComponent($1))
         }
     }
