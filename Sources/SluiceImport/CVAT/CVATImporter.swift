@@ -128,19 +128,25 @@ struct CVATDocumentReader {
     /// Reads the document on a parser thread, which also stores each `<image>`'s media (two
     /// workers a batch), while this (the store's writer) thread handles the elements in order.
     func read(into run: inout FolderImportRun) throws {
-        let pipe = RecordPipe<ParsedElement>(capacity: 8)
+        // Memory: at most 4 batches wait, one is filled and one handled; a batch ends at 256
+        // children or 20,000 elements, so it holds one `<track>` of a long video at most beyond
+        // that. Flat in the file's size, as before; bounded by a few children, not one.
+        let pipe = RecordPipe<ParsedElement>(capacity: 4)
         let (document, locator, media) = (document, imageLocator, run.writer.media)
         let parser = Thread {
             var batch: [ParsedElement] = []
+            var elements = 0
             func send() throws {
                 Self.storeMedia(of: &batch, locator: locator, into: media)
                 guard pipe.send(batch) else { throw CancellationError() }
                 batch.removeAll(keepingCapacity: true)
+                elements = 0
             }
             do {
                 try XMLTree.forEachChild(ofRootAt: document.path, file: document.relative) { element in
                     batch.append(ParsedElement(element: element))
-                    if batch.count == 256 { try send() }
+                    elements += element.elementCount
+                    if batch.count == 256 || elements >= 20_000 { try send() }
                 }
                 if !batch.isEmpty { try send() }
                 pipe.finish()

@@ -17,6 +17,8 @@ struct XMLTreeElement: Sendable {
     func child(_ name: String) -> XMLTreeElement? { children.first { $0.name == name } }
     func children(_ name: String) -> [XMLTreeElement] { children.filter { $0.name == name } }
     var trimmedText: String { text.trimmed() }
+    /// This element and every one below it.
+    var elementCount: Int { children.reduce(1) { $0 + $1.elementCount } }
 }
 
 enum XMLTree {
