@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SluiceModel
 import SluiceStore
 
@@ -116,25 +115,14 @@ struct ParsedRecord: Sendable {
 
 extension COCOImporter {
     /// Stores the media of the batch's image records on two threads while the writer inserts
-    /// the batch before: copying and hashing images, most of it in the kernel, was two thirds
-    /// of an import with media, on the writer's thread. A failure is kept with its record, so
+    /// the batch before (`concurrentResults`). A failure is kept with its record, so
     /// the writer meets it in file order, as it would storing the image itself.
     static func storeMedia(of batch: inout [ParsedRecord], from directory: String, into store: MediaStore) {
         let images: [(slot: Int, image: COCOImage)] = batch.indices.compactMap { slot in
             if case .image(let image) = batch[slot].record { (slot, image) } else { nil }
         }
-        guard !images.isEmpty else { return }
-        let results = Mutex([Result<StoredMedia, any Error>?](repeating: nil, count: images.count))
-        let workers = min(2, images.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: images.count, by: workers) {
-                let result = Result { try storeImage(images[index].image, from: directory, into: store) }
-                results.withLock { $0[index] = result }
-            }
-        }
-        results.withLock { results in
-            for (index, entry) in images.enumerated() { batch[entry.slot].stored = results[index] }
-        }
+        let results = images.concurrentResults { try storeImage($0.image, from: directory, into: store) }
+        for (entry, result) in zip(images, results) { batch[entry.slot].stored = result }
     }
 
     static func storeImage(_ image: COCOImage, from directory: String, into store: MediaStore) throws -> StoredMedia {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SluiceModel
 import SluiceStore
 
@@ -189,18 +188,8 @@ struct CVATDocumentReader {
             }
             return (slot, path)
         }
-        guard !images.isEmpty else { return }
-        let results = Mutex([Result<StoredMedia, any Error>?](repeating: nil, count: images.count))
-        let workers = min(2, images.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: images.count, by: workers) {
-                let result = Result { try store.put(fileAt: images[index].path) }
-                results.withLock { $0[index] = result }
-            }
-        }
-        results.withLock { results in
-            for (index, image) in images.enumerated() { batch[image.slot].stored = (image.path, results[index]!) }
-        }
+        let results = images.concurrentResults { try store.put(fileAt: $0.path) }
+        for (image, result) in zip(images, results) { batch[image.slot].stored = (image.path, result) }
     }
 
     /// Where this document's `<image>`s find their media.
@@ -246,16 +235,18 @@ struct CVATDocumentReader {
             return value
         }
         let subset = imageLocator.subset(of: element)
-        let mediaPath = try imageLocator.mediaPath(for: element, path: path)
         var metadata: [String: JSONValue] = [:]
         if let subset { metadata["subset"] = .string(subset) }
+        // Stored ahead means the candidates resolved and one held the name: not searched again.
+        let storedAhead: StoredMedia? = if case .success(let media)? = prestored?.media { media } else { nil }
+        let mediaPath = storedAhead == nil ? try imageLocator.mediaPath(for: element, path: path) : nil
         let (width, height) = (try size("width"), try size("height"))
-        let file: (id: Int64, width: Int?, height: Int?)
-        if let prestored, prestored.path == mediaPath, case .success(let media) = prestored.media {
-            file = try run.addFile(name: name, stored: media, width: width, height: height, metadata: metadata)
-        } else {
-            file = try run.addFile(name: name, mediaPath: mediaPath, width: width, height: height, metadata: metadata)
-        }
+        let file =
+            if let storedAhead {
+                try run.addFile(name: name, stored: storedAhead, width: width, height: height, metadata: metadata)
+            } else {
+                try run.addFile(name: name, mediaPath: mediaPath, width: width, height: height, metadata: metadata)
+            }
         var shapeCounts: [String: Int] = [:]
         for child in element.children {
             shapeCounts[child.name, default: 0] += 1
