@@ -156,8 +156,9 @@ class Bench:
         results = [measure() for _ in range(self.args.repeat)]
         return max(results, key=lambda r: r["items_per_s"])
 
-    def sluice_stream(self, host: str, server_pid: int, *, media: bool, seed: int | None) -> dict[str, Any]:
-        cmd = [self.sluice, "stream", "--host", host, "--project", "bench", "--dataset", "D",
+    def sluice_stream(self, host: str, server_pid: int, *, media: bool, seed: int | None,
+                      binary: str | None = None) -> dict[str, Any]:
+        cmd = [binary or self.sluice, "stream", "--host", host, "--project", "bench", "--dataset", "D",
                "--prefetch", str(self.args.prefetch)]
         if self.args.range_size:
             cmd += ["--range-size", str(self.args.range_size)]
@@ -317,6 +318,25 @@ def print_curl_comparison(curl: dict[str, list[dict[str, float]]], ann: list, me
           f"before the two are combined. Sluice spends {spent:,.0f} µs.")
 
 
+def print_before_after(before: dict[bool, dict[str, Any]], ann: list, med: list, files: int) -> None:
+    """This build against --before on the same store, in order: rate and CPU per item."""
+    print()
+    print("**Before and after** (in order; CPU per item: server + client)")
+    print()
+    print("| stream | before items/s | after items/s | after ÷ before | before CPU µs/item | after CPU µs/item |")
+    print("|---|---|---|---|---|---|")
+    for with_media, rows in ((False, ann), (True, med)):
+        if with_media not in before:
+            continue
+        after = next(r for name, order, r in rows if order == "in order" and name.startswith("**Sluice**"))
+        b = before[with_media]
+        bs, bc = cpu_per_item(b, files)
+        as_, ac = cpu_per_item(after, files)
+        print(f"| {'with media' if with_media else 'annotations only'} | {b['items_per_s']:,.0f} "
+              f"| {after['items_per_s']:,.0f} | {after['items_per_s'] / b['items_per_s']:,.2f}× "
+              f"| {bs:,.0f} + {bc:,.0f} = {bs + bc:,.0f} | {as_:,.0f} + {ac:,.0f} = {as_ + ac:,.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_dataset_arguments(parser)
@@ -330,6 +350,9 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS),
                         help=f"comma-separated subset of {','.join(SYSTEMS)} "
                              "(Sluice, the base of every ratio, always runs)")
+    parser.add_argument("--before", default=None, metavar="SLUICE",
+                        help="an earlier build of sluice: its server and client stream the same store in order "
+                             "(annotations, then media) after this build's, and a before/after table is printed")
     parser.add_argument("--python", default=None,
                         help="interpreter of the peers (default: .venv-bench/bin/python if present, else this one)")
     args = parser.parse_args()
@@ -411,6 +434,17 @@ def main() -> None:
             curl["Sluice media route"] = bench.curl(f"{host}/api/v1/files/{file_id}/media", server.pid)
     finally:
         stop(server)
+    before: dict[bool, dict[str, Any]] = {}
+    if args.before:
+        print(f"    before: {args.before} serve; stream in order, annotations then media", file=sys.stderr, flush=True)
+        server, host = start_server(args.before, bench.store)
+        try:
+            run([args.before, "stream", "--host", host, "--project", "bench", "--dataset", "D", "--limit", "1"])
+            for with_media in (False, True) if media else (False,):
+                before[with_media] = bench.best(lambda: bench.sluice_stream(
+                    host, server.pid, media=with_media, seed=None, binary=args.before))
+        finally:
+            stop(server)
     if big is not None:
         static, url = start_listening([args.python, str(PEERS), "serve-static", "--dir", str(big / "images")])
         try:
@@ -462,6 +496,8 @@ def main() -> None:
           + f"; shuffled runs: seed {args.seed}; best of {args.repeat} run{'s' if args.repeat > 1 else ''} each. "
           + "Ratios compare each row with the Sluice run of the same order (in order, or shuffled).")
     table("Annotations only", ann, bases(ann))
+    if before:
+        print_before_after(before, ann, med, files)
     if media:
         table("With media (image bytes delivered, not decoded)", med, bases(med))
     print()

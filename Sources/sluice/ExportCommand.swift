@@ -222,8 +222,8 @@ struct ExportCommand: AsyncParsableCommand {
                 let path = media.path(for: sha)
                 try FileManager.default.createDirectory(
                     atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                if let bytes = streamed.media {
-                    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+                if let bytes = streamed.mediaBuffer {
+                    guard FileManager.default.createFile(atPath: path, contents: Data(bytes.readableBytesView)) else {
                         throw ValidationError("cannot write \(path)")
                     }
                 } else {

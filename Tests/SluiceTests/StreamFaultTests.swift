@@ -45,8 +45,9 @@ import Testing
         try await withTemporaryStore(engine) { store, directory in
             try await store.importGenerated(files: 1000, instancesPerFile: 2, labels: 10, in: directory)
             try await withLiveServer(store: store) { host in
+                // Binary frames carry 500 items in about 300 KB: faults every ~50 KB stall a few.
                 let plan = FaultPlan(
-                    seed: 9, meanBytesBetweenFaults: 100_000, stallProbability: 0.5, stallDuration: .seconds(30))
+                    seed: 9, meanBytesBetweenFaults: 50_000, stallProbability: 0.5, stallDuration: .seconds(30))
                 try await withFaultProxy(target: "127.0.0.1", port: Self.port(of: host), plan: plan) { proxyPort, proxy in
                     // Attempts enough for a loaded machine (every suite runs at once, on both
                     // engines), where a request that is not stalled may also pass the timeout.

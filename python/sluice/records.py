@@ -15,6 +15,7 @@ import requests
 
 from ._connection import Connection
 from .errors import SluiceError
+from .frames import FrameRecord, ShortBody, split_frames
 
 
 #: safetensors dtypes (the spec's names) as little-endian numpy dtypes.
@@ -99,6 +100,10 @@ class Record:
     def label_names(self) -> list:
         return json.loads(self.metadata.get("label_names", "[]"))
 
+    @property
+    def span_label_names(self) -> list:
+        return json.loads(self.metadata.get("span_label_names", "[]"))
+
 
 def split_records(chunks: Iterable[bytes]) -> Iterator[bytearray]:
     """The records of a byte stream of `u64 little-endian length + record` frames, each its
@@ -116,14 +121,10 @@ def split_records(chunks: Iterable[bytes]) -> Iterator[bytearray]:
         if offset:
             del buffer[:offset]
     if buffer:
-        raise _ShortBody(f"{len(buffer)} bytes of an unfinished record")
+        raise ShortBody(f"{len(buffer)} bytes of an unfinished record")
 
 
-class _ShortBody(Exception):
-    pass
-
-
-_DROPS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, _ShortBody)
+_DROPS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, ShortBody)
 
 
 class OrderReader:
@@ -132,6 +133,9 @@ class OrderReader:
     A dropped connection, a short body or a server restart costs a new request from the first
     index not yet delivered: no record is lost or repeated. Up to `retries` failures in a row
     are tolerated; any progress resets the count.
+
+    Records come as tensor frames (`FrameRecord`, no JSON per record); from a server that
+    does not know frames (it refuses the `format`), as safetensors records (`Record`).
     """
 
     def __init__(self, connection: Connection, route: str, params: Mapping[str, Any], retries: int = 8):
@@ -140,26 +144,46 @@ class OrderReader:
         self.params = {k: v for k, v in params.items() if v is not None}
         self.retries = retries
         self.length: Optional[int] = None
+        self.frames = True
 
-    def read(self, start: int, end: Optional[int]) -> Iterator[Record]:
+    def _open(self, params: Dict[str, Any]) -> requests.Response:
+        if self.frames:
+            try:
+                return self.connection.open_stream(f"{self.route}/stream",
+                                                   {**params, "format": "frames", "tensors": "true"})
+            except SluiceError as error:
+                if error.status != 400 or (error.detail or {}).get("parameter") not in ("format", "tensors"):
+                    raise
+                self.frames = False
+        return self.connection.open_stream(f"{self.route}/stream", {**params, "format": "tensors"})
+
+    def _decoded(self, chunks: Iterable[bytes]) -> Iterator[Union[Record, FrameRecord]]:
+        if self.frames:
+            for labels, data in split_frames(chunks):
+                yield FrameRecord.decode(data, labels)
+        else:
+            for data in split_records(chunks):
+                yield Record.decode(data)
+
+    def read(self, start: int, end: Optional[int]) -> Iterator[Union[Record, FrameRecord]]:
         index, failures, delay = start, 0, 0.05
         while end is None or index < end:
-            params = {**self.params, "format": "tensors", "start": index}
+            params: Dict[str, Any] = {**self.params, "start": index}
             if end is not None:
                 params["end"] = end
             try:
-                with self.connection.open_stream(f"{self.route}/stream", params) as response:
+                with self._open(params) as response:
                     self.length = int(response.headers["Sluice-Length"])
                     stop = self.length if end is None else min(end, self.length)
                     if index >= stop:
                         return
-                    for data in split_records(response.iter_content(chunk_size=1 << 18)):
-                        yield Record.decode(data)
+                    for record in self._decoded(response.iter_content(chunk_size=1 << 18)):
+                        yield record
                         index += 1
                         failures, delay = 0, 0.05
                     if index >= stop:
                         return
-                    raise _ShortBody(f"the response ended at index {index} of {stop}")
+                    raise ShortBody(f"the response ended at index {index} of {stop}")
             except _DROPS as error:
                 failures += 1
                 if failures > self.retries:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 import numpy as np
 
+from .frames import FrameRecord
 from .records import Record
 
 #: The standard tensor keys of a record (DESIGN.md "Tensors"), as they appear in a sample.
@@ -32,7 +32,12 @@ class FileInfo:
     image: Dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_record(cls, record: Record) -> "FileInfo":
+    def from_record(cls, record: Any) -> "FileInfo":
+        if isinstance(record, FrameRecord):
+            f = record.file_fields()
+            return cls(id=record.file_id, name=f["name"], type=f["type"], width=f["width"], height=f["height"],
+                       position=record.position, mime_type=f["mime_type"],
+                       image={"width": f["width"], "height": f["height"], "original_filename": f["name"]})
         m = record.metadata
         width = int(m["width"]) if "width" in m else None
         height = int(m["height"]) if "height" in m else None
@@ -53,7 +58,7 @@ def open_image(data: Optional[bytes]) -> Any:
     return Image.open(io.BytesIO(data))
 
 
-def make_sample(record: Record, to_tensor: Optional[Any] = None) -> Dict[str, Any]:
+def make_sample(record: Any, to_tensor: Optional[Any] = None) -> Dict[str, Any]:
     """The sample of a record.
 
     Keys: `image` (a lazily decoded PIL image), `diffgram_file` (`FileInfo`), `type`,
@@ -76,7 +81,7 @@ def make_sample(record: Record, to_tensor: Optional[Any] = None) -> Dict[str, An
     sample["spans"] = convert(spans if spans is not None else np.zeros((0, 2), dtype=np.int64))
     labels = record.tensors.get("span_labels")
     sample["span_labels"] = convert(labels if labels is not None else np.zeros((0,), dtype=np.int64))
-    sample["span_name_list"] = json.loads(record.metadata.get("span_label_names", "[]"))
+    sample["span_name_list"] = record.span_label_names
     return sample
 
 

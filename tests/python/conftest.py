@@ -177,3 +177,42 @@ def said(process: subprocess.CompletedProcess | None) -> str:
     if process is None:
         return "(not run)"
     return f"exit {process.returncode}\n--- stderr\n{process.stderr[-3000:]}\n--- stdout\n{process.stdout[-1000:]}"
+
+
+def assert_frames_are_the_records(ds) -> int:
+    """Every position of `ds` read as tensor frames equals the safetensors record of it: the
+    same metadata, tensors (dtype, shape, values), image bytes and sample. Returns how many
+    positions held instances, so a caller can hold the data to what it meant to cover."""
+    from sluice.frames import FrameRecord
+    from sluice.records import OrderReader, Record
+    from sluice.sample import make_sample
+    import numpy as np
+
+    framed = OrderReader(ds.connection, ds.route, ds._pin)
+    plain = OrderReader(ds.connection, ds.route, ds._pin)
+    plain.frames = False
+    frames = list(framed.read(0, len(ds)))
+    records = list(plain.read(0, len(ds)))
+    assert frames and len(frames) == len(records)
+    assert all(isinstance(f, FrameRecord) for f in frames) and all(isinstance(r, Record) for r in records)
+    with_instances = 0
+    for frame, record in zip(frames, records):
+        assert (frame.position, frame.removed) == (record.position, record.removed)
+        assert frame.metadata == record.metadata, record.position
+        assert sorted(frame.tensors) == sorted(record.tensors), record.position
+        for name, expected in record.tensors.items():
+            got = frame.tensors[name]
+            assert (got.dtype, got.shape) == (expected.dtype, expected.shape), (record.position, name)
+            assert np.array_equal(got, expected), (record.position, name)
+        assert frame.image_bytes == record.image_bytes
+        if record.removed:
+            continue
+        with_instances += len(record.tensors["labels"]) > 0
+        a, b = make_sample(frame), make_sample(record)
+        assert sorted(a) == sorted(b)
+        for key, value in b.items():
+            if isinstance(value, np.ndarray):
+                assert np.array_equal(a[key], value) and a[key].dtype == value.dtype, key
+            elif key != "image":
+                assert a[key] == value, key
+    return with_instances

@@ -121,4 +121,31 @@ def test_a_bad_format_is_a_400_naming_the_choices(server: str) -> None:
     ds = Project("coco-dataset", host=server).directory.get(name="Default")
     with pytest.raises(Exception) as error:
         ds.connection.get_json(f"{ds.route}/stream", {"format": "pickle"})
-    assert "ndjson, records or tensors" in str(error.value)
+    assert "ndjson, records, tensors or frames" in str(error.value)
+
+
+def test_tensor_frames_are_the_records_of_every_coco_fixture(fixtures_server) -> None:
+    """Captions, image labels, keypoints, polygons, RLE crowds: whatever each fixture holds,
+    its frames and its records agree."""
+    from conftest import assert_frames_are_the_records
+
+    url, sets = fixtures_server
+    covered = 0
+    for project, _, _ in sets:
+        covered += assert_frames_are_the_records(Project(project, host=url).directory.get(name="Default"))
+    assert covered >= 15, "the fixtures hold 15 images with instances a detector trains on"
+
+
+@pytest.mark.parametrize("data, fault", [
+    (b"SLFRAME1" + (9).to_bytes(4, "little") + b'{"labels"' , "preamble is not a label table"),
+    (b"NOTFRAME" + (2).to_bytes(4, "little") + b"{}", "does not begin with the frames preamble"),
+    (b"SLFRAME1" + (13).to_bytes(4, "little") + b'{"labels":[]}' + (12).to_bytes(4, "little") + bytes(12),
+     "shorter than its 40-byte header"),
+])
+def test_a_malformed_frame_stream_is_refused_naming_its_fault(data: bytes, fault: str) -> None:
+    from sluice.frames import FrameRecord, split_frames
+
+    with pytest.raises(SluiceError) as error:
+        for labels, frame in split_frames([data[:5], data[5:]]):
+            FrameRecord.decode(frame, labels)
+    assert fault in str(error.value)

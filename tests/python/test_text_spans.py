@@ -98,3 +98,13 @@ def test_the_doccano_export_is_the_file_doccano_wrote(served, tmp_path: Path) ->
     assert done.returncode == 0, said(done)
     written = [json.loads(line) for line in (out / "all.jsonl").read_text(encoding="utf-8").splitlines()]
     assert written == DOCUMENTS
+
+
+def test_tensor_frames_carry_the_spans_the_records_do(served) -> None:
+    import sluice
+    from conftest import assert_frames_are_the_records
+
+    url, _, _ = served
+    ds = sluice.Project("texts", host=url).directory.get("ner")
+    assert assert_frames_are_the_records(ds) == 0  # spans are not boxes: no detector instances
+    assert any(len(r.tensors.get("spans", [])) for r in ds.records())

@@ -122,3 +122,13 @@ def test_video_records_carry_frames_not_bytes(served, tmp_path: Path) -> None:
     assert record.metadata["type"] == "video" and record.metadata["frame_count"] == str(FRAMES)
     assert float(record.metadata["frame_rate"]) == pytest.approx(25.0)
     assert len(record.tensors["frames"]) == FRAMES + 100 == len(record.tensors["tracks"])
+
+
+def test_tensor_frames_carry_frames_and_tracks_as_the_records_do(served) -> None:
+    from conftest import assert_frames_are_the_records
+
+    url, _ = served
+    ds = _dataset(url, Path("."))
+    assert assert_frames_are_the_records(ds) == 1
+    record = next(iter(ds.records()))
+    assert len(record.tensors["frames"]) > 0 and len(record.tensors["tracks"]) > 0

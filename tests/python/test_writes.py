@@ -220,3 +220,26 @@ def test_removed_positions_in_python_iteration_epochs_and_pytorch(empty_server) 
     moved_back = other.copy([second["id"]])
     assert [f["position"] for f in moved_back] == [4]
     assert [item["file"]["name"] for item in project.directory.get(name="Default")] == kept + [second["name"]]
+
+
+def test_tensor_frames_are_the_records_with_a_removed_position_and_a_pinned_version(tmp_path: Path) -> None:
+    """The binary tensor frames Python reads by default hold exactly what the safetensors
+    records hold: keypoints, polygons and crowds of the sample, a removed position's marker,
+    and a pinned version's labels after a rename."""
+    from conftest import assert_frames_are_the_records
+
+    data = tmp_path / "data"
+    run("import", "coco", str(PERSONS / "person_keypoints_val2017.json"), "--project", "p", "--dataset",
+        "Default", "--images", str(PERSONS / "images"), "--data", str(data))
+    editor = key_of(run("keys", "create", "--project", "p", "--role", "editor", "--data", str(data)).stdout)
+    with serving(data) as url:
+        ds = sluice.Project("p", host=url, api_key=editor).directory.get(name="Default")
+        before = ds.connection.get_json(ds.route)["version"]
+        assert assert_frames_are_the_records(ds) > 0
+        first = ds[0]
+        ds.remove(first["file"]["id"])
+        ds = sluice.Project("p", host=url, api_key=editor).directory.get(name="Default")
+        assert assert_frames_are_the_records(ds) > 0
+        framed = list(ds.records_in(0, len(ds)))
+        assert len(framed) == len(ds) - 1, "the removed position is read, and skipped"
+        assert assert_frames_are_the_records(ds.at(before)) > 0

@@ -2,14 +2,17 @@ import Benchmark
 import Foundation
 import SluiceImport
 import SluiceModel
+import NIOCore
 import SluiceQuery
+import SluiceServer
 import SluiceStore
 import SluiceTensors
 
 /// Hot paths of the foundation: JSON tokenising, COCO import into SQLite, reading items
 /// from the store, decoding a page of items on the client (ours against JSONDecoder), and
 /// slice queries: parse, check and compile, and materialising a slice in the store; epoch
-/// orders (shuffled positions, an elastic resume) and media records.
+/// orders (shuffled positions, an elastic resume) and media records; item frames against the
+/// item JSON they replace, on both sides of the stream.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .peakMemoryResident],
@@ -59,6 +62,73 @@ let benchmarks: @Sendable () -> Void = {
         for i in benchmark.scaledIterations {
             let start = (i * 1000) % 4000
             blackHole(try await readStore.storedItems(datasetID: dataset.id, range: start..<(start + 1000)))
+        }
+    }
+
+    // The stream's two encodings of the same 1,000 stored items: the server writes them, the
+    // client reads them back into items.
+    let streamItems: [StoredItem] = {
+        let semaphore = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var items: [StoredItem] = []
+        Task {
+            let directory = workDirectory.appendingPathComponent("frame-store-\(UUID().uuidString)")
+            let store = try! SQLiteStore(directory: directory)
+            _ = try! await store.ensureProject(Project(id: "bench", name: "bench"))
+            let summary = try! await COCOImporter().importFile(
+                at: generated.annotationsPath, into: store, projectID: "bench", datasetName: "D")
+            items = try! await store.storedItems(datasetID: summary.datasetID, range: 0..<1000)
+            try? FileManager.default.removeItem(at: directory)
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return items
+    }()
+    let streamLabels = Dictionary(
+        streamItems.flatMap(\.instances).compactMap { i in i.labelID.map { ($0, i.label ?? "") } },
+        uniquingKeysWith: { first, _ in first })
+
+    Benchmark("Stream encode: 1,000 items as item frames (server)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var buffer = ByteBuffer()
+            for item in streamItems {
+                FrameEncoding.writeFramePrefix(item, labelNames: streamLabels, mediaBytes: nil, into: &buffer)
+            }
+            blackHole(buffer)
+        }
+    }
+
+    Benchmark("Stream encode: 1,000 items as NDJSON (server, before frames)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var out = JSONOutput(capacity: 1000 * 2048)
+            for item in streamItems {
+                out.item(item)
+                out.raw(UInt8(ascii: "\n"))
+            }
+            blackHole(out.bytes)
+        }
+    }
+
+    let frameBytes: [[UInt8]] = streamItems.map { item in
+        let frame = FrameEncoding.framePrefix(item, labelNames: streamLabels, mediaBytes: nil)
+        return Array(frame.readableBytesView.dropFirst(4))
+    }
+    let jsonLines: [[UInt8]] = streamItems.map { item in
+        var out = JSONOutput()
+        out.item(item)
+        return out.bytes
+    }
+
+    Benchmark("Stream decode: 1,000 item frames (client)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for frame in frameBytes {
+                blackHole(try frame.withUnsafeBytes { try ItemFrame.item(from: $0, labelNames: streamLabels) })
+            }
+        }
+    }
+
+    Benchmark("Stream decode: 1,000 NDJSON lines (client, before frames)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for line in jsonLines { blackHole(try WireDecoder.item(from: line)) }
         }
     }
 

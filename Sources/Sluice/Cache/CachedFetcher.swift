@@ -50,7 +50,7 @@ struct CachedFetcher: Sendable {
         var missing: [Int] = []
         for (offset, position) in positions.enumerated() {
             if let entry = manifest.entry(at: position),
-                let bytes = cache.read(Self.key(Element.format, entry.fileID, entry.revision)),
+                let bytes = cache.read(Self.key(Element.cacheFormat, entry.fileID, entry.revision)),
                 let element = Self.decode(Element.self, bytes)
             {
                 found[offset] = element
@@ -68,7 +68,7 @@ struct CachedFetcher: Sendable {
             for (index, (element, bytes)) in zip(run, fetched) {
                 found[index] = element
                 guard let identity = element.cacheIdentity else { continue }
-                try cache.write(Self.key(Element.format, identity.fileID, identity.revision), bytes)
+                try cache.write(Self.key(Element.cacheFormat, identity.fileID, identity.revision), bytes)
                 seen.append((positions[index], identity.fileID, identity.revision))
             }
             try manifest.record(seen)

@@ -4,7 +4,23 @@ import SluiceTensors
 /// One item of a stream with its media bytes (nil when the file has none stored).
 public struct StreamedItem: Sendable {
     public var item: Item
-    public var media: [UInt8]?
+    /// The media bytes as received: a view of the response's buffer, not a copy.
+    public var mediaBuffer: ByteBuffer?
+
+    public init(item: Item, mediaBuffer: ByteBuffer?) {
+        self.item = item
+        self.mediaBuffer = mediaBuffer
+    }
+
+    public init(item: Item, media: [UInt8]?) {
+        self.init(item: item, mediaBuffer: media.map { ByteBuffer(bytes: $0) })
+    }
+
+    /// The media bytes, copied out of the buffer.
+    public var media: [UInt8]? {
+        get { mediaBuffer.map { Array($0.readableBytesView) } }
+        set { mediaBuffer = newValue.map { ByteBuffer(bytes: $0) } }
+    }
 }
 
 /// Fetches ranges of an epoch's order from the stream endpoint, resuming a broken transfer
@@ -22,7 +38,9 @@ struct RangeFetcher: Sendable {
     func fetch<Element: StreamElement>(_ range: Range<Int>, as _: Element.Type = Element.self) async throws -> [Element] {
         var received: [Element] = []
         received.reserveCapacity(range.count)
-        try await fetch(range, keepingBytes: false) { (element: Element, _) in received.append(element) }
+        try await fetch(range, query: Element.requestQuery, framed: Element.requestsFrames, keepingBytes: false) { (element: Element, _) in
+            received.append(element)
+        }
         return received
     }
 
@@ -30,21 +48,23 @@ struct RangeFetcher: Sendable {
     func fetchWithBytes<Element: StreamElement>(_ range: Range<Int>) async throws -> [(Element, ByteBuffer)] {
         var received: [(Element, ByteBuffer)] = []
         received.reserveCapacity(range.count)
-        try await fetch(range, keepingBytes: true) { (element: Element, bytes) in received.append((element, bytes!)) }
+        try await fetch(range, query: "format=\(Element.cacheFormat)", framed: false, keepingBytes: true) { (element: Element, bytes) in
+            received.append((element, bytes!))
+        }
         return received
     }
 
     private func fetch<Element: StreamElement>(
-        _ range: Range<Int>, keepingBytes: Bool, emit: (Element, ByteBuffer?) -> Void
+        _ range: Range<Int>, query: String, framed: Bool, keepingBytes: Bool, emit: (Element, ByteBuffer?) -> Void
     ) async throws {
         var count = 0
         var failures = 0
         while count < range.count {
             let start = range.lowerBound + count
             let before = count
-            var parser = StreamParser<Element>()
+            var parser = StreamParser<Element>(framed: framed)
             do {
-                _ = try await connection.stream(path(start..<range.upperBound, format: Element.format)) { chunk in
+                _ = try await connection.stream(path(start..<range.upperBound, query: query)) { chunk in
                     progress?.received(chunk.readableBytes)
                     try parser.consume(chunk, keepingBytes: keepingBytes) { element, bytes in
                         count += 1
@@ -67,11 +87,12 @@ struct RangeFetcher: Sendable {
         }
     }
 
-    func path(_ range: Range<Int>, format: String) -> String {
+    /// The stream request of `range`; `query` says the format (`format=…`, and its options).
+    func path(_ range: Range<Int>, query format: String) -> String {
         var query = "start=\(range.lowerBound)&end=\(range.upperBound)"
         for (name, value) in order.parameters { query += "&\(name)=\(value)" }
         if let version { query += "&version=\(version)" }
-        query += "&format=\(format)"
+        query += "&\(format)"
         return "\(route)/stream?\(query)"
     }
 }
@@ -96,18 +117,45 @@ extension TensorRecord: RemovalMarking {
 
 /// What a stream can carry, with how to cut one element off the front of a stream body.
 protocol StreamElement: Sendable {
-    /// The stream endpoint's `format` parameter.
-    static var format: String { get }
+    /// The stream endpoint's `format` parameter and its options, as a query.
+    static var requestQuery: String { get }
+    /// The request asks for `frames` (else the element's other format).
+    static var requestsFrames: Bool { get }
+    /// The format the local cache keeps: one whose elements decode on their own, without
+    /// what a response sends once (a frames response's label table).
+    static var cacheFormat: String { get }
     /// The first element of `pending`, consumed from it; nil while it is not all there yet.
-    static func next(from pending: inout ByteBuffer) throws -> Self?
+    static func next(from pending: inout ByteBuffer, _ context: inout StreamContext) throws -> Self?
     /// The file and revision the element shows, which key it in the local cache; nil when
     /// it must not be cached.
     var cacheIdentity: (fileID: Int64, revision: Int64)? { get }
 }
 
+extension StreamElement {
+
+    /// The first element of `pending`, which holds elements of `cacheFormat` (the cache's).
+    static func next(from pending: inout ByteBuffer) throws -> Self? {
+        var context = StreamContext(framed: false)
+        return try next(from: &pending, &context)
+    }
+}
+
+/// What an element's decoding needs from the response it is part of.
+struct StreamContext {
+    /// A frames response (else one of the element's cache format).
+    let framed: Bool
+    /// A frames response's label table (id → name), once its preamble is read.
+    var labelNames: [Int64: String]?
+}
+
 /// Cuts a stream body into elements. Holds at most one partial element between chunks.
 struct StreamParser<Element: StreamElement> {
     private var pending = ByteBuffer()
+    private var context: StreamContext
+
+    init(framed: Bool) {
+        context = StreamContext(framed: framed)
+    }
 
     /// Appends `chunk` and emits every element it completes; with `keepingBytes`, each with the
     /// bytes it came as (its framing included), which `Element.next` reads back.
@@ -122,7 +170,7 @@ struct StreamParser<Element: StreamElement> {
             // A copy shares the storage; its reader index still marks where the element began
             // (ByteBuffer's getters read only readable bytes).
             var before = pending
-            while let element = try Element.next(from: &pending) {
+            while let element = try Element.next(from: &pending, &context) {
                 emit(element, keepingBytes ? before.readSlice(length: pending.readerIndex - before.readerIndex) : nil)
                 before = pending
             }
@@ -132,7 +180,9 @@ struct StreamParser<Element: StreamElement> {
             throw SluiceError.badResponse("\(error)")
         }
         if pending.readableBytes == 0 {
-            pending.clear()
+            // Not clear(): emitted elements may still view this storage (a frame's media), and
+            // clearing shared storage allocates its whole capacity again.
+            pending = ByteBuffer()
         } else if pending.readerIndex >= 1 << 16 {
             // Keep only the partial element: appending must not drag consumed bytes along.
             pending.discardReadBytes()
@@ -149,11 +199,15 @@ struct StreamParser<Element: StreamElement> {
     }
 }
 
-/// NDJSON: one item per line.
+/// `frames` without media (the annotations alone, no JSON to parse), or NDJSON in the local
+/// cache: one item per line.
 extension Item: StreamElement {
-    static var format: String { "ndjson" }
+    static var requestQuery: String { "format=frames&media=false" }
+    static var requestsFrames: Bool { true }
+    static var cacheFormat: String { "ndjson" }
 
-    static func next(from pending: inout ByteBuffer) throws -> Item? {
+    static func next(from pending: inout ByteBuffer, _ context: inout StreamContext) throws -> Item? {
+        if context.framed { return try FrameCutter.next(from: &pending, &context)?.item }
         guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
         let line = pending.readBytes(length: newline - pending.readerIndex)!
         pending.moveReaderIndex(forwardBy: 1)
@@ -164,12 +218,20 @@ extension Item: StreamElement {
     var cacheIdentity: (fileID: Int64, revision: Int64)? { isRemoved ? nil : (file.id, file.revision) }
 }
 
-/// `records`: a safetensors record whose header says where the item's JSON and the image
-/// bytes are; the JSON is parsed in place and the image copied once.
+/// `frames` (`ItemFrame`s: the item's fields read in place, the image a view of the
+/// received bytes), or `records` in the local cache: a safetensors record whose header says
+/// where the item's JSON and the image bytes are.
 extension StreamedItem: StreamElement {
-    static var format: String { "records" }
+    static var requestQuery: String { "format=frames" }
+    static var requestsFrames: Bool { true }
+    static var cacheFormat: String { "records" }
 
-    static func next(from pending: inout ByteBuffer) throws -> StreamedItem? {
+    static func next(from pending: inout ByteBuffer, _ context: inout StreamContext) throws -> StreamedItem? {
+        guard context.framed else { return try nextRecord(from: &pending) }
+        return try FrameCutter.next(from: &pending, &context).map { StreamedItem(item: $0.item, mediaBuffer: $0.media) }
+    }
+
+    private static func nextRecord(from pending: inout ByteBuffer) throws -> StreamedItem? {
         guard var record = StreamParser<Self>.nextRecord(from: &pending) else { return nil }
         guard let headerLength = record.readInteger(endianness: .little, as: UInt64.self),
             headerLength <= record.readableBytes
@@ -179,11 +241,10 @@ extension StreamedItem: StreamElement {
         guard let json = layout.tensors["item"] else { throw SluiceError.badResponse("a record without its item") }
         let item = try WireDecoder.item(
             from: record.getBytes(at: record.readerIndex + json.range.lowerBound, length: json.range.count)!)
-        var media: [UInt8]?
-        if let image = layout.tensors["image"] {
-            media = record.getBytes(at: record.readerIndex + image.range.lowerBound, length: image.range.count)
+        let media = layout.tensors["image"].map {
+            record.getSlice(at: record.readerIndex + $0.range.lowerBound, length: $0.range.count)!
         }
-        return StreamedItem(item: item, media: media)
+        return StreamedItem(item: item, mediaBuffer: media)
     }
 
     var cacheIdentity: (fileID: Int64, revision: Int64)? { item.isRemoved ? nil : (item.file.id, item.file.revision) }
@@ -191,9 +252,11 @@ extension StreamedItem: StreamElement {
 
 /// `tensors`: a record of the standard tensor keys (`ItemTensors`) and the image bytes.
 extension TensorRecord: StreamElement {
-    static var format: String { "tensors" }
+    static var requestQuery: String { "format=tensors" }
+    static var requestsFrames: Bool { false }
+    static var cacheFormat: String { "tensors" }
 
-    static func next(from pending: inout ByteBuffer) throws -> TensorRecord? {
+    static func next(from pending: inout ByteBuffer, _: inout StreamContext) throws -> TensorRecord? {
         guard let record = StreamParser<Self>.nextRecord(from: &pending) else { return nil }
         return try TensorRecord(decoding: record.readableBytesView)
     }
@@ -203,5 +266,46 @@ extension TensorRecord: StreamElement {
             let revision = metadata["revision"].flatMap({ Int64($0) })
         else { return nil }
         return (file, revision)
+    }
+}
+
+/// Cuts `ItemFrame`s (after the response's preamble) off a frames stream.
+enum FrameCutter {
+    /// The next frame's item and media bytes (a view of `pending`'s storage, not a copy).
+    static func next(from pending: inout ByteBuffer, _ context: inout StreamContext) throws -> (item: Item, media: ByteBuffer?)? {
+        if context.labelNames == nil {
+            guard let names = try preamble(from: &pending) else { return nil }
+            context.labelNames = names
+        }
+        guard let length = pending.getInteger(at: pending.readerIndex, endianness: .little, as: UInt32.self) else {
+            return nil
+        }
+        guard Int(length) <= ItemFrame.maximumFrameBytes else {
+            throw ItemFrameError("a frame of \(length) bytes")
+        }
+        guard pending.readableBytes >= 4 + Int(length) else {
+            // The frame's bytes will be appended here: room for all of them at once.
+            pending.reserveCapacity(minimumWritableBytes: 4 + Int(length) - pending.readableBytes)
+            return nil
+        }
+        pending.moveReaderIndex(forwardBy: 4)
+        let frame = pending.readSlice(length: Int(length))!
+        let (item, media) = try frame.withUnsafeReadableBytes { body in
+            try ItemFrame.item(from: body, labelNames: context.labelNames ?? [:])
+        }
+        return (item, media.map { frame.getSlice(at: frame.readerIndex + $0.lowerBound, length: $0.count)! })
+    }
+
+    /// The label table of a frames response's preamble, consumed; nil while it is not all there.
+    private static func preamble(from pending: inout ByteBuffer) throws -> [Int64: String]? {
+        let magic = ItemFrame.magic.count
+        guard let bytes = pending.getBytes(at: pending.readerIndex, length: magic),
+            let length = pending.getInteger(at: pending.readerIndex + magic, endianness: .little, as: UInt32.self)
+        else { return nil }
+        guard bytes == ItemFrame.magic else { throw ItemFrameError("the response does not begin with the frames preamble") }
+        guard Int(length) <= ItemFrame.maximumFrameBytes else { throw ItemFrameError("a preamble of \(length) bytes") }
+        guard let json = pending.getBytes(at: pending.readerIndex + magic + 4, length: Int(length)) else { return nil }
+        pending.moveReaderIndex(forwardBy: magic + 4 + Int(length))
+        return try ItemFrame.labelNames(fromPreamble: json)
     }
 }

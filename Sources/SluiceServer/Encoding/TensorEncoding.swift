@@ -10,9 +10,7 @@ enum TensorEncoding {
     /// The record of `item` up to its media bytes: the length prefix, the header (with the
     /// `image` tensor of `mediaBytes` bytes last) and the standard tensors' data.
     static func recordPrefix(_ item: StoredItem, labelIndex: [Int64: Int], mediaBytes: Int?) throws -> ByteBuffer {
-        let file = try self.file(item.file)
-        let tensors = ItemTensors(
-            instances: try item.instances.map(instance), imageID: ItemTensors.imageID(of: file), labelIndex: labelIndex)
+        let (tensors, file) = try self.tensors(item, labelIndex: labelIndex)
         let prefix = tensors.encodedPrefix(
             imageBytes: mediaBytes, metadata: tensors.metadata(file: file, position: item.position))
         var buffer = ByteBuffer()
@@ -20,6 +18,14 @@ enum TensorEncoding {
         buffer.writeInteger(UInt64(prefix.count + (mediaBytes ?? 0)), endianness: .little)
         buffer.writeBytes(prefix)
         return buffer
+    }
+
+    /// The standard tensors of `item`, and its file as a model value.
+    static func tensors(_ item: StoredItem, labelIndex: [Int64: Int]) throws -> (ItemTensors, File) {
+        let file = try self.file(item.file)
+        let tensors = ItemTensors(
+            instances: try item.instances.map(instance), imageID: ItemTensors.imageID(of: file), labelIndex: labelIndex)
+        return (tensors, file)
     }
 
     static func file(_ stored: StoredFile) throws -> File {

@@ -25,7 +25,7 @@ struct StreamRoutes {
     /// Items read from the store per batch: large enough that a batch is one query, small
     /// enough that the first bytes leave quickly (and, with media, that a batch's files stay
     /// a few megabytes).
-    static func batchSize(_ format: Format) -> Int { format == .ndjson ? 64 : 16 }
+    static func batchSize(_ format: Format, withMedia: Bool) -> Int { format == .ndjson || !withMedia ? 64 : 16 }
 
     /// What a stream reads from: a dataset's positions, or a slice's list of them.
     struct Source: Sendable {
@@ -40,6 +40,14 @@ struct StreamRoutes {
     }
 
     enum Format: String {
+        var contentType: String {
+            switch self {
+            case .ndjson: "application/x-ndjson"
+            case .records, .tensors: "application/vnd.sluice.records"
+            case .frames: "application/vnd.sluice.frames"
+            }
+        }
+
         case ndjson
         /// `u64` little-endian length + a safetensors record per item: the `item` tensor (U8)
         /// holds the item's JSON, the `image` tensor (U8) the media bytes when stored, and
@@ -48,6 +56,9 @@ struct StreamRoutes {
         /// `u64` little-endian length + a safetensors record per item with the standard
         /// tensor keys of `ItemTensors` and the media bytes as `image`: what training reads.
         case tensors
+        /// The preamble (`ItemFrame.magic`, the label table) and an `ItemFrame` per item with
+        /// its media bytes: the records' content without JSON per item (docs/http-api.md).
+        case frames
     }
 
     func addRoutes(to registry: inout RouteRegistry) {
@@ -111,7 +122,7 @@ struct StreamRoutes {
         }
         let formatText = parameters["format"] ?? Format.ndjson.rawValue
         guard let format = Format(rawValue: formatText) else {
-            throw APIError.badParameter("format", "expected ndjson, records or tensors, got '\(formatText)'")
+            throw APIError.badParameter("format", "expected ndjson, records, tensors or frames, got '\(formatText)'")
         }
         let length = order.length
         let start = try request.integer("start", default: 0)
@@ -123,7 +134,7 @@ struct StreamRoutes {
         let first = min(start, length)
         let range = first..<max(first, min(end, length))
         let headers: HTTPFields = [
-            .contentType: format == .ndjson ? "application/x-ndjson" : "application/vnd.sluice.records",
+            .contentType: format.contentType,
             .sluiceStart: String(range.lowerBound),
             .sluiceEnd: String(range.upperBound),
             .sluiceLength: String(length),
@@ -133,14 +144,25 @@ struct StreamRoutes {
         // Label indices are places among every label the project has had, in id order: read
         // once per stream, they stay valid for it (new labels append, deleted ones keep theirs).
         // A pinned stream reads the labels of its version: one deleted since is still there.
-        let labelIndex =
-            format == .tensors
-            ? Dictionary(
-                uniqueKeysWithValues: try await api.store.labels(projectID: source.projectID, at: source.pinned)
-                    .map { ($0.id, $0.index ?? 0) })
-            : [:]
-        let reader = BatchReader(store: api.store, source: source, order: order, format: format, labelIndex: labelIndex)
-        let batchSize = Self.batchSize(format)
+        let labels = format == .tensors || format == .frames
+            ? try await api.store.labels(projectID: source.projectID, at: source.pinned) : []
+        // Frames may leave the media out: the annotations alone, in binary.
+        let withMedia = try request.boolean("media", default: true)
+        guard withMedia || format == .frames else {
+            throw APIError.badParameter("media", "only format=frames can leave the media out")
+        }
+        // Frames may carry the standard tensors instead of the instances: what training reads.
+        let withTensors = try request.boolean("tensors", default: false)
+        guard !withTensors || format == .frames else {
+            throw APIError.badParameter("tensors", "only format=frames takes tensors (format=tensors has them)")
+        }
+        let reader = BatchReader(
+            store: api.store, source: source, order: order, format: format, withMedia: withMedia,
+            withTensors: withTensors,
+            labelIndex: Dictionary(uniqueKeysWithValues: labels.map { ($0.id, $0.index ?? 0) }),
+            labelNames: Dictionary(labels.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first }))
+        let preamble = format == .frames ? FrameEncoding.preamble(labels: labels) : nil
+        let batchSize = Self.batchSize(format, withMedia: withMedia)
         // Held by the body until it is written or dropped, whichever comes first.
         let slot = try api.streamSlots.take(for: context.remoteAddress?.ipAddress ?? "unknown")
         return Response(
@@ -152,6 +174,10 @@ struct StreamRoutes {
                     slot.release()
                     metrics.openStreams.decrement()
                     metrics.recordStreamed(items: items, bytes: bytes, format: format.rawValue)
+                }
+                if let preamble {
+                    try await writer.write(preamble)
+                    bytes += preamble.readableBytes
                 }
                 var batchStart = range.lowerBound
                 var batch = try await reader.encode(batchStart..<min(range.upperBound, batchStart + batchSize))
@@ -177,7 +203,10 @@ struct StreamRoutes {
         let source: Source
         let order: StreamOrder
         let format: Format
+        let withMedia: Bool
+        let withTensors: Bool
         let labelIndex: [Int64: Int]
+        let labelNames: [Int64: String]
 
         func encode(_ indices: Range<Int>?) async throws -> [ByteBuffer]? {
             guard let indices else { return nil }
@@ -207,6 +236,25 @@ struct StreamRoutes {
                     out.raw(UInt8(ascii: "\n"))
                 }
                 return [ByteBuffer(bytes: out.bytes)]
+            case .frames:
+                let media = withMedia ? try await readMedia(of: items) : Array(repeating: nil, count: items.count)
+                // Frames accumulate in one buffer until a media file must follow one.
+                var buffers: [ByteBuffer] = []
+                var frames = ByteBufferAllocator().buffer(capacity: media.allSatisfy { $0 == nil } ? items.count * 640 : 1024)
+                for (item, bytes) in zip(items, media) {
+                    // A removed position's tensor frame holds no tensors.
+                    let tensors = !withTensors ? nil
+                        : item.isRemoved ? ItemTensors(instances: [], imageID: item.file.id, labelIndex: [:])
+                        : try TensorEncoding.tensors(item, labelIndex: labelIndex).0
+                    FrameEncoding.writeFramePrefix(
+                        item, labelNames: labelNames, tensors: tensors, mediaBytes: bytes?.readableBytes, into: &frames)
+                    if let bytes {
+                        buffers += [frames, bytes]
+                        frames = ByteBufferAllocator().buffer(capacity: 1024)
+                    }
+                }
+                if frames.readableBytes > 0 { buffers.append(frames) }
+                return buffers
             case .records, .tensors:
                 let media = try await readMedia(of: items)
                 var buffers: [ByteBuffer] = []
