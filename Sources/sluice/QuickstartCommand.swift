@@ -36,6 +36,7 @@ struct QuickstartCommand: AsyncParsableCommand {
     ]
 
     func run() async throws {
+        HeapTuning.keepFreedMemoryForReuse()
         let sampleRoot = sample.map(absolutePath) ?? Self.defaultSampleRoot()
         let directory = keep.map { URL(fileURLWithPath: absolutePath($0)) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("sluice-quickstart-\(UUID().uuidString)")

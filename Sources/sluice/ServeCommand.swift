@@ -74,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        HeapTuning.keepFreedMemoryForReuse()
         let sluiceStore = try await store.require("give --data DIR, or --postgres URL with --media DIR")
         let location = store.location
         // The log (a line per request) on standard output; the address and errors on standard error.

@@ -83,6 +83,7 @@ struct StreamCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        HeapTuning.keepFreedMemoryForReuse()
         let started = ContinuousClock.now
         let handle = try await Project(id: project, host: server.host, apiKey: server.apiKey)
         let shard = Shard(rank: rank, worldSize: worldSize, tail: ShardTail(rawValue: tail)!)

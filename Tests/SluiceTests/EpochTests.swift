@@ -4,6 +4,7 @@ import SluiceTestSupport
 import Testing
 
 @testable import Sluice
+@testable import SluiceServer
 
 /// Epochs against a live server: shuffled and sharded streams, tokens, elastic resumption,
 /// slices and media.
@@ -133,6 +134,7 @@ import Testing
                 let dataset = try await Project(id: "coco-dataset", host: host).datasets.get(name: "Default")
                 let epoch = try await dataset.epoch().shuffled(seed: 3)
                 var positions: [Int] = []
+                let sentBefore = FileSending.sentCount
                 for try await streamed in epoch.itemsWithMedia(prefetch: 2, rangeSize: 2) {
                     positions.append(streamed.item.position)
                     let sha = try #require(streamed.item.file.media.sha256)
@@ -141,6 +143,8 @@ import Testing
                     #expect(media == Array(onDisk))
                 }
                 #expect(positions == epoch.order.positions(0..<9))
+                // A live server sends the images from their files (sendfile), not from memory.
+                #expect(FileSending.sentCount - sentBefore >= 9)
             }
         }
     }

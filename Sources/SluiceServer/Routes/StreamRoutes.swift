@@ -158,7 +158,7 @@ struct StreamRoutes {
         }
         let reader = BatchReader(
             store: api.store, source: source, order: order, format: format, withMedia: withMedia,
-            withTensors: withTensors,
+            withTensors: withTensors, fileSender: FileSending.canSend(on: context.channel) ? context.channel : nil,
             labelIndex: Dictionary(uniqueKeysWithValues: labels.map { ($0.id, $0.index ?? 0) }),
             labelNames: Dictionary(labels.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first }))
         let preamble = format == .frames ? FrameEncoding.preamble(labels: labels) : nil
@@ -205,6 +205,8 @@ struct StreamRoutes {
         let format: Format
         let withMedia: Bool
         let withTensors: Bool
+        /// The connection, when media goes out with sendfile (`FileSending`); nil: read it.
+        let fileSender: (any Channel)?
         let labelIndex: [Int64: Int]
         let labelNames: [Int64: String]
 
@@ -274,17 +276,24 @@ struct StreamRoutes {
             }
         }
 
-        /// The media files of a batch, read in one trip to NIO's blocking-I/O pool: media files
-        /// are small and mostly in the page cache, so a trip (two thread switches) per file cost
-        /// more than its read did.
+        /// The media files of a batch, read (or opened, to be sent with sendfile) in one trip to
+        /// NIO's blocking-I/O pool: media files are small and mostly in the page cache, so a trip
+        /// (two thread switches) per file cost more than its read did.
         private func readMedia(of items: [StoredItem]) async throws -> [ByteBuffer?] {
             // A removed position's record carries no media, nor does a video's: a video is not
             // held in memory whole; clients read it from /files/{id}/media (ranges, ETag).
             let paths = items.map { item in
                 item.isRemoved || item.file.type == .video ? nil : item.file.media.sha256.map { store.media.path(for: $0) }
             }
+            let sender = fileSender
             return try await NIOThreadPool.singleton.runIfActive {
-                try paths.map { path in try path.map(Self.readFile) }
+                try paths.map { path in
+                    guard let path else { return nil }
+                    if let sender, let placeholder = try FileSending.placeholder(path: path, on: sender) {
+                        return placeholder
+                    }
+                    return try Self.readFile(path)
+                }
             }
         }
 
