@@ -93,9 +93,9 @@ import Testing
         ("start=-1", "start", .badRequest),
         ("format=xml", "format", .badRequest),
         ("consumed=0:0", "consumed", .badRequest),
-        ("media=false", "media", .badRequest),
+        ("media=false", "media", .unprocessableContent),
         ("format=frames&media=maybe", "media", .badRequest),
-        ("format=records&tensors=true", "tensors", .badRequest),
+        ("format=records&tensors=true", "tensors", .unprocessableContent),
     ])
     func badParametersAreRefusedNamingTheParameter(query: String, parameter: String, status: HTTPResponse.Status)
         async throws

@@ -152,7 +152,7 @@ class OrderReader:
                 return self.connection.open_stream(f"{self.route}/stream",
                                                    {**params, "format": "frames", "tensors": "true"})
             except SluiceError as error:
-                if error.status != 400 or (error.detail or {}).get("parameter") not in ("format", "tensors"):
+                if error.status != 400 or (error.detail or {}).get("parameter") != "format":
                     raise
                 self.frames = False
         return self.connection.open_stream(f"{self.route}/stream", {**params, "format": "tensors"})

@@ -67,22 +67,28 @@ let benchmarks: @Sendable () -> Void = {
 
     // The stream's two encodings of the same 1,000 stored items: the server writes them, the
     // client reads them back into items.
-    let streamItems: [StoredItem] = {
+    /// What `read` takes from a throwaway store of the generated COCO file, computed before
+    /// the benchmarks run (their closures are synchronous to set up).
+    func fromImportedStore<T>(_ read: @escaping @Sendable (SQLiteStore, Int64) async throws -> T) -> T {
         let semaphore = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var items: [StoredItem] = []
+        nonisolated(unsafe) var result: T?
         Task {
-            let directory = workDirectory.appendingPathComponent("frame-store-\(UUID().uuidString)")
+            let directory = workDirectory.appendingPathComponent("store-\(UUID().uuidString)")
             let store = try! SQLiteStore(directory: directory)
             _ = try! await store.ensureProject(Project(id: "bench", name: "bench"))
             let summary = try! await COCOImporter().importFile(
                 at: generated.annotationsPath, into: store, projectID: "bench", datasetName: "D")
-            items = try! await store.storedItems(datasetID: summary.datasetID, range: 0..<1000)
+            result = try! await read(store, summary.datasetID)
             try? FileManager.default.removeItem(at: directory)
             semaphore.signal()
         }
         semaphore.wait()
-        return items
-    }()
+        return result!
+    }
+
+    let streamItems = fromImportedStore { store, datasetID in
+        try await store.storedItems(datasetID: datasetID, range: 0..<1000)
+    }
     let streamLabels = Dictionary(
         streamItems.flatMap(\.instances).compactMap { i in i.labelID.map { ($0, i.label ?? "") } },
         uniquingKeysWith: { first, _ in first })
@@ -133,24 +139,10 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // A page as the server sends it, encoded through Codable (same bytes as the wire format).
-    let page: [UInt8] = {
-        let semaphore = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var bytes: [UInt8] = []
-        Task {
-            let directory = workDirectory.appendingPathComponent("page-store-\(UUID().uuidString)")
-            let store = try! SQLiteStore(directory: directory)
-            _ = try! await store.ensureProject(Project(id: "bench", name: "bench"))
-            let summary = try! await COCOImporter().importFile(
-                at: generated.annotationsPath, into: store, projectID: "bench", datasetName: "D")
-            let items = try! await store.items(datasetID: summary.datasetID, range: 0..<1000)
-            let encoder = JSONEncoder()
-            bytes = [UInt8](try! encoder.encode(ItemPage(datasetID: 1, start: 0, end: 1000, count: 5000, items: items)))
-            try? FileManager.default.removeItem(at: directory)
-            semaphore.signal()
-        }
-        semaphore.wait()
-        return bytes
-    }()
+    let page: [UInt8] = fromImportedStore { store, datasetID in
+        let items = try await store.items(datasetID: datasetID, range: 0..<1000)
+        return [UInt8](try JSONEncoder().encode(ItemPage(datasetID: 1, start: 0, end: 1000, count: 5000, items: items)))
+    }
 
     Benchmark("Client decode: page of 1,000 items, WireDecoder") { benchmark in
         for _ in benchmark.scaledIterations {

@@ -172,8 +172,8 @@ enum OpenAPIDocument {
           "tail": {"name": "tail", "in": "query", "schema": {"type": "string", "enum": ["keep", "drop", "pad"], "default": "keep"}},
           "consumed": {"name": "consumed", "in": "query", "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,8}:[0-9]{1,18}(,[0-9]{1,18})*(;[1-9][0-9]{0,8}:[0-9]{1,18}(,[0-9]{1,18})*)*$"}, "description": "Earlier runs of the epoch, oldest first: 'world size:count of rank 0,count of rank 1,…' separated by ';'"},
           "streamFormat": {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["ndjson", "records", "tensors", "frames"], "default": "ndjson"}},
-          "streamMedia": {"name": "media", "in": "query", "description": "format=frames only: false leaves the media bytes out (the annotations alone); 400 with another format", "schema": {"type": "boolean", "default": true}},
-          "streamTensors": {"name": "tensors", "in": "query", "description": "format=frames only: true makes each frame a tensor frame, the standard tensor keys in place of the instances (what the Python package reads); 400 with another format", "schema": {"type": "boolean", "default": false}}
+          "streamMedia": {"name": "media", "in": "query", "description": "format=frames only: false leaves the media bytes out (the annotations alone); 422 with another format", "schema": {"type": "boolean", "default": true}},
+          "streamTensors": {"name": "tensors", "in": "query", "description": "format=frames only: true makes each frame a tensor frame, the standard tensor keys in place of the instances (what the Python package reads); 422 with another format", "schema": {"type": "boolean", "default": false}}
         },
         "responses": {
           "Error": {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},

@@ -149,12 +149,12 @@ struct StreamRoutes {
         // Frames may leave the media out: the annotations alone, in binary.
         let withMedia = try request.boolean("media", default: true)
         guard withMedia || format == .frames else {
-            throw APIError.badParameter("media", "only format=frames can leave the media out")
+            throw APIError.unprocessableParameter("media", "only format=frames can leave the media out")
         }
         // Frames may carry the standard tensors instead of the instances: what training reads.
         let withTensors = try request.boolean("tensors", default: false)
         guard !withTensors || format == .frames else {
-            throw APIError.badParameter("tensors", "only format=frames takes tensors (format=tensors has them)")
+            throw APIError.unprocessableParameter("tensors", "only format=frames takes tensors (format=tensors has them)")
         }
         let reader = BatchReader(
             store: api.store, source: source, order: order, format: format, withMedia: withMedia,
