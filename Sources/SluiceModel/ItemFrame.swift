@@ -14,6 +14,8 @@ public enum ItemFrame {
     public static let sectionEntrySize = 16
     /// The frames this reader accepts at most: a frame is one item and its image.
     public static let maximumFrameBytes = 1 << 31
+    /// The preamble (the label table) a reader accepts at most.
+    public static let maximumPreambleBytes = 64 << 20
 
     /// Element types, as a section entry names them.
     public enum ElementType: UInt8, Sendable {
@@ -306,8 +308,6 @@ struct FrameView {
             metadata: metadata, status: try code(ItemFrame.statusCodes, int64(.fileNumbers, 7), "status"),
             createdAt: Timestamp(milliseconds: int64(.fileNumbers, 0)!),
             updatedAt: Timestamp(milliseconds: int64(.fileNumbers, 1)!), revision: revision)
-        var instances: [Instance] = []
-        instances.reserveCapacity(instanceCount)
         if instanceCount > 0 {
             for key in [ItemFrame.Key.instanceID, .labelID, .area, .score, .kind, .instanceFlags, .frame, .track, .createdAt, .updatedAt] {
                 guard count(key) == instanceCount else {
@@ -316,6 +316,9 @@ struct FrameView {
             }
             guard count(.box) == instanceCount * 4 else { throw ItemFrameError("the boxes are not 4 per instance") }
         }
+        // Reserved only now: the count is a stranger's number until the sections bear it out.
+        var instances: [Instance] = []
+        instances.reserveCapacity(instanceCount)
         for index in 0..<instanceCount {
             let labelID = int64(.labelID, index).flatMap { $0 < 0 ? nil : $0 }
             let label = try instanceString(.labelText, .labelOffsets, index) ?? labelID.flatMap { labelNames[$0] }

@@ -221,6 +221,18 @@ import Testing
             try frame.withUnsafeBytes { try ItemFrame.item(from: $0, labelNames: [:]) }
         }
         #expect(error.message == "section 1 spans [0, 64) of 8 bytes of data")
+        // A stranger's instance count, borne out by no section: refused before anything is
+        // reserved for it.
+        var counted = [UInt8](repeating: 0, count: ItemFrame.headerSize + ItemFrame.sectionEntrySize + 64)
+        counted[24...27] = [0xFF, 0xFF, 0xFF, 0xFF]
+        counted[28] = 1
+        counted[36] = 64
+        counted[entry] = UInt8(ItemFrame.Key.fileNumbers.rawValue)
+        counted[entry + 2] = ItemFrame.ElementType.int64.rawValue
+        counted[entry + 8] = 64
+        #expect(throws: ItemFrameError("section 16 holds 0 values for 4294967295 instances")) {
+            try counted.withUnsafeBytes { try ItemFrame.item(from: $0, labelNames: [:]) }
+        }
         // The right length, but not the eight file numbers.
         frame[entry + 8] = 8
         #expect(throws: ItemFrameError("no file numbers")) {

@@ -21,6 +21,7 @@ _HEADER = struct.Struct("<qqqIHBBII")
 _ENTRY = struct.Struct("<HBBIII")
 _HEADER_SIZE = 40
 _MAX_FRAME = 1 << 31
+_MAX_PREAMBLE = 64 << 20
 _REMOVED, _MEDIA, _TENSORS = 1, 2, 4
 _DTYPES = {1: np.dtype("u1"), 2: np.dtype("<u4"), 3: np.dtype("<i8"), 4: np.dtype("<f8"), 5: np.dtype("<f4")}
 
@@ -222,7 +223,7 @@ def split_frames(chunks: Iterable[bytes]) -> Iterator[Tuple[LabelTable, bytearra
             if bytes(buffer[:8]) != MAGIC:
                 raise _malformed("stream does not begin with the frames preamble")
             length = int.from_bytes(buffer[8:12], "little")
-            if length > _MAX_FRAME:
+            if length > _MAX_PREAMBLE:
                 raise _malformed(f"preamble of {length} bytes")
             if len(buffer) < 12 + length:
                 continue

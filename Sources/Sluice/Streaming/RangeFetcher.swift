@@ -303,7 +303,7 @@ enum FrameCutter {
             let length = pending.getInteger(at: pending.readerIndex + magic, endianness: .little, as: UInt32.self)
         else { return nil }
         guard bytes == ItemFrame.magic else { throw ItemFrameError("the response does not begin with the frames preamble") }
-        guard Int(length) <= ItemFrame.maximumFrameBytes else { throw ItemFrameError("a preamble of \(length) bytes") }
+        guard Int(length) <= ItemFrame.maximumPreambleBytes else { throw ItemFrameError("a preamble of \(length) bytes") }
         guard let json = pending.getBytes(at: pending.readerIndex + magic + 4, length: Int(length)) else { return nil }
         pending.moveReaderIndex(forwardBy: magic + 4 + Int(length))
         return try ItemFrame.labelNames(fromPreamble: json)
