@@ -38,8 +38,8 @@ struct RangeFetcher: Sendable {
     func fetch<Element: StreamElement>(_ range: Range<Int>, as _: Element.Type = Element.self) async throws -> [Element] {
         var received: [Element] = []
         received.reserveCapacity(range.count)
-        try await fetch(range, query: Element.requestQuery, framed: Element.requestsFrames, keepingBytes: false) { (element: Element, _) in
-            received.append(element)
+        try await fetch(range, query: Element.requestQuery, framed: Element.requestsFrames, keepingBytes: false) {
+            (element: Element, _) in received.append(element)
         }
         return received
     }
@@ -48,8 +48,8 @@ struct RangeFetcher: Sendable {
     func fetchWithBytes<Element: StreamElement>(_ range: Range<Int>) async throws -> [(Element, ByteBuffer)] {
         var received: [(Element, ByteBuffer)] = []
         received.reserveCapacity(range.count)
-        try await fetch(range, query: "format=\(Element.cacheFormat)", framed: false, keepingBytes: true) { (element: Element, bytes) in
-            received.append((element, bytes!))
+        try await fetch(range, query: "format=\(Element.cacheFormat)", framed: false, keepingBytes: true) {
+            (element: Element, bytes) in received.append((element, bytes!))
         }
         return received
     }
@@ -266,46 +266,5 @@ extension TensorRecord: StreamElement {
             let revision = metadata["revision"].flatMap({ Int64($0) })
         else { return nil }
         return (file, revision)
-    }
-}
-
-/// Cuts `ItemFrame`s (after the response's preamble) off a frames stream.
-enum FrameCutter {
-    /// The next frame's item and media bytes (a view of `pending`'s storage, not a copy).
-    static func next(from pending: inout ByteBuffer, _ context: inout StreamContext) throws -> (item: Item, media: ByteBuffer?)? {
-        if context.labelNames == nil {
-            guard let names = try preamble(from: &pending) else { return nil }
-            context.labelNames = names
-        }
-        guard let length = pending.getInteger(at: pending.readerIndex, endianness: .little, as: UInt32.self) else {
-            return nil
-        }
-        guard Int(length) <= ItemFrame.maximumFrameBytes else {
-            throw ItemFrameError("a frame of \(length) bytes")
-        }
-        guard pending.readableBytes >= 4 + Int(length) else {
-            // The frame's bytes will be appended here: room for all of them at once.
-            pending.reserveCapacity(minimumWritableBytes: 4 + Int(length) - pending.readableBytes)
-            return nil
-        }
-        pending.moveReaderIndex(forwardBy: 4)
-        let frame = pending.readSlice(length: Int(length))!
-        let (item, media) = try frame.withUnsafeReadableBytes { body in
-            try ItemFrame.item(from: body, labelNames: context.labelNames ?? [:])
-        }
-        return (item, media.map { frame.getSlice(at: frame.readerIndex + $0.lowerBound, length: $0.count)! })
-    }
-
-    /// The label table of a frames response's preamble, consumed; nil while it is not all there.
-    private static func preamble(from pending: inout ByteBuffer) throws -> [Int64: String]? {
-        let magic = ItemFrame.magic.count
-        guard let bytes = pending.getBytes(at: pending.readerIndex, length: magic),
-            let length = pending.getInteger(at: pending.readerIndex + magic, endianness: .little, as: UInt32.self)
-        else { return nil }
-        guard bytes == ItemFrame.magic else { throw ItemFrameError("the response does not begin with the frames preamble") }
-        guard Int(length) <= ItemFrame.maximumPreambleBytes else { throw ItemFrameError("a preamble of \(length) bytes") }
-        guard let json = pending.getBytes(at: pending.readerIndex + magic + 4, length: Int(length)) else { return nil }
-        pending.moveReaderIndex(forwardBy: magic + 4 + Int(length))
-        return try ItemFrame.labelNames(fromPreamble: json)
     }
 }

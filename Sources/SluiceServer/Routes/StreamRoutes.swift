@@ -40,14 +40,6 @@ struct StreamRoutes {
     }
 
     enum Format: String {
-        var contentType: String {
-            switch self {
-            case .ndjson: "application/x-ndjson"
-            case .records, .tensors: "application/vnd.sluice.records"
-            case .frames: "application/vnd.sluice.frames"
-            }
-        }
-
         case ndjson
         /// `u64` little-endian length + a safetensors record per item: the `item` tensor (U8)
         /// holds the item's JSON, the `image` tensor (U8) the media bytes when stored, and
@@ -59,6 +51,14 @@ struct StreamRoutes {
         /// The preamble (`ItemFrame.magic`, the label table) and an `ItemFrame` per item with
         /// its media bytes: the records' content without JSON per item (docs/http-api.md).
         case frames
+
+        var contentType: String {
+            switch self {
+            case .ndjson: "application/x-ndjson"
+            case .records, .tensors: "application/vnd.sluice.records"
+            case .frames: "application/vnd.sluice.frames"
+            }
+        }
     }
 
     func addRoutes(to registry: inout RouteRegistry) {
