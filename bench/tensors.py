@@ -13,6 +13,7 @@ Run (uses the release build of sluice; the readers run under .venv-bench/bin/pyt
     python3 bench/tensors.py                 # 2,000 real photographs, 2 epochs per reader
     python3 bench/tensors.py --files 500     # a quick check
     python3 bench/tensors.py --paired 8      # CocoDetection and Sluice streaming (2 workers) in turns
+    python3 bench/tensors.py --sample-cost   # CPU per sample each reader costs a worker, beside the decode
 
 The data: the 9 photographs of the bundled sample with their COCO annotations, cycled to
 --files images. Each copy gets a few unique bytes after the JPEG's end marker (decoders ignore
@@ -42,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from foundation import ROOT, run, start_server, step  # noqa: E402
+from foundation import ROOT, process_cpu, run, start_server, step  # noqa: E402
 from peers import import_streaming  # noqa: E402  (takes this directory off sys.path: bench/streaming.py)
 
 FIXTURES = ROOT / "Tests" / "Fixtures" / "coco"
@@ -52,6 +53,9 @@ SAMPLE = [
     ("ochuman/test_ochuman.json", "ochuman"),
 ]
 SYSTEMS = ("cocodetection", "sluice-stream", "sluice-map", "wds", "mds")
+#: The readers of --sample-cost: "sluice-stream-records" is Sluice streaming as the Python
+#: package read it before binary item frames (safetensors records, `format=tensors`).
+COST_SYSTEMS = ("sluice-stream", "sluice-stream-records", "sluice-map", "cocodetection", "wds", "mds")
 BATCH = 16
 
 
@@ -223,6 +227,117 @@ def paired(pairs: int, workers: int, work: Path, host: str) -> None:
           f"median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})")
 
 
+# What a reader costs a worker ----------------------------------------------------------------
+
+def lazy_image(jpeg: bytes) -> Any:
+    """A PIL image over the bytes, its header read and its pixels not decoded: what Sluice's
+    samples hold, so that every reader below stops at the same point."""
+    from PIL import Image
+    return Image.open(io.BytesIO(jpeg))
+
+
+def undecoded_dataset(system: str, work: Path, host: str) -> Any:
+    """`system`'s dataset doing its work per sample but the JPEG decode: each sample is an
+    image opened (not decoded) and its boxes as a float32 tensor."""
+    import torch
+
+    def boxes(anns: list) -> Any:
+        return torch.tensor(coco_boxes(anns), dtype=torch.float32).reshape(-1, 4)
+
+    if system == "cocodetection":
+        import types
+        sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+        from torchvision.datasets import CocoDetection
+
+        class Undecoded(CocoDetection):
+            def _load_image(self, id: int) -> Any:
+                return lazy_image((Path(self.root) / self.coco.loadImgs(id)[0]["file_name"]).read_bytes())
+
+        return Undecoded(str(work / "images"), str(work / "annotations.json"),
+                         transforms=lambda image, target: (image, boxes(target)))
+    if system.startswith("sluice"):
+        from sluice import Project
+        if system == "sluice-stream-records":
+            from sluice import records
+            opened = records.OrderReader.__init__
+
+            def records_only(self: Any, *args: Any, **kwargs: Any) -> None:
+                opened(self, *args, **kwargs)
+                self.frames = False
+
+            records.OrderReader.__init__ = records_only
+        ds = Project("bench", host=host).directory.get(name="Default")
+        pair = lambda sample: (sample["image"], sample["boxes"])  # noqa: E731
+        if system == "sluice-map":
+            return ds.to_pytorch(transform=pair)
+        return ds.to_pytorch(streaming=True, transform=pair)
+    if system == "wds":
+        import webdataset as wds
+        urls = [str(p) for p in sorted((work / "wds").glob("*.tar"))]
+        return wds.WebDataset(urls, shardshuffle=False).map(
+            lambda sample: (lazy_image(sample["jpg"]), boxes(json.loads(sample["json"]))))
+    if system == "mds":
+        streaming = import_streaming()
+        from streaming.base.util import clean_stale_shared_memory
+        clean_stale_shared_memory()
+
+        class Undecoded(streaming.StreamingDataset):
+            def __getitem__(self, index: int) -> tuple:
+                sample = super().__getitem__(index)
+                return lazy_image(sample["jpg"]), boxes(sample["json"])
+
+        return Undecoded(local=str(work / "mds"), shuffle=False, batch_size=BATCH)
+    raise SystemExit(f"unknown system {system}")
+
+
+def reader_cost(system: str, work: Path, host: str, repeat: int) -> dict:
+    """CPU seconds (every thread of this process) per sample of a DataLoader's loop over
+    `system` without workers: the loop a worker runs, in this process, so the clock is the
+    worker's. A Sluice server's CPU is its own process's and is not counted here."""
+    from torch.utils.data import DataLoader
+    dataset = undecoded_dataset(system, work, host)
+    best = None
+    for epoch in range(repeat + 1):  # the first epoch warms the page cache and the server up
+        loader = DataLoader(dataset, batch_size=BATCH, num_workers=0, collate_fn=list)
+        cpu = time.process_time()
+        samples = sum(len(batch) for batch in loader)
+        cpu = time.process_time() - cpu
+        if epoch > 0 and (best is None or cpu < best):
+            best = cpu
+    assert best is not None
+    return {"system": system, "samples": samples, "cpu_us": best / samples * 1e6}
+
+
+def decode_cost(work: Path, files: int) -> dict:
+    """CPU per sample of the decode every reader of the main table does (JPEG to RGB pixels,
+    into a tensor), over the same images, best of 3 passes."""
+    import numpy as np
+    import torch
+    jpegs = [p.read_bytes() for p in sorted((work / "images").iterdir())[:min(files, 500)]]
+    best = None
+    for _ in range(3):
+        cpu = time.process_time()
+        for jpeg in jpegs:
+            torch.from_numpy(np.asarray(lazy_image(jpeg).convert("RGB")))
+        cpu = time.process_time() - cpu
+        best = cpu if best is None else min(best, cpu)
+    assert best is not None
+    return {"system": "decode", "samples": len(jpegs), "cpu_us": best / len(jpegs) * 1e6}
+
+
+def print_sample_costs(costs: dict, files: int) -> None:
+    decode = costs["decode"]["cpu_us"]
+    print(f"\nCPU per sample in the process that runs the reader's loop (a DataLoader worker's), {files} "
+          f"photographs, the JPEG decode left out; a Sluice server's CPU is in the last column, its own process\n")
+    print("| reader | worker CPU per sample, µs | ÷ the JPEG decode | server CPU per sample, µs |")
+    print("|---|---:|---:|---:|")
+    for system in [s for s in COST_SYSTEMS if s in costs]:
+        r = costs[system]
+        server = f"{r['server_us']:.0f}" if "server_us" in r else "–"
+        print(f"| {system} | {r['cpu_us']:.0f} | {r['cpu_us'] / decode:.1%} | {server} |")
+    print(f"| (the JPEG decode to an RGB tensor) | {decode:.0f} | 100% | – |")
+
+
 # Driver --------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -240,6 +355,9 @@ def main() -> None:
     parser.add_argument("--paired", type=int, default=0, metavar="N",
                         help="instead of the table: N interleaved pairs of epochs, CocoDetection and Sluice "
                              "streaming, with the first of --workers (the steadiest ratio on a drifting machine)")
+    parser.add_argument("--sample-cost", action="store_true",
+                        help="instead of the table: each reader's CPU per sample in the worker's loop, the JPEG "
+                             "decode left out, beside the decode's own cost (and Sluice's server's)")
     parser.add_argument("--reader", help=argparse.SUPPRESS)
     parser.add_argument("--host", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -247,6 +365,11 @@ def main() -> None:
 
     if args.reader == "paired":
         paired(args.paired, int(args.workers), work, args.host)
+        return
+    if args.reader and args.reader.startswith("cost:"):
+        system = args.reader.removeprefix("cost:")
+        cost = decode_cost(work, args.files) if system == "decode" else reader_cost(system, work, args.host, args.repeat)
+        print(json.dumps(cost))
         return
     if args.reader:
         print(json.dumps(read(args.reader, int(args.workers), work, args.host, args.repeat)))
@@ -285,6 +408,14 @@ def main() -> None:
             server.terminate()
             server.wait()
         return
+    if args.sample_cost:
+        try:
+            costs = sample_costs(python, args, work, host, server.pid, started)
+        finally:
+            server.terminate()
+            server.wait()
+        print_sample_costs(costs, args.files)
+        return
     best: dict = {}
     try:
         for round_, workers, system in itertools.product(range(args.rounds), args.workers.split(","), systems):
@@ -315,6 +446,31 @@ def main() -> None:
         for r in (best[system, int(workers)] for system in systems):
             ratio = f"{r['samples_per_s'] / base['samples_per_s']:.2f}" if base else "–"
             print(f"| {r['system']} | {workers} | {r['samples_per_s']:,.0f} | {ratio} |")
+
+
+def sample_costs(python: str, args: argparse.Namespace, work: Path, host: str, server_pid: int,
+                 started: float) -> dict:
+    """--sample-cost: each reader in its own process, in turns over --rounds, each one's lowest
+    CPU per sample kept; the server's CPU over a Sluice reader's run, per sample read."""
+    costs: dict = {}
+    systems = ["decode"] + [s for s in COST_SYSTEMS if s in args.systems.split(",") or s == "sluice-stream-records"]
+    for round_, system in itertools.product(range(args.rounds), systems):
+        step(5, 5, f"{system}'s CPU per sample" + (f", round {round_ + 1}" if args.rounds > 1 else ""), started)
+        server_cpu = process_cpu(server_pid)
+        out = subprocess.run(
+            [python, __file__, "--files", str(args.files), "--work", args.work, "--reader", f"cost:{system}",
+             "--host", host, "--repeat", str(args.repeat)],
+            capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"{system} failed:\n{out.stderr[-3000:]}")
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        if system.startswith("sluice"):
+            # Every epoch the reader ran (its warm-up included) went through the server.
+            result["server_us"] = (process_cpu(server_pid) - server_cpu) / (result["samples"] * (args.repeat + 1)) * 1e6
+        print(f"    {result['cpu_us']:.0f} µs per sample", file=sys.stderr)
+        if system not in costs or result["cpu_us"] < costs[system]["cpu_us"]:
+            costs[system] = result
+    return costs
 
 
 def write_mds_in(python: str, work: Path) -> None:

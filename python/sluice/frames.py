@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from collections import deque
+from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -209,38 +210,77 @@ class FrameRecord:
         return self._metadata
 
 
+class _Received:
+    """The bytes received and not yet cut, as views of the chunks they came in: a frame is
+    copied once, from its chunks into its own bytearray (not into a growing buffer first)."""
+
+    __slots__ = ("views", "size")
+
+    def __init__(self) -> None:
+        self.views: Deque[memoryview] = deque()
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        if chunk:
+            self.views.append(memoryview(chunk))
+            self.size += len(chunk)
+
+    def take(self, n: int) -> bytearray:
+        """The next `n` bytes (at most `size`) as a bytearray of their own."""
+        self.size -= n
+        first = self.views[0] if self.views else memoryview(b"")
+        if len(first) >= n:  # the usual case: inside one chunk
+            if len(first) == n and n:
+                self.views.popleft()
+            elif n:
+                self.views[0] = first[n:]
+            return bytearray(first[:n])
+        parts = []
+        while n:
+            view = self.views[0]
+            if len(view) <= n:
+                parts.append(self.views.popleft())
+                n -= len(view)
+            else:
+                parts.append(view[:n])
+                self.views[0] = view[n:]
+                n = 0
+        return bytearray().join(parts)
+
+
 def split_frames(chunks: Iterable[bytes]) -> Iterator[Tuple[LabelTable, bytearray]]:
     """The frames of a frames response body, each its own bytearray (writable, so the arrays
     over it are too), with the response's label table."""
-    buffer = bytearray()
+    received = _Received()
     labels: Optional[LabelTable] = None
+    # What the next `want` bytes are: the preamble's head (magic and length), the preamble's
+    # JSON, a frame's length, or the frame.
+    part, want = "head", 12
     for chunk in chunks:
-        buffer += chunk
-        offset = 0
-        if labels is None:
-            if len(buffer) < 12:
-                continue
-            if bytes(buffer[:8]) != MAGIC:
-                raise _malformed("stream does not begin with the frames preamble")
-            length = int.from_bytes(buffer[8:12], "little")
-            if length > _MAX_PREAMBLE:
-                raise _malformed(f"preamble of {length} bytes")
-            if len(buffer) < 12 + length:
-                continue
-            labels = LabelTable.decode(bytes(buffer[12:12 + length]))
-            offset = 12 + length
-        while len(buffer) - offset >= 4:
-            length = int.from_bytes(buffer[offset:offset + 4], "little")
-            if length > _MAX_FRAME:
-                raise _malformed(f"of {length} bytes")
-            if len(buffer) - offset - 4 < length:
-                break
-            yield labels, buffer[offset + 4:offset + 4 + length]
-            offset += 4 + length
-        if offset:
-            del buffer[:offset]
-    if buffer:
-        raise ShortBody(f"{len(buffer)} bytes of an unfinished frame")
+        received.add(chunk)
+        while received.size >= want:
+            data = received.take(want)
+            if part == "head":
+                if bytes(data[:8]) != MAGIC:
+                    raise _malformed("stream does not begin with the frames preamble")
+                want = int.from_bytes(data[8:12], "little")
+                if want > _MAX_PREAMBLE:
+                    raise _malformed(f"preamble of {want} bytes")
+                part = "preamble"
+            elif part == "preamble":
+                labels = LabelTable.decode(bytes(data))
+                part, want = "length", 4
+            elif part == "length":
+                want = int.from_bytes(data, "little")
+                if want > _MAX_FRAME:
+                    raise _malformed(f"of {want} bytes")
+                part = "frame"
+            else:
+                assert labels is not None
+                yield labels, data
+                part, want = "length", 4
+    if received.size or part in ("preamble", "frame"):
+        raise ShortBody(f"{received.size} bytes of an unfinished {'preamble' if part == 'preamble' else 'frame'}")
 
 
 class ShortBody(Exception):

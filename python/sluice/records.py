@@ -8,7 +8,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Union
 
 import numpy as np
 import requests
@@ -193,49 +193,68 @@ class OrderReader:
 
 
 class Prefetcher:
-    """Runs an iterator on a background thread, at most `window` elements ahead.
+    """Runs an iterator on a background thread, at most `window` elements ahead beside the two
+    batches in hand (the one the consumer is taking from and the one being filled).
 
     Network reads and record decoding overlap with the consumer's work; memory is bounded by
-    the window. Closing (or dropping) the prefetcher stops the thread at its next element.
+    the window. Elements cross between the threads in batches, growing from 1 (the first
+    element is handed over at once) to 16 (or the window, if smaller): a queue hand-off per
+    element cost the consumer about 40 µs of CPU per record (two threads taking turns at the
+    GIL and the queue's locks). Closing (or dropping) the prefetcher stops the thread at its
+    next element.
     """
 
     _END = object()
+    _BATCH = 16
 
     def __init__(self, source: Callable[[], Iterator[Any]], window: int):
-        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=max(1, window))
+        self._largest = max(1, min(self._BATCH, window))
+        self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=max(1, window // self._largest))
         self._stop = threading.Event()
+        self._batch: List[Any] = []
+        self._next = 0
         self._thread = threading.Thread(target=self._run, args=(source,), daemon=True)
         self._thread.start()
 
     def _run(self, source: Callable[[], Iterator[Any]]) -> None:
         try:
+            batch: List[Any] = []
+            size = 1
             for element in source():
-                while not self._put(element):
+                batch.append(element)
+                if len(batch) < size:
+                    continue
+                while not self._put(batch):
                     if self._stop.is_set():
                         return
                 if self._stop.is_set():
                     return
-            self._put_final(self._END)
-        except BaseException as error:  # handed to the consumer, raised there
-            self._put_final(error)
+                batch, size = [], min(size * 2, self._largest)
+            self._put_final(batch + [self._END])
+        except BaseException as error:  # handed to the consumer (after what came before it), raised there
+            self._put_final(batch + [error])
 
-    def _put(self, element: Any) -> bool:
+    def _put(self, batch: List[Any]) -> bool:
         try:
-            self._queue.put(element, timeout=0.1)
+            self._queue.put(batch, timeout=0.1)
             return True
         except queue.Full:
             return False
 
-    def _put_final(self, element: Any) -> None:
-        while not self._stop.is_set() and not self._put(element):
+    def _put_final(self, batch: List[Any]) -> None:
+        while not self._stop.is_set() and not self._put(batch):
             pass
 
     def __iter__(self) -> "Prefetcher":
         return self
 
     def __next__(self) -> Any:
-        element = self._queue.get()
+        if self._next == len(self._batch):
+            self._batch, self._next = self._queue.get(), 0
+        element = self._batch[self._next]
+        self._next += 1
         if element is self._END:
+            self._next -= 1  # stays at the end: a later next() raises again
             raise StopIteration
         if isinstance(element, BaseException):
             raise element

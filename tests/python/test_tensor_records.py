@@ -149,3 +149,44 @@ def test_a_malformed_frame_stream_is_refused_naming_its_fault(data: bytes, fault
         for labels, frame in split_frames([data[:5], data[5:]]):
             FrameRecord.decode(frame, labels)
     assert fault in str(error.value)
+
+
+def test_frames_are_cut_the_same_wherever_the_chunks_end(server: str) -> None:
+    """A body cut into chunks of any sizes (a preamble, a length or a frame split across them,
+    or several in one) gives the same frames, each its own writable bytearray; a body that
+    ends inside the preamble, a length or a frame is a short body, one that ends between
+    frames is not."""
+    import random
+
+    from sluice.frames import ShortBody, split_frames
+
+    ds = Project("coco-dataset", host=server).directory.get(name="Default")
+    with ds.connection.open_stream(f"{ds.route}/stream", {"format": "frames", "tensors": "true"}) as response:
+        body = response.content
+    whole = [(labels.names, bytes(frame)) for labels, frame in split_frames([body])]
+    assert len(whole) == len(ds) == 9
+    lengths = [len(frame) for _, frame in whole]
+    preamble = len(body) - sum(4 + n for n in lengths)
+    assert body[preamble:preamble + 4] == lengths[0].to_bytes(4, "little")
+
+    rng = random.Random(7)
+    for sizes in ([1] * 40 + [len(body)], [3, 5, 4, 11], [preamble, 2, 2], [65536], [len(body)]):
+        chunks, at, turn = [], 0, 0
+        while at < len(body):
+            chunks.append(body[at:at + sizes[turn % len(sizes)]])
+            at += len(chunks[-1])
+            turn += 1
+        cut = list(split_frames(chunks))
+        assert [(labels.names, bytes(frame)) for labels, frame in cut] == whole, sizes
+        assert all(isinstance(frame, bytearray) for _, frame in cut)
+    for _ in range(20):
+        cuts = sorted(rng.sample(range(1, len(body)), 30))
+        chunks = [body[a:b] for a, b in zip([0] + cuts, cuts + [len(body)])]
+        assert [(labels.names, bytes(frame)) for labels, frame in split_frames(chunks)] == whole
+
+    ends = [preamble + sum(4 + n for n in lengths[:k]) for k in range(len(lengths) + 1)]
+    for end in ends:
+        assert len(list(split_frames([body[:end]]))) == ends.index(end)
+    for end in (5, 12, preamble - 1, preamble + 2, preamble + 4 + 39, ends[3] + 1, len(body) - 1):
+        with pytest.raises(ShortBody):
+            list(split_frames([body[:end // 2], body[end // 2:end]]))
