@@ -25,7 +25,18 @@ enum FrameCutter {
         let (item, media) = try frame.withUnsafeReadableBytes { body in
             try ItemFrame.item(from: body, labelNames: context.labelNames ?? [:])
         }
-        return (item, media.map { frame.getSlice(at: frame.readerIndex + $0.lowerBound, length: $0.count)! })
+        return (item, media.map { Self.media(frame.getSlice(at: frame.readerIndex + $0.lowerBound, length: $0.count)!) })
+    }
+
+    /// The media bytes as they are handed out: a view of the received buffer, unless the
+    /// buffer is much larger than they are. A view keeps its whole socket read (up to 256 KB)
+    /// alive, so a small image kept by the caller would hold many times its size; those few
+    /// bytes are copied instead, and what an item holds stays within 4× its media.
+    static func media(_ view: ByteBuffer) -> ByteBuffer {
+        guard view.storageCapacity > 4 * max(view.readableBytes, 16 << 10) else { return view }
+        var copy = ByteBufferAllocator().buffer(capacity: view.readableBytes)
+        copy.writeImmutableBuffer(view)
+        return copy
     }
 
     /// The label table of a frames response's preamble, consumed; nil while it is not all there.
