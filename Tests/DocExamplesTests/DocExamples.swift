@@ -87,10 +87,10 @@ private func withDocServer(
         }
     }
 
-    /// docs/swift.md:80
+    /// docs/swift.md:82
     @Test func swift_3() async throws {
         try await withDocServer { documentedServer, editorKey in
-            // docs/swift.md:80
+            // docs/swift.md:82
             let directory = FileManager.default.temporaryDirectory.appending(path: "sluice-cache")
             let cache = try LocalCache(directory: directory, maxBytes: 50 << 30)
             let configuration = ClientConfiguration(host: documentedServer, cache: cache)
@@ -101,23 +101,23 @@ private func withDocServer(
         }
     }
 
-    /// docs/swift.md:103, docs/swift.md:121, docs/swift.md:136
+    /// docs/swift.md:105, docs/swift.md:123, docs/swift.md:138
     @Test func swift_4() async throws {
         try await withDocServer { documentedServer, editorKey in
-            // docs/swift.md:103
+            // docs/swift.md:105
             let project = try await Project(id: "coco-dataset", host: documentedServer, apiKey: editorKey)
             let dataset = try await project.datasets.get(name: "Default")
             _ = try await dataset.createSnapshot(name: "v1")     // pins the current version (editor key)
             let v1 = try await dataset.at("v1")                   // or a version number: at("42")
             for try await item in try await v1.epoch().shuffled(seed: 7).items() { print(item.position) }   // v1's bytes, forever
             try await dataset.diff(from: "v1") { entry in print(entry.kind, entry.position) }   // v1 → now
-            // docs/swift.md:121
+            // docs/swift.md:123
             let labelsThen = try await v1.labels()                // the labels of v1, by the names they had then
             let first = try await v1[0]
             let saved = FileManager.default.temporaryDirectory.appendingPathComponent(first.file.name).path
             try await v1.downloadMedia(of: first.file, to: saved) { held in _ = held }   // chunked; a cut resumes (If-Range)
             print(labelsThen.count, saved)
-            // docs/swift.md:136
+            // docs/swift.md:138
             var savedCursor: ChangeCursor? = nil     // nil: from now on (or after .existing ones); else where a run stopped
             for try await followed in dataset.follow(from: savedCursor, includeExisting: true) {
                 print(followed.kind, followed.position, followed.item.file.name)   // .added or .changed (or .existing)
@@ -127,11 +127,11 @@ private func withDocServer(
         }
     }
 
-    /// docs/swift.md:154
+    /// docs/swift.md:156
     @Test func swift_7() async throws {
         try await withDocServer { documentedServer, editorKey in
             let photoURL = URL(fileURLWithPath: Fixtures.path("coco/ochuman/000817.jpg"))
-            // docs/swift.md:154
+            // docs/swift.md:156
             let project = try await Project(id: "coco-dataset", host: documentedServer, apiKey: editorKey)
             let media = try await project.uploadMedia(contentsOf: photoURL)   // HEAD by sha256, then PUT if missing
             let dataset = try await project.datasets.get(name: "Default")
