@@ -160,6 +160,14 @@ extension ItemFrame {
         let frame = try FrameView(body)
         return (try frame.item(labelNames: labelNames), frame.media)
     }
+
+    /// The item of a frame given without its media (`body` ends where the media begins, the
+    /// media came apart): the header must say media of `mediaLength` bytes follow.
+    public static func item(
+        fromPrefix body: UnsafeRawBufferPointer, mediaLength: Int, labelNames: [Int64: String]
+    ) throws -> Item {
+        try FrameView(body, mediaApart: mediaLength).item(labelNames: labelNames)
+    }
 }
 
 /// A frame's header and section table, checked: every section lies inside the data area.
@@ -177,7 +185,8 @@ struct FrameView {
     /// does not have, are found by a scan).
     private var itemSections = [Range<Int>?](repeating: nil, count: Int(ItemFrame.Key.labelOffsets.rawValue) + 1)
 
-    init(_ body: UnsafeRawBufferPointer) throws {
+    /// `mediaApart`: the frame's media is not in `body` but that many bytes follow it elsewhere.
+    init(_ body: UnsafeRawBufferPointer, mediaApart: Int? = nil) throws {
         guard body.count >= ItemFrame.headerSize else {
             throw ItemFrameError("\(body.count) bytes, shorter than the \(ItemFrame.headerSize)-byte header")
         }
@@ -193,11 +202,11 @@ struct FrameView {
         let dataStart = ItemFrame.headerSize + sectionCount * ItemFrame.sectionEntrySize
         self.sectionCount = sectionCount
         self.dataStart = dataStart
-        guard dataStart + dataLength + mediaLength == body.count else {
+        guard dataStart + dataLength + mediaLength == body.count + (mediaApart ?? 0) else {
             throw ItemFrameError(
-                "\(body.count) bytes, not the header's \(dataStart) + \(dataLength) of data + \(mediaLength) of media")
+                "\(body.count + (mediaApart ?? 0)) bytes, not the header's \(dataStart) + \(dataLength) of data + \(mediaLength) of media")
         }
-        media = flags & ItemFrame.mediaFlag != 0 ? (dataStart + dataLength)..<body.count : nil
+        media = flags & ItemFrame.mediaFlag != 0 && mediaApart == nil ? (dataStart + dataLength)..<body.count : nil
         for entry in 0..<sectionCount {
             let at = ItemFrame.headerSize + entry * ItemFrame.sectionEntrySize
             let key = body.loadUnaligned(fromByteOffset: at, as: UInt16.self).littleEndian

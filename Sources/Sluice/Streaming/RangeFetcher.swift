@@ -126,12 +126,19 @@ protocol StreamElement: Sendable {
     static var cacheFormat: String { get }
     /// The first element of `pending`, consumed from it; nil while it is not all there yet.
     static func next(from pending: inout ByteBuffer, _ context: inout StreamContext) throws -> Self?
+    /// The element `pending` begins and `chunk` (the next one received) ends, cut without
+    /// joining the two, both consumed; nil when the element does not end that way.
+    static func next(from pending: inout ByteBuffer, tail chunk: inout ByteBuffer, _ context: inout StreamContext) throws
+        -> Self?
     /// The file and revision the element shows, which key it in the local cache; nil when
     /// it must not be cached.
     var cacheIdentity: (fileID: Int64, revision: Int64)? { get }
 }
 
 extension StreamElement {
+    static func next(from pending: inout ByteBuffer, tail chunk: inout ByteBuffer, _ context: inout StreamContext)
+        -> Self?
+    { nil }
 
     /// The first element of `pending`, which holds elements of `cacheFormat` (the cache's).
     static func next(from pending: inout ByteBuffer) throws -> Self? {
@@ -160,13 +167,18 @@ struct StreamParser<Element: StreamElement> {
     /// Appends `chunk` and emits every element it completes; with `keepingBytes`, each with the
     /// bytes it came as (its framing included), which `Element.next` reads back.
     mutating func consume(_ chunk: ByteBuffer, keepingBytes: Bool = false, _ emit: (Element, ByteBuffer?) -> Void) throws {
-        if pending.readableBytes == 0 {
-            pending = chunk
-        } else {
-            var chunk = chunk
-            pending.writeBuffer(&chunk)
-        }
         do {
+            var chunk = chunk
+            // An element whose last part came as a chunk of its own (a frame's media) is cut
+            // from both, not copied into one buffer first.
+            if pending.readableBytes > 0, !keepingBytes, let element = try Element.next(from: &pending, tail: &chunk, &context) {
+                emit(element, nil)
+            }
+            if pending.readableBytes == 0 {
+                pending = chunk
+            } else {
+                pending.writeBuffer(&chunk)
+            }
             // A copy shares the storage; its reader index still marks where the element began
             // (ByteBuffer's getters read only readable bytes).
             var before = pending
@@ -225,6 +237,15 @@ extension StreamedItem: StreamElement {
     static var requestQuery: String { "format=frames" }
     static var requestsFrames: Bool { true }
     static var cacheFormat: String { "records" }
+
+    static func next(from pending: inout ByteBuffer, tail chunk: inout ByteBuffer, _ context: inout StreamContext) throws
+        -> StreamedItem?
+    {
+        guard context.framed else { return nil }
+        return try FrameCutter.next(from: &pending, tail: &chunk, &context).map {
+            StreamedItem(item: $0.item, mediaBuffer: $0.media)
+        }
+    }
 
     static func next(from pending: inout ByteBuffer, _ context: inout StreamContext) throws -> StreamedItem? {
         guard context.framed else { return try nextRecord(from: &pending) }
