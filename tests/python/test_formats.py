@@ -151,6 +151,23 @@ def _refused_without_trace(tmp_path: Path, format: str, bad: Path, good: Path, w
                          f"{format}: the dataset a refused import was appended to", labels="skip")
 
 
+@pytest.mark.parametrize("format", ["voc", "yolo", "labelme", "cvat", "doccano"])
+def test_a_folder_that_is_not_of_the_format_is_refused_naming_what_it_lacks(tmp_path: Path, format: str) -> None:
+    """The wrong folder (here one holding only a README) is an error saying what the format
+    expects, and leaves no dataset behind: not an import of nothing."""
+    folder = tmp_path / "not-a-dataset"
+    folder.mkdir()
+    (folder / "README.txt").write_text("photos from the trip\n")
+    data = tmp_path / "data"
+    refused = sluice("import", format, folder, "--project", "p", "--dataset", "d", "--data", data)
+    assert refused.returncode != 0, _said(refused)
+    expected = {"voc": "expected Annotations/ or ImageSets/", "yolo": "not a YOLO folder",
+                "labelme": "no LabelMe annotations", "cvat": "holds no CVAT .xml file", "doccano": "no Doccano export"}
+    assert expected[format] in refused.stderr, refused.stderr
+    with serving(data) as url:
+        assert not sluice_items(url, "p", "d"), "the refused import left a dataset"
+
+
 def test_voc_non_numeric_coordinate_is_refused(tmp_path: Path) -> None:
     bad = write_voc_set(tmp_path / "bad")
     xml = bad / "Annotations" / "img_b.xml"

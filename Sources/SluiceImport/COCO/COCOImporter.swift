@@ -37,14 +37,9 @@ public struct COCOImporter: Sendable {
     {
         guard try await store.project(id: projectID) != nil else { throw StoreError.projectNotFound(projectID) }
         let importer = self
-        let started = ContinuousClock.now
-        var summary = try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
+        return try await store.timedImport(projectID: projectID, datasetName: datasetName) { writer in
             try importer.run(path: path, writer: writer)
         }
-        // The whole transaction, commit included: what a user waits for.
-        let elapsed = ContinuousClock.now - started
-        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return summary
     }
 
     /// The images a COCO file names, in file order, with the JSON path of each `file_name`:

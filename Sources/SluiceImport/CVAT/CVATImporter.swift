@@ -38,7 +38,7 @@ public struct CVATImporter: Sendable {
         guard try await store.project(id: projectID) != nil else { throw StoreError.projectNotFound(projectID) }
         let documents = try CVATDocuments(path: path)
         let importer = self
-        return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
+        return try await store.timedImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: documents.totalLines, progress: importer.progress, isCancelled: importer.isCancelled)
             for document in documents.files {
                 let reader = CVATDocumentReader(document: document, root: documents.root, importer: importer)

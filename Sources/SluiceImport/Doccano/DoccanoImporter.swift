@@ -27,7 +27,7 @@ public struct DoccanoImporter: Sendable {
         let files = try Self.jsonlFiles(at: path)
         let totalBytes = files.reduce(0) { $0 + FolderFiles.size($1.path) }
         let progress = self.progress
-        return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
+        return try await store.timedImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: totalBytes, progress: progress, isCancelled: isCancelled)
             let staging = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-doccano-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: staging) }

@@ -40,7 +40,7 @@ public struct LabelMeImporter: Sendable {
         guard try await store.project(id: projectID) != nil else { throw StoreError.projectNotFound(projectID) }
         let layout = try LabelMeLayout(root: root)
         let importer = self
-        return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
+        return try await store.timedImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: importer.progress, isCancelled: importer.isCancelled)
             switch layout.form {
             case .xml:

@@ -46,7 +46,7 @@ public struct VOCImporter: Sendable {
         let layout = try VOCLayout(root: root, imagesDirectory: imagesDirectory)
         let progress = self.progress
         let maskDecoder = self.maskDecoder
-        return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
+        return try await store.timedImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: progress, isCancelled: isCancelled)
             for (name, color) in try layout.labelMap() { _ = try run.label(name, color: color) }
             let media = writer.media
@@ -79,10 +79,16 @@ struct VOCLayout: Sendable {
         guard FolderFiles.isDirectory(root) else { throw ImportError.unreadable(path: root) }
         images = imagesDirectory ?? (root as NSString).appendingPathComponent("JPEGImages")
         let annotations = (root as NSString).appendingPathComponent("Annotations")
+        let sets = (root as NSString).appendingPathComponent("ImageSets")
+        // Every other folder format refuses a folder that is not one: so does VOC, rather than
+        // import nothing from the wrong folder.
+        guard FolderFiles.isDirectory(annotations) || FolderFiles.isDirectory(sets) else {
+            throw ImportError.invalid(
+                file: ".", line: 0, path: "", message: "not a Pascal VOC folder: expected Annotations/ or ImageSets/ in it")
+        }
         let xmlFiles = FolderFiles.list(annotations, ext: "xml")
         var ids = Set(xmlFiles.map { ($0 as NSString).deletingPathExtension })
         var subsets: [String: String] = [:]
-        let sets = (root as NSString).appendingPathComponent("ImageSets")
         for task in ((try? FileManager.default.contentsOfDirectory(atPath: sets)) ?? []).sorted() {
             let folder = (sets as NSString).appendingPathComponent(task)
             // `SUBSET.txt` lists a subset; `LABEL_SUBSET.txt` (Main) are per-label lists.

@@ -25,7 +25,7 @@ public struct YOLOImporter: Sendable {
         let layout = try YOLOLayout(root: root)
         let totalBytes = layout.images.reduce(0) { $0 + FolderFiles.size((root as NSString).appendingPathComponent($1.labels)) }
         let progress = self.progress
-        return try await store.performImport(projectID: projectID, datasetName: datasetName) { writer in
+        return try await store.timedImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: totalBytes, progress: progress, isCancelled: isCancelled)
             let labels = try layout.names.map { try run.label($0) }
             let media = writer.media
