@@ -34,7 +34,6 @@ import argparse
 import io
 import itertools
 import json
-import os
 import subprocess
 import sys
 import tarfile
@@ -118,65 +117,105 @@ def write_mds(coco: dict, images: Path, out: Path) -> None:
 
 # Readers -------------------------------------------------------------------------------------
 
-def decode(jpeg: bytes, boxes: list) -> tuple:
-    import numpy as np
-    import torch
-    from PIL import Image
-    pixels = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))
-    return torch.from_numpy(pixels), torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
-
-
 def coco_boxes(anns: list) -> list:
     return [[x, y, x + w, y + h] for x, y, w, h in (a["bbox"] for a in anns)]
 
 
-class SluiceSample:
-    def __call__(self, sample: dict) -> tuple:
+def box_tensor(anns: list) -> Any:
+    import torch
+    return torch.tensor(coco_boxes(anns), dtype=torch.float32).reshape(-1, 4)
+
+
+def lazy_image(jpeg: bytes) -> Any:
+    """A PIL image over the bytes, its header read and its pixels not decoded."""
+    from PIL import Image
+    return Image.open(io.BytesIO(jpeg))
+
+
+def pixels(image: Any) -> Any:
+    import numpy as np
+    import torch
+    return torch.from_numpy(np.asarray(image.convert("RGB")))
+
+
+class Decoded:
+    """What every reader does per sample in the main table: the JPEG decoded to an RGB tensor,
+    the boxes a float32 tensor. One method per shape a reader gives its samples in."""
+
+    coco_loads_images = True  # CocoDetection's own loader opens and decodes the file
+
+    def coco(self, image: Any, target: list) -> tuple:
         import numpy as np
         import torch
-        pixels = np.asarray(sample["image"].convert("RGB"))
-        return torch.from_numpy(pixels), sample["boxes"]
+        return torch.from_numpy(np.asarray(image)), box_tensor(target)
+
+    def sluice(self, sample: dict) -> tuple:
+        return pixels(sample["image"]), sample["boxes"]
+
+    def jpeg(self, jpeg: bytes, anns: list) -> tuple:
+        return pixels(lazy_image(jpeg)), box_tensor(anns)
 
 
-class CocoSample:
-    def __call__(self, image: Any, target: list) -> tuple:
-        import numpy as np
-        import torch
-        return torch.from_numpy(np.asarray(image)), torch.tensor(coco_boxes(target), dtype=torch.float32).reshape(-1, 4)
+class Opened(Decoded):
+    """--sample-cost: the same work but the decode: the image opened (header read), as Sluice's
+    samples hold it, so that every reader stops at the same point."""
+
+    coco_loads_images = False
+
+    def coco(self, image: Any, target: list) -> tuple:
+        return image, box_tensor(target)
+
+    def sluice(self, sample: dict) -> tuple:
+        return sample["image"], sample["boxes"]
+
+    def jpeg(self, jpeg: bytes, anns: list) -> tuple:
+        return lazy_image(jpeg), box_tensor(anns)
 
 
-def wds_sample(sample: dict) -> tuple:
-    return decode(sample["jpg"], coco_boxes(json.loads(sample["json"])))
-
-
-def make_dataset(system: str, work: Path, host: str) -> Any:
+def make_dataset(system: str, work: Path, host: str, per_sample: Decoded = Decoded()) -> Any:
     if system == "cocodetection":
         import types
         sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
         from torchvision.datasets import CocoDetection
-        return CocoDetection(str(work / "images"), str(work / "annotations.json"), transforms=CocoSample())
+
+        class Opening(CocoDetection):
+            def _load_image(self, id: int) -> Any:
+                return lazy_image((Path(self.root) / self.coco.loadImgs(id)[0]["file_name"]).read_bytes())
+
+        reader = CocoDetection if per_sample.coco_loads_images else Opening
+        return reader(str(work / "images"), str(work / "annotations.json"), transforms=per_sample.coco)
     if system.startswith("sluice"):
         from sluice import Project
+        if system == "sluice-stream-records":
+            from sluice import records
+            opened = records.OrderReader.__init__
+
+            def records_only(self: Any, *args: Any, **kwargs: Any) -> None:
+                opened(self, *args, **kwargs)
+                self.frames = False
+
+            records.OrderReader.__init__ = records_only
         ds = Project("bench", host=host).directory.get(name="Default")
-        if system == "sluice-stream":
-            return ds.to_pytorch(streaming=True, transform=SluiceSample())
-        return ds.to_pytorch(transform=SluiceSample())
+        if system == "sluice-map":
+            return ds.to_pytorch(transform=per_sample.sluice)
+        return ds.to_pytorch(streaming=True, transform=per_sample.sluice)
     if system == "wds":
         import webdataset as wds
         urls = [str(p) for p in sorted((work / "wds").glob("*.tar"))]
         return wds.WebDataset(urls, shardshuffle=False, nodesplitter=wds.split_by_node,
-                              workersplitter=wds.split_by_worker).map(wds_sample)
+                              workersplitter=wds.split_by_worker).map(
+            lambda sample: per_sample.jpeg(sample["jpg"], json.loads(sample["json"])))
     if system == "mds":
         streaming = import_streaming()
         from streaming.base.util import clean_stale_shared_memory
         clean_stale_shared_memory()
 
-        class Decoded(streaming.StreamingDataset):
+        class Samples(streaming.StreamingDataset):
             def __getitem__(self, index: int) -> tuple:
                 sample = super().__getitem__(index)
-                return decode(sample["jpg"], coco_boxes(sample["json"]))
+                return per_sample.jpeg(sample["jpg"], sample["json"])
 
-        return Decoded(local=str(work / "mds"), shuffle=False, batch_size=BATCH)
+        return Samples(local=str(work / "mds"), shuffle=False, batch_size=BATCH)
     raise SystemExit(f"unknown system {system}")
 
 
@@ -229,73 +268,12 @@ def paired(pairs: int, workers: int, work: Path, host: str) -> None:
 
 # What a reader costs a worker ----------------------------------------------------------------
 
-def lazy_image(jpeg: bytes) -> Any:
-    """A PIL image over the bytes, its header read and its pixels not decoded: what Sluice's
-    samples hold, so that every reader below stops at the same point."""
-    from PIL import Image
-    return Image.open(io.BytesIO(jpeg))
-
-
-def undecoded_dataset(system: str, work: Path, host: str) -> Any:
-    """`system`'s dataset doing its work per sample but the JPEG decode: each sample is an
-    image opened (not decoded) and its boxes as a float32 tensor."""
-    import torch
-
-    def boxes(anns: list) -> Any:
-        return torch.tensor(coco_boxes(anns), dtype=torch.float32).reshape(-1, 4)
-
-    if system == "cocodetection":
-        import types
-        sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
-        from torchvision.datasets import CocoDetection
-
-        class Undecoded(CocoDetection):
-            def _load_image(self, id: int) -> Any:
-                return lazy_image((Path(self.root) / self.coco.loadImgs(id)[0]["file_name"]).read_bytes())
-
-        return Undecoded(str(work / "images"), str(work / "annotations.json"),
-                         transforms=lambda image, target: (image, boxes(target)))
-    if system.startswith("sluice"):
-        from sluice import Project
-        if system == "sluice-stream-records":
-            from sluice import records
-            opened = records.OrderReader.__init__
-
-            def records_only(self: Any, *args: Any, **kwargs: Any) -> None:
-                opened(self, *args, **kwargs)
-                self.frames = False
-
-            records.OrderReader.__init__ = records_only
-        ds = Project("bench", host=host).directory.get(name="Default")
-        pair = lambda sample: (sample["image"], sample["boxes"])  # noqa: E731
-        if system == "sluice-map":
-            return ds.to_pytorch(transform=pair)
-        return ds.to_pytorch(streaming=True, transform=pair)
-    if system == "wds":
-        import webdataset as wds
-        urls = [str(p) for p in sorted((work / "wds").glob("*.tar"))]
-        return wds.WebDataset(urls, shardshuffle=False).map(
-            lambda sample: (lazy_image(sample["jpg"]), boxes(json.loads(sample["json"]))))
-    if system == "mds":
-        streaming = import_streaming()
-        from streaming.base.util import clean_stale_shared_memory
-        clean_stale_shared_memory()
-
-        class Undecoded(streaming.StreamingDataset):
-            def __getitem__(self, index: int) -> tuple:
-                sample = super().__getitem__(index)
-                return lazy_image(sample["jpg"]), boxes(sample["json"])
-
-        return Undecoded(local=str(work / "mds"), shuffle=False, batch_size=BATCH)
-    raise SystemExit(f"unknown system {system}")
-
-
 def reader_cost(system: str, work: Path, host: str, repeat: int) -> dict:
     """CPU seconds (every thread of this process) per sample of a DataLoader's loop over
     `system` without workers: the loop a worker runs, in this process, so the clock is the
     worker's. A Sluice server's CPU is its own process's and is not counted here."""
     from torch.utils.data import DataLoader
-    dataset = undecoded_dataset(system, work, host)
+    dataset = make_dataset(system, work, host, Opened())
     best = None
     for epoch in range(repeat + 1):  # the first epoch warms the page cache and the server up
         loader = DataLoader(dataset, batch_size=BATCH, num_workers=0, collate_fn=list)
@@ -311,14 +289,12 @@ def reader_cost(system: str, work: Path, host: str, repeat: int) -> dict:
 def decode_cost(work: Path, files: int) -> dict:
     """CPU per sample of the decode every reader of the main table does (JPEG to RGB pixels,
     into a tensor), over the same images, best of 3 passes."""
-    import numpy as np
-    import torch
     jpegs = [p.read_bytes() for p in sorted((work / "images").iterdir())[:min(files, 500)]]
     best = None
     for _ in range(3):
         cpu = time.process_time()
         for jpeg in jpegs:
-            torch.from_numpy(np.asarray(lazy_image(jpeg).convert("RGB")))
+            pixels(lazy_image(jpeg))
         cpu = time.process_time() - cpu
         best = cpu if best is None else min(best, cpu)
     assert best is not None
