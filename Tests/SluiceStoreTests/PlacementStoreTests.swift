@@ -93,6 +93,25 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreEngine.available) func aFileThatCameBackReadsTheSameAtBothItsPositions(engine: StoreEngine) async throws {
+        try await withTemporaryStore(engine) { store, _ in
+            let train = try await store.importSample()
+            let val = try await store.ensureDataset(projectID: "coco-dataset", name: "val")
+            let original = try await store.storedItems(datasetID: train.id, range: 0..<9)
+            let file = try #require(original.first { $0.instances.count >= 2 }).file.id
+            let instanceIDs = original.first { $0.file.id == file }!.instances.map(\.id)
+            _ = try await store.copyFiles([file], into: val.id, movingFrom: train.id)
+            _ = try await store.copyFiles([file], into: train.id, movingFrom: val.id)
+            let now = try await store.storedItems(datasetID: train.id, range: 0..<10)
+            let positions = now.filter { $0.file.id == file }
+            #expect(positions.map(\.isRemoved) == [true, false])
+            // Each position holds the file's instances once, in id order, read in one batch.
+            for item in positions { #expect(item.instances.map(\.id) == instanceIDs) }
+            let picked = try await store.storedItems(datasetID: train.id, positions: positions.map(\.position))
+            for item in picked { #expect(item.instances.map(\.id) == instanceIDs) }
+        }
+    }
+
     @Test func theRemovalsMigrationKeepsTheChangeFeedAndItsSequence() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("sluice.sqlite").path

@@ -14,6 +14,18 @@ struct PostgresSession {
         return rows
     }
 
+    /// Every row of the statement, each decoded as it arrives: no random-access row is made.
+    func decodedRows<T>(_ query: PostgresQuery, _ decode: (PostgresRow) throws -> T) async throws -> [T] {
+        var values: [T] = []
+        for try await row in try await connection.query(query, logger: logger) { values.append(try decode(row)) }
+        return values
+    }
+
+    /// The first row, decoded, if any.
+    func decodedRow<T>(_ query: PostgresQuery, _ decode: (PostgresRow) throws -> T) async throws -> T? {
+        try await decodedRows(query, decode).first
+    }
+
     /// The first row, if any.
     func row(_ query: PostgresQuery) async throws -> PostgresRandomAccessRow? {
         try await rows(query).first

@@ -49,23 +49,21 @@ extension PostgresStore {
     }
 
     static func fetchFile(_ db: PostgresSession, id: Int64) async throws -> File {
-        guard let row = try await db.row("SELECT \(unescaped: fileColumns) FROM files f WHERE f.id = \(id)") else {
-            throw StoreError.fileNotFound(id)
-        }
-        return try storedFile(row, offset: 0).decoded()
+        guard let file = try await db.decodedRow("SELECT \(unescaped: fileColumns) FROM files f WHERE f.id = \(id)", storedFile)
+        else { throw StoreError.fileNotFound(id) }
+        return try file.decoded()
     }
 
     static func fetchAnnotatedFile(_ db: PostgresSession, id: Int64) async throws -> AnnotatedFile? {
-        guard let row = try await db.row("SELECT \(unescaped: fileColumns) FROM files f WHERE f.id = \(id)") else {
-            return nil
-        }
-        let instances = try await db.rows(
+        guard let file = try await db.decodedRow("SELECT \(unescaped: fileColumns) FROM files f WHERE f.id = \(id)", storedFile)
+        else { return nil }
+        let instances = try await db.decodedRows(
             """
             SELECT \(unescaped: instanceColumns) FROM instances i LEFT JOIN labels l ON l.id = i.label_id
             WHERE i.file_id = \(id) AND i.deleted = 0 ORDER BY i.id
-            """
-        ).map { try storedInstance($0).decoded() }
-        return AnnotatedFile(file: try storedFile(row, offset: 0).decoded(), instances: instances)
+            """, storedInstance
+        ).map { try $0.decoded() }
+        return AnnotatedFile(file: try file.decoded(), instances: instances)
     }
 
     public func annotatedFile(id: Int64) async throws -> AnnotatedFile? {
@@ -207,12 +205,12 @@ extension PostgresStore {
             let id = try await Self.insertInstance(db, row, at: now, validFrom: try await Self.advanceClock(db))
             try await Self.advanceVersions(db, ofDatasetsHolding: instance.fileID)
             let changed = try await Self.recordChanges(db, ofFiles: [instance.fileID], at: now)
-            let stored = try await db.row(
+            let stored = try await db.decodedRow(
                 """
                 SELECT \(unescaped: Self.instanceColumns) FROM instances i LEFT JOIN labels l ON l.id = i.label_id
                 WHERE i.id = \(id)
-                """)!
-            return (try Self.storedInstance(stored).decoded(), changed)
+                """, Self.storedInstance)!
+            return (try stored.decoded(), changed)
         }
         await notify(changed)
         return added

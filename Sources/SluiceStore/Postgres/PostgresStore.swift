@@ -12,6 +12,9 @@ public final class PostgresStore: Store {
     let client: PostgresClient
     /// The pool's run loop: PostgresClient serves leases only while `run()` is running.
     private let running: Task<Void, Never>
+    /// Done once `running` has entered `run()`: a lease asked for before it waits, but
+    /// PostgresClient logs a warning about it, which users of `sluice import` then saw.
+    private let started: Task<Void, Never>
     /// Listens for the change notifications of every server on the database (`notify`).
     private let listening: Task<Void, Never>
     let logger: Logger
@@ -23,6 +26,7 @@ public final class PostgresStore: Store {
     public static func open(url: String, media: MediaStore, maximumConnections: Int = 16) async throws -> PostgresStore {
         let (configuration, schema) = try PostgresURL.configuration(url, maximumConnections: maximumConnections)
         let store = PostgresStore(configuration: configuration, schema: schema, media: media)
+        await store.started.value
         do {
             try await store.migrate(schema: schema)
         } catch {
@@ -43,9 +47,19 @@ public final class PostgresStore: Store {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         // The client's lifetime is the store's: from open to close, like the SQLite pool's.
-        running = Task { await client.run() }
+        let (entering, enter) = AsyncStream<Void>.makeStream()
+        // Nothing suspends between `finish()` and `run()` setting its running flag, while the
+        // waiters of `started` must first be scheduled: in practice they find it set. If one
+        // does not, its lease still waits for `run()`, and only the warning shows.
+        running = Task {
+            enter.finish()
+            await client.run()
+        }
+        let started = Task { for await _ in entering {} }
+        self.started = started
         changeChannel = "sluice_changes_\(schema ?? "public")"
-        listening = Self.listenForChanges(client: client, channel: changeChannel, notifier: changeNotifier)
+        listening = Self.listenForChanges(
+            client: client, channel: changeChannel, notifier: changeNotifier, after: started)
         self.media = media
     }
 
@@ -79,10 +93,11 @@ public final class PostgresStore: Store {
     }
 
     /// Holds one connection listening on `changeChannel`, and again after it drops.
-    private static func listenForChanges(client: PostgresClient, channel: String, notifier: ChangeNotifier)
-        -> Task<Void, Never>
-    {
+    private static func listenForChanges(
+        client: PostgresClient, channel: String, notifier: ChangeNotifier, after started: Task<Void, Never>
+    ) -> Task<Void, Never> {
         Task {
+            await started.value
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
@@ -337,8 +352,8 @@ public final class PostgresStore: Store {
 
     public func file(id: Int64) async throws -> File? {
         try await read { db in
-            try await db.row("SELECT \(unescaped: Self.fileColumns) FROM files f WHERE f.id = \(id)")
-                .map { try Self.storedFile($0, offset: 0).decoded() }
+            try await db.decodedRow("SELECT \(unescaped: Self.fileColumns) FROM files f WHERE f.id = \(id)", Self.storedFile)
+                .map { try $0.decoded() }
         }
     }
 }

@@ -94,7 +94,8 @@ extension SQLiteStore {
             // authorizer walks every column) cost as much as running them, so they are kept.
             var items: [StoredItem] = []
             items.reserveCapacity(capacity)
-            var indexByFile: [Int64: Int] = [:]
+            // A file may hold a removed position and a live one of the same dataset.
+            var positionsOfFile: [Int64: [Int]] = [:]
             let files = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
@@ -109,7 +110,7 @@ extension SQLiteStore {
                 // removal at or before it counts.
                 let removedAt: Int64? = row[1]
                 let isRemoved = removedAt.map { at in clock.map { at <= $0 } ?? true } ?? false
-                indexByFile[file.id] = items.count
+                positionsOfFile[file.id, default: []].append(items.count)
                 items.append(StoredItem(position: row[0], file: file, instances: [], isRemoved: isRemoved))
             }
             guard !items.isEmpty else { return [] }
@@ -125,8 +126,10 @@ extension SQLiteStore {
                 arguments: [datasetID] + arguments)
             while let row = try instances.next() {
                 let instance = try Self.storedInstance(row)
-                // The unique (file_id, dataset_id) index guarantees one position per file.
-                if let index = indexByFile[instance.fileID] {
+                // The rows come once per position of the file, each time in id order: the
+                // first time fills every position the file holds, and later ones are skipped.
+                for index in positionsOfFile[instance.fileID] ?? []
+                where items[index].instances.last.map({ $0.id < instance.id }) ?? true {
                     items[index].instances.append(instance)
                 }
             }
