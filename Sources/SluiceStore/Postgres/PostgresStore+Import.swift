@@ -20,6 +20,11 @@ extension PostgresStore {
             let firstLabel = try await db.value("SELECT coalesce(max(id), 0) + 1 FROM labels", as: Int64.self)!
             // Row triggers skip this transaction's instances; one aggregate counts them at the end.
             try await db.execute("SELECT set_config('sluice.bulk_import', 'on', true)")
+            // The commit is flushed before it returns even where the server commits
+            // asynchronously (synchronous_commit = off, common for bulk loads): until then no
+            // reader may set the rows' hint bits, and the VACUUM that follows a large import
+            // marked no page all-visible, leaving slices to read the heap.
+            try await db.execute("SET LOCAL synchronous_commit = on")
             let writer = PostgresImportWriter(
                 session: db, projectID: projectID, dataset: dataset, media: media, firstNewLabel: firstLabel,
                 revision: seq, clock: clock)
@@ -73,11 +78,43 @@ extension PostgresStore {
     /// `coveringIndexes`); autovacuum would, some minutes later. Outside any transaction, as
     /// VACUUM must be; about 1.5 s at a million files. The import has committed: a failure
     /// here only leaves the work to autovacuum.
+    ///
+    /// VACUUM marks a page only when no snapshot older than the import's commit is open and
+    /// nothing else holds the page at that moment: a checkpoint writing the import's pages
+    /// made it skip whole tables here. The tables still short of marked are vacuumed again,
+    /// a second apart, a few times.
     func vacuumAfterImport() async {
-        try? await client.withConnection { connection in
-            try await PostgresSession(connection: connection, logger: logger)
-                .execute("VACUUM (ANALYZE) files, dataset_files, label_counts")
+        var tables = ["files", "dataset_files", "label_counts"]
+        for attempt in 0..<Self.vacuumAttempts where !tables.isEmpty {
+            if attempt > 0 { try? await Task.sleep(for: .seconds(1)) }
+            let statement = (attempt == 0 ? "VACUUM (ANALYZE) " : "VACUUM ") + tables.joined(separator: ", ")
+            do {
+                tables = try await client.withConnection { connection in
+                    let db = PostgresSession(connection: connection, logger: logger)
+                    try await db.execute(PostgresQuery(unsafeSQL: statement))
+                    return try await Self.tablesShortOfVisible(db, tables)
+                }
+            } catch {
+                return
+            }
         }
+    }
+
+    static let vacuumAttempts = 4
+
+    /// Those of `tables` with fewer than 90% of their pages marked all-visible.
+    static func tablesShortOfVisible(_ db: PostgresSession, _ tables: [String]) async throws -> [String] {
+        var names = PostgresBindings()
+        names.append(tables)
+        return try await db.values(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT c.relname::text FROM pg_class c
+                    WHERE c.oid = ANY(SELECT to_regclass(t) FROM unnest($1::text[]) t)
+                    AND c.relallvisible < 0.9 * c.relpages ORDER BY c.relname
+                    """,
+                binds: names),
+            as: String.self)
     }
 }
 
