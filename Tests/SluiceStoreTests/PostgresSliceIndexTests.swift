@@ -39,13 +39,6 @@ struct PostgresSliceIndexTests {
                     """, as: String.self)
             }
             #expect(Set(vacuumed).isSuperset(of: ["dataset_files", "files", "label_counts"]))
-            // Vacuumed is not enough: their pages must be marked all-visible, or a slice reads
-            // the table beside the index (the test cluster commits asynchronously, as many
-            // bulk-loading servers do, which left every page unmarked).
-            let unmarked = try await postgres.read { db in
-                try await PostgresStore.tablesShortOfVisible(db, ["dataset_files", "files", "label_counts"])
-            }
-            #expect(unmarked.isEmpty, "pages not all-visible after the import: \(unmarked)")
 
             // The unique index still says a file is once among a dataset's live positions.
             let file = try #require(try await store.storedItems(datasetID: dataset.id, range: 0..<1).first).file
@@ -58,6 +51,27 @@ struct PostgresSliceIndexTests {
             } catch {
                 #expect(String(reflecting: error).contains("dataset_files_live"), "\(String(reflecting: error))")
             }
+        }
+    }
+
+    /// Vacuumed is not enough: VACUUM marks the import's pages all-visible (so a slice reads
+    /// no table page beside the index) only once their rows' commit is flushed. The test
+    /// cluster commits asynchronously, as many bulk-loading servers do, which left every page
+    /// unmarked; an import commits synchronously whatever the server's setting. (Whether
+    /// VACUUM then marks them depends on every other session of the database holding no older
+    /// snapshot, which the tests running beside this one do not promise: bench/engines.py
+    /// shows it.)
+    @Test func anImportCommitsSynchronouslyWhateverTheServersSetting() async throws {
+        try await withTemporaryStore(.postgres) { store, _ in
+            let postgres = try #require(store as? PostgresStore)
+            let server = try await postgres.read { db in try await db.value("SHOW synchronous_commit", as: String.self) }
+            _ = try await store.ensureProject(Project(id: "p", name: "p"))
+            let inImport = try await store.performImport(projectID: "p", datasetName: "D") { writer in
+                try (writer as! PostgresImportWriter).wait { db in
+                    try await db.value("SHOW synchronous_commit", as: String.self)!
+                }
+            }
+            #expect(inImport == "on", "the server's own setting: \(server ?? "none")")
         }
     }
 }

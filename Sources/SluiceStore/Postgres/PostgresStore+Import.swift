@@ -179,7 +179,7 @@ final class PostgresImportWriter: ImportWriter, @unchecked Sendable {
     }
 
     /// Waits on the import's thread for an operation of the store, after the batch being sent.
-    private func wait<R: Sendable>(_ operation: @escaping @Sendable (PostgresSession) async throws -> R) throws -> R {
+    func wait<R: Sendable>(_ operation: @escaping @Sendable (PostgresSession) async throws -> R) throws -> R {
         let session = session, sending = sending
         self.sending = nil
         return try ThreadBridge.wait {
