@@ -11,10 +11,14 @@ public enum SQLValue: Sendable, Hashable {
 public struct CompiledQuery: Sendable, Hashable {
     public var whereClause: String
     public var parameters: [SQLValue]
+    /// True when the condition reads the file's own row (`f.<column>`, `f.metadata`), beyond
+    /// its id: a store may leave `files` out of the statement otherwise.
+    public var readsFileRow: Bool
 
-    public init(whereClause: String, parameters: [SQLValue]) {
+    public init(whereClause: String, parameters: [SQLValue], readsFileRow: Bool = true) {
         self.whereClause = whereClause
         self.parameters = parameters
+        self.readsFileRow = readsFileRow
     }
 }
 
@@ -106,21 +110,33 @@ public struct SQLiteDialect: SQLDialect {
 }
 
 extension CheckedQuery {
-    /// The query as a `WHERE` condition over `files f`. Placeholders are numbered from
-    /// `parameterOffset` (1-based) for dialects that number them.
+    /// The query as a `WHERE` condition over `files f`, the file's id read as `fileID` (a
+    /// store that joins the file's place may give `df.file_id`, and leave `files` out when
+    /// `readsFileRow` is false). Placeholders are numbered from `parameterOffset` (1-based)
+    /// for dialects that number them.
     ///
     /// Every condition is two-valued (never NULL), so `not` is the exact complement: a file
     /// without a width is not `file.width > 0`, and is `not file.width > 0`.
-    public func sql(dialect: some SQLDialect, parameterOffset: Int = 1) -> CompiledQuery {
-        let writer = SQLWriter(dialect: dialect, binder: SQLBinder(placeholder: dialect.placeholder, firstIndex: parameterOffset))
+    public func sql(dialect: some SQLDialect, parameterOffset: Int = 1, fileID: String = "f.id") -> CompiledQuery {
+        let writer = SQLWriter(
+            dialect: dialect, binder: SQLBinder(placeholder: dialect.placeholder, firstIndex: parameterOffset),
+            fileID: fileID)
         let clause = writer.condition(self)
-        return CompiledQuery(whereClause: clause, parameters: writer.binder.parameters)
+        return CompiledQuery(
+            whereClause: clause, parameters: writer.binder.parameters, readsFileRow: writer.fileRow.isRead)
     }
 }
 
 struct SQLWriter<Dialect: SQLDialect> {
     let dialect: Dialect
     let binder: SQLBinder
+    let fileID: String
+    let fileRow = Use()
+
+    /// Whether a part of the condition was written that reads it.
+    final class Use {
+        var isRead = false
+    }
 
     func bind(_ scalar: Scalar) -> String {
         switch scalar {
@@ -165,38 +181,40 @@ struct SQLWriter<Dialect: SQLDialect> {
             let zeroPasses = predicate.holds(for: .number(0))
             let rows = "SELECT file_id FROM label_counts WHERE label_id = \(binder.bind(.integer(labelID))) AND "
             let count = compare("count", predicate)
-            return zeroPasses ? "f.id NOT IN (\(rows)NOT (\(count)))" : "f.id IN (\(rows)\(count))"
+            return zeroPasses ? "\(fileID) NOT IN (\(rows)NOT (\(count)))" : "\(fileID) IN (\(rows)\(count))"
         case .anyLabelCount:
-            return compare("COALESCE((SELECT SUM(count) FROM label_counts WHERE file_id = f.id), 0)", predicate)
+            return compare("COALESCE((SELECT SUM(count) FROM label_counts WHERE file_id = \(fileID)), 0)", predicate)
         case .frameCount(let labelID), .trackCount(let labelID):
             // Counted per file from its instances (an index range on instances(file_id)): videos
             // hold few files and many instances, and a required label already narrowed the files.
             let column = if case .frameCount = subject { "i.frame" } else { "i.track" }
             let label = labelID.map { "i.label_id = \(binder.bind(.integer($0)))" } ?? "i.label_id IS NOT NULL"
             return compare(
-                "(SELECT COUNT(DISTINCT \(column)) FROM instances i WHERE i.file_id = f.id AND i.deleted = 0 "
+                "(SELECT COUNT(DISTINCT \(column)) FROM instances i WHERE i.file_id = \(fileID) AND i.deleted = 0 "
                     + "AND \(column) IS NOT NULL AND \(label))", predicate)
         case .file(let field):
+            fileRow.isRead = true
             let column = "f." + field.column
             let test = compare(column, predicate)
             return field.isNullable ? "(\(column) IS NOT NULL AND \(test))" : test
         case .fileMetadata(let keys):
+            fileRow.isRead = true
             return dialect.jsonValueTest(document: "f.metadata", keys: keys, kind: predicate.kind, binder: binder) {
                 compare($0, predicate)
             }
         case .attribute(let name):
             let element = dialect.jsonAnyElementTest(
                 document: "i.attributes", keys: [name], kind: predicate.kind, binder: binder) { compare($0, predicate) }
-            return "EXISTS (SELECT 1 FROM instances i WHERE i.file_id = f.id AND i.deleted = 0 AND \(element))"
+            return "EXISTS (SELECT 1 FROM instances i WHERE i.file_id = \(fileID) AND i.deleted = 0 AND \(element))"
         case .datasetName:
             return "EXISTS (SELECT 1 FROM dataset_files m JOIN datasets d ON d.id = m.dataset_id "
-                + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("d.name", predicate)))"
+                + "WHERE m.file_id = \(fileID) AND m.removed_at IS NULL AND \(compare("d.name", predicate)))"
         case .datasetID:
             return "EXISTS (SELECT 1 FROM dataset_files m "
-                + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("m.dataset_id", predicate)))"
+                + "WHERE m.file_id = \(fileID) AND m.removed_at IS NULL AND \(compare("m.dataset_id", predicate)))"
         case .datasetTag:
             return "EXISTS (SELECT 1 FROM dataset_files m JOIN dataset_tags t ON t.dataset_id = m.dataset_id "
-                + "WHERE m.file_id = f.id AND m.removed_at IS NULL AND \(compare("t.tag", predicate)))"
+                + "WHERE m.file_id = \(fileID) AND m.removed_at IS NULL AND \(compare("t.tag", predicate)))"
         }
     }
 }

@@ -199,4 +199,15 @@ func item(
         #expect(compiled.whereClause == "(f.id IN (SELECT file_id FROM label_counts WHERE label_id = $2 AND count > $3) AND "
             + "(coalesce(json_type(f.metadata, $4), '') IN ('integer', 'real') AND json_extract(f.metadata, $5) = $6))")
     }
+
+    @Test func aStoreMayNameTheFileIDAndLearnsWhetherTheFileRowIsRead() throws {
+        let labels = try check("labels.cat > 3 or not attribute.occluded = true or frames.any > 0")
+            .sql(dialect: SQLiteDialect(), fileID: "df.file_id")
+        #expect(!labels.readsFileRow)
+        #expect(!labels.whereClause.contains("f.id") && labels.whereClause.contains("df.file_id IN ("))
+        #expect(labels.whereClause.components(separatedBy: "df.file_id").count == 4, "every term reads the id given")
+        for text in ["labels.cat > 3 and file.width >= 640", "file.metadata.iso = 1", "not file.name contains \"x\""] {
+            #expect(try check(text).sql(dialect: SQLiteDialect(), fileID: "df.file_id").readsFileRow, "\(text)")
+        }
+    }
 }
