@@ -106,3 +106,43 @@ enum JSONColumn {
         try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }
+
+/// The items of one read, each found by its file to take the file's instances. A file holds
+/// one position of a dataset, or two when it left and came back (docs/writes.md): the second
+/// is kept apart, so the common case costs one dictionary entry and no array per file.
+struct ItemsByFile {
+    private(set) var items: [StoredItem] = []
+    private var first: [Int64: Int] = [:]
+    private var later: [Int64: [Int]] = [:]
+
+    init(capacity: Int) {
+        items.reserveCapacity(capacity)
+        first.reserveCapacity(capacity)
+    }
+
+    var isEmpty: Bool { items.isEmpty }
+    var fileIDs: [Int64] { Array(first.keys) }
+
+    mutating func append(_ item: StoredItem) {
+        if first[item.file.id] == nil {
+            first[item.file.id] = items.count
+        } else {
+            later[item.file.id, default: []].append(items.count)
+        }
+        items.append(item)
+    }
+
+    /// Adds the instance at every position of its file. Instances come in id order; a read
+    /// that sends a file's rows once per position sends them again from the start, and an
+    /// instance not above the last one a position has is that repeat, skipped.
+    mutating func add(_ instance: StoredInstance) {
+        guard let index = first[instance.fileID] else { return }
+        add(instance, at: index)
+        for other in later[instance.fileID] ?? [] { add(instance, at: other) }
+    }
+
+    private mutating func add(_ instance: StoredInstance, at index: Int) {
+        if let last = items[index].instances.last, last.id >= instance.id { return }
+        items[index].instances.append(instance)
+    }
+}

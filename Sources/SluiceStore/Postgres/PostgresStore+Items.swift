@@ -80,15 +80,11 @@ extension PostgresStore {
                 """,
             binds: binds)
         return try await read { db in
-            var items: [StoredItem] = []
-            items.reserveCapacity(capacity)
-            // A file may hold a removed position and a live one of the same dataset.
-            var positionsOfFile: [Int64: [Int]] = [:]
+            var items = ItemsByFile(capacity: capacity)
             for row in try await db.decodedRows(fileQuery, Self.storedPosition) {
                 // A removed position still reads as the file it held, marked (docs/writes.md);
                 // at a version, only a removal at or before it counts.
                 let isRemoved = row.removedAt.map { at in clock.map { at <= $0 } ?? true } ?? false
-                positionsOfFile[row.file.id, default: []].append(items.count)
                 items.append(StoredItem(position: row.position, file: row.file, instances: [], isRemoved: isRemoved))
             }
             guard !items.isEmpty else { return [] }
@@ -99,11 +95,9 @@ extension PostgresStore {
                     SELECT \(columns.instance) FROM instances i LEFT JOIN labels l ON l.id = i.label_id
                     WHERE i.file_id = ANY($1) AND \(columns.alive) ORDER BY i.id
                     """,
-                binds: Self.bindings(Array(positionsOfFile.keys)))
-            for instance in try await db.decodedRows(instanceQuery, Self.storedInstance) {
-                for index in positionsOfFile[instance.fileID] ?? [] { items[index].instances.append(instance) }
-            }
-            return items
+                binds: Self.bindings(items.fileIDs))
+            for instance in try await db.decodedRows(instanceQuery, Self.storedInstance) { items.add(instance) }
+            return items.items
         }
     }
 

@@ -92,10 +92,7 @@ extension SQLiteStore {
             // Two range scans over primary keys: the files at the positions, then their instances.
             // A stream reads a batch per query: compiling the statements each time (GRDB's
             // authorizer walks every column) cost as much as running them, so they are kept.
-            var items: [StoredItem] = []
-            items.reserveCapacity(capacity)
-            // A file may hold a removed position and a live one of the same dataset.
-            var positionsOfFile: [Int64: [Int]] = [:]
+            var items = ItemsByFile(capacity: capacity)
             let files = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
@@ -110,7 +107,6 @@ extension SQLiteStore {
                 // removal at or before it counts.
                 let removedAt: Int64? = row[1]
                 let isRemoved = removedAt.map { at in clock.map { at <= $0 } ?? true } ?? false
-                positionsOfFile[file.id, default: []].append(items.count)
                 items.append(StoredItem(position: row[0], file: file, instances: [], isRemoved: isRemoved))
             }
             guard !items.isEmpty else { return [] }
@@ -125,15 +121,10 @@ extension SQLiteStore {
                     """),
                 arguments: [datasetID] + arguments)
             while let row = try instances.next() {
-                let instance = try Self.storedInstance(row)
-                // The rows come once per position of the file, each time in id order: the
-                // first time fills every position the file holds, and later ones are skipped.
-                for index in positionsOfFile[instance.fileID] ?? []
-                where items[index].instances.last.map({ $0.id < instance.id }) ?? true {
-                    items[index].instances.append(instance)
-                }
+                // Once per position of the file, each time in id order: the repeats are skipped.
+                items.add(try Self.storedInstance(row))
             }
-            return items
+            return items.items
         }
     }
 
