@@ -24,13 +24,13 @@ import Testing
         return try await store.items(datasetID: dataset.id, range: 0..<dataset.count)
     }
 
-    static func document(_ body: String, meta: String = "") -> String {
+    static func document(_ body: String, meta: String = "", labels: String = "") -> String {
         """
         <?xml version="1.0" encoding="utf-8"?>
         <annotations>
           <version>1.1</version>
           <meta><task><mode>interpolation</mode><start_frame>0</start_frame><stop_frame>19</stop_frame>\(meta)
-            <labels><label><name>car</name><attributes><attribute><name>parked</name><input_type>checkbox</input_type></attribute></attributes></label></labels>
+            <labels><label><name>car</name><attributes><attribute><name>parked</name><input_type>checkbox</input_type></attribute></attributes></label>\(labels)</labels>
           </task></meta>
         \(body)
         </annotations>
@@ -109,9 +109,15 @@ import Testing
             #expect(try await store.dataset(projectID: "p", name: "D") == nil, "the failed import left no dataset")
             #expect(try await store.labels(projectID: "p").isEmpty, "nor the labels its meta declared")
 
+            // A mask is over its image: with no size given and no media to read one from, it cannot be placed.
             let mask = try await refused(#"<image id="0" name="a.jpg"><mask label="car" rle="1, 2" left="0" top="0" width="1" height="3"/></image>"#)
-            #expect(mask?.description.contains("annotations/image[1]/mask[1]") == true)
-            #expect(mask?.description.contains("not imported yet") == true)
+            #expect(mask?.description.contains("annotations/image[1]/mask[1]: a mask needs its image's size") == true)
+            let overrun = try await refused(
+                #"<image id="0" name="a.jpg" width="4" height="4"><mask label="car" rle="1, 2, 2" left="0" top="0" width="2" height="2"/></image>"#)
+            #expect(overrun?.description.contains("annotations/image[1]/mask[1]/@rle: the runs add up to more than width × height = 4") == true)
+            let skeleton = try await refused(
+                #"<image id="0" name="a.jpg"><skeleton label="car"><points label="nose" points="1,1"/></skeleton></image>"#)
+            #expect(skeleton?.description.contains("annotations/image[1]/skeleton[1]/@label: 'car' is not a skeleton label") == true)
 
             let mixed = try await refused(
                 #"<track id="0" label="car"><box frame="0" xtl="0" ytl="0" xbr="1" ybr="1"/><polygon frame="1" points="0,0;1,0;1,1"/></track>"#)
@@ -163,17 +169,31 @@ import Testing
                   <polyline label="" occluded="0" points="0,0;4,4"/>
                   <points label="car" occluded="0" points="1,1;2,2;3,3"/>
                   <tag label="car"><attribute name="parked">false</attribute></tag>
+                  <mask label="car" occluded="1" rle="0, 1, 1, 4" left="1" top="1" width="3" height="2" z_order="1"/>
+                  <skeleton label="person" z_order="0"><points label="nose" outside="0" occluded="1" points="3,4"><attribute name="seen">yes</attribute></points><points label="tail" outside="1" occluded="0" points="0,0"/><attribute name="parked">true</attribute></skeleton>
                 </image>
                 """
-            try Self.document(images).write(to: source.appendingPathComponent("annotations.xml"), atomically: true, encoding: .utf8)
+            let skeleton = """
+                <label><name>person</name><type>skeleton</type><svg>&lt;line data-node-from="1" data-node-to="2"&gt;&lt;/line&gt;\
+                &lt;circle data-node-id="1" data-label-name="nose"&gt;&lt;/circle&gt;&lt;circle data-node-id="2" data-label-name="tail"&gt;&lt;/circle&gt;</svg></label>
+                <label><name>nose</name><type>points</type><parent>person</parent></label>
+                <label><name>tail</name><type>points</type><parent>person</parent></label>
+                """
+            try Self.document(images, labels: skeleton).write(
+                to: source.appendingPathComponent("annotations.xml"), atomically: true, encoding: .utf8)
             _ = try await Self.importCVAT(source.path, store)
             let dataset = try #require(try await store.dataset(projectID: "p", name: "D"))
             let out = directory.appendingPathComponent("out").path
             let summary = try await FolderExporter(source: ExportSource(store: store, dataset: dataset), format: .cvat).write(into: out)
-            #expect(summary.instances == 7 && summary.skipped == 0)
+            #expect(summary.instances == 9 && summary.skipped == 0)
             _ = try await Self.importCVAT(out, store, "again")
             let before = Self.view(try await Self.items(store, "D"))
-            #expect(before.count == 7)
+            #expect(before.count == 9)
+            let person = try #require(try await store.labels(projectID: "p").first { $0.name == "person" })
+            #expect(person.keypointNames == ["nose", "tail"] && person.skeleton == [[1, 2]])
+            let kinds = try await Self.items(store, "D")[0].instances.filter { $0.kind == .mask || $0.kind == .keypoints }
+            #expect(kinds.map(\.area) == [5, nil] && kinds[0].bbox == BoundingBox(xMin: 1, yMin: 1, xMax: 4, yMax: 3))
+            #expect(kinds[1].geometry.keypoints == [Keypoint(x: 3, y: 4, visibility: 1), Keypoint(x: 0, y: 0, visibility: 0)])
             let after = Self.view(try await Self.items(store, "again"))
             #expect(after == before, "\(after.filter { !before.contains($0) }) vs \(before.filter { !after.contains($0) })")
 

@@ -6,7 +6,9 @@ extension, as Datumaro names items), or `frame_NNNNNN` for a video's frame (Datu
 for a frame; on Sluice's side the instance's `frame` on a video file, or the frame file's name).
 
 Kinds and coordinates: "box" [x, y, w, h]; "polygon", "line", "point" the flat point list;
-"global" (a CVAT tag) no coordinates. Attributes: the shape's `<attribute>`s typed as the label
+"mask" none, but an attribute `_mask`: its pixel count and the hash of its bits over the whole
+image (`voc_mask`: equal masks, whatever box each side writes them in); "global" (a CVAT tag)
+no coordinates. Attributes: the shape's `<attribute>`s typed as the label
 declares them, `occluded`, and for a track's shapes `keyframe` and `track_id`; a nonzero
 `z_order` and `group_id` ride along as attributes on both sides. Datumaro keeps a track's
 `outside` shapes as annotations marked `outside`; they say the object is not visible, which
@@ -25,7 +27,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from formats_oracle import FIXTURES, _attribute_value, _datumaro, _entry, _image, _sorted, sha256_of
+from formats_oracle import FIXTURES, _attribute_value, _datumaro, _entry, _image, _rle_bits, _sorted, sha256_of, voc_mask
 
 CVAT_FIXTURES = {
     "cvat-fixture-task": FIXTURES / "cvat" / "datumaro-images" / "export_task",
@@ -56,7 +58,7 @@ def datumaro_cvat_view(path: Path) -> CVATView:
     dataset = dm.Dataset.import_from(str(path), "cvat")
     names = dataset.categories()[AnnotationType.label]
     kinds = {AnnotationType.bbox: "box", AnnotationType.polygon: "polygon", AnnotationType.polyline: "line",
-             AnnotationType.points: "point", AnnotationType.label: "global"}
+             AnnotationType.points: "point", AnnotationType.mask: "mask", AnnotationType.label: "global"}
     view = CVATView()
     for item in dataset:
         key = _key(item.subset, item.id)
@@ -69,6 +71,9 @@ def datumaro_cvat_view(path: Path) -> CVATView:
             kind = kinds[annotation.type]
             if kind == "box":
                 coordinates = [annotation.x, annotation.y, annotation.w, annotation.h]
+            elif kind == "mask":
+                coordinates = []
+                attributes["_mask"] = voc_mask(annotation.image)
             elif kind == "global":
                 coordinates = []
             else:
@@ -89,8 +94,24 @@ def datumaro_cvat_view(path: Path) -> CVATView:
 
 # ---------------------------------------------------------------- Sluice's side
 
-def sluice_cvat_view(items: list[dict]) -> CVATView:
-    """Sluice's items as the view; a video file's instances spread over the frames they are on."""
+def _skeleton_points(instance: dict, labels: dict) -> list:
+    """A keypoints instance as Datumaro reads a CVAT skeleton: each of its points an annotation
+    of its own, labelled with the point's name, with its `occluded` and own attributes (the
+    skeleton's attributes and its grouping are not in Datumaro's reading)."""
+    names = (labels.get(instance.get("label")) or {}).get("keypoint_names") or []
+    point_attributes = (instance.get("metadata") or {}).get("point_attributes") or {}
+    entries = []
+    for index, (x, y, visibility) in enumerate(instance["geometry"]["keypoints"]):
+        name = names[index] if index < len(names) else str(index + 1)
+        attributes = {k: _attribute_value(v) for k, v in (point_attributes.get(name) or {}).items()}
+        attributes["occluded"] = visibility == 1
+        entries.append(_entry(name, "point", [x, y], attributes))
+    return entries
+
+
+def sluice_cvat_view(items: list[dict], labels: dict | None = None) -> CVATView:
+    """Sluice's items as the view; a video file's instances spread over the frames they are on.
+    `labels` (name → the API's label) names a skeleton's points."""
     view = CVATView()
     for item in items:
         file = item["file"]
@@ -115,6 +136,9 @@ def sluice_cvat_view(items: list[dict]) -> CVATView:
                 attributes["group_id"] = instance_metadata["group"]
             kind = instance["kind"]
             geometry = instance.get("geometry") or {}
+            if kind == "keypoints":
+                per_key.setdefault(key, []).extend(_skeleton_points(instance, labels or {}))
+                continue
             if kind == "box":
                 box = instance["bbox"]
                 coordinates = [box[0], box[1], box[2] - box[0], box[3] - box[1]]
@@ -122,6 +146,9 @@ def sluice_cvat_view(items: list[dict]) -> CVATView:
                 coordinates = [v for ring in geometry["polygon"] for v in ring]
             elif kind in ("line", "point"):
                 coordinates = [v for p in geometry["line" if kind == "line" else "points"] for v in p]
+            elif kind == "mask":
+                coordinates = []
+                attributes["_mask"] = voc_mask(_rle_bits(geometry["mask"]))
             else:
                 coordinates = []
             per_key.setdefault(key, []).append(_entry(
@@ -130,6 +157,15 @@ def sluice_cvat_view(items: list[dict]) -> CVATView:
             assert key not in view.instances, f"two files or frames at {key!r}"
             view.instances[key] = _sorted(entries)
     return view
+
+
+def sluice_label_records(url: str, project: str) -> dict[str, dict]:
+    """The project's labels through the HTTP API, by name (with their keypoint names and edges)."""
+    import requests
+
+    reply = requests.get(f"{url}/api/v1/projects/{project}/labels", timeout=30)
+    reply.raise_for_status()
+    return {label["name"]: label for label in reply.json()}
 
 
 def assert_same_cvat_view(got: CVATView, expected: CVATView, what: str, *, frames_only_annotated: bool = False) -> None:
@@ -171,7 +207,9 @@ blue</values></attribute>
 def write_cvat_images_set(root: Path) -> Path:
     """CVAT for images, project style: 4 images in two subsets (images/SUBSET/NAME; one name in
     both), every shape kind the tests compare, typed attributes, z_order and group_id, a tag, a
-    shape with no label, and XML-escaped names."""
+    shape with no label, and XML-escaped names. Masks as CVAT writes them (a tight box, ", "
+    between runs): one inside its image with a hole, one filling the image's corner (a first
+    run of 0)."""
     root.mkdir(parents=True)
     images = [("train", "a.jpg", 40, 30), ("train", "b.png", 32, 24), ("val", "a.jpg", 20, 16), ("val", "c.jpg", 24, 24)]
     for seed, (subset, name, width, height) in enumerate(images):
@@ -187,8 +225,12 @@ def write_cvat_images_set(root: Path) -> Path:
         ],
         1: ['<polyline label="car" occluded="0" points="0,0;5,5;10,3"><attribute name="parked">false</attribute>'
             '<attribute name="speed">0</attribute><attribute name="colour">red</attribute></polyline>',
-            '<points label="" occluded="0" points="3,4;6.5,7"/>'],
-        2: ['<box label="sky" occluded="0" xtl="0" ytl="0" xbr="20" ybr="5"/>'],
+            '<points label="" occluded="0" points="3,4;6.5,7"/>',
+            '<mask label="car" source="manual" occluded="1" rle="2, 5, 3, 4, 6" left="3" top="2" width="5" height="4"'
+            ' z_order="1"><attribute name="parked">true</attribute><attribute name="speed">3</attribute>'
+            '<attribute name="colour">red</attribute></mask>'],
+        2: ['<box label="sky" occluded="0" xtl="0" ytl="0" xbr="20" ybr="5"/>',
+            '<mask label="sky" source="manual" occluded="0" rle="0, 20" left="15" top="12" width="5" height="4" z_order="0"/>'],
         3: [],
     }
     body = ""
@@ -201,6 +243,103 @@ def write_cvat_images_set(root: Path) -> Path:
         "        <task><id>1</id><name>train</name><subset>train</subset></task>\n"
         "        <task><id>2</id><name>val</name><subset>val</subset></task>\n      </tasks>\n"
         f"{LABELS_XML}      <subsets>train\nval</subsets>\n    </project>\n  </meta>\n{body}</annotations>\n")
+    return root
+
+
+def write_cvat_masks_by_datumaro(root: Path) -> Path:
+    """Masks as Datumaro's own CVAT writer writes them (each over the whole image, `left` and
+    `top` 0), beside a box: a blob with a hole, a corner, and an image with no annotation."""
+    import numpy as np
+
+    dm = _datumaro()
+    from datumaro.components.annotation import Bbox, Mask
+    from datumaro.components.media import Image
+
+    height, width = 12, 16
+    blob = np.zeros((height, width), np.uint8)
+    blob[2:7, 3:9] = 1
+    blob[4, 5] = 0
+    corner = np.zeros((height, width), np.uint8)
+    corner[10:, 14:] = 1
+    pixels = np.random.RandomState(0).randint(0, 255, (height, width, 3)).astype(np.uint8)
+    items = [
+        dm.DatasetItem(id="masked", media=Image.from_numpy(data=pixels), annotations=[
+            Mask(image=blob, label=0, z_order=2), Mask(image=corner, label=1, attributes={"occluded": True}),
+            Bbox(1, 1, 3, 3, label=0)]),
+        dm.DatasetItem(id="empty", media=Image.from_numpy(data=pixels[::-1].copy()), annotations=[]),
+    ]
+    dm.Dataset.from_iterable(items, categories=["car", "sky"]).export(str(root), "cvat", save_media=True)
+    return root
+
+
+SKELETON_SVG = ('<line x1="50" y1="10" x2="20" y2="60" stroke="black" data-type="edge" data-node-from="1" '
+                'stroke-width="0.5" data-node-to="2"></line><line x1="50" y1="10" x2="80" y2="60" stroke="black" '
+                'data-type="edge" data-node-from="1" stroke-width="0.5" data-node-to="3"></line>'
+                '<circle r="1.5" stroke="black" fill="#b3b3b3" cx="50" cy="10" stroke-width="0.1" '
+                'data-type="element node" data-element-id="1" data-node-id="1" data-label-name="head"></circle>'
+                '<circle r="1.5" stroke="black" fill="#b3b3b3" cx="20" cy="60" stroke-width="0.1" '
+                'data-type="element node" data-element-id="2" data-node-id="2" data-label-name="left &amp; hand"></circle>'
+                '<circle r="1.5" stroke="black" fill="#b3b3b3" cx="80" cy="60" stroke-width="0.1" '
+                'data-type="element node" data-element-id="3" data-node-id="3" data-label-name="right hand"></circle>')
+
+#: The skeleton label's points, in the order CVAT's meta lists them, and its edges (1-based).
+SKELETON_POINTS = ["head", "left & hand", "right hand"]
+SKELETON_EDGES = [[1, 2], [1, 3]]
+
+SKELETON_LABELS_XML = f"""      <labels>
+        <label>
+          <name>person</name>
+          <color>#66ff66</color>
+          <type>skeleton</type>
+          <attributes>
+            <attribute><name>pose</name><mutable>False</mutable><input_type>select</input_type><default_value>standing</default_value><values>standing
+sitting</values></attribute>
+          </attributes>
+          <svg>{SKELETON_SVG.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")}</svg>
+        </label>
+        <label><name>head</name><color>#d12345</color><type>points</type><attributes>
+            <attribute><name>face</name><mutable>False</mutable><input_type>checkbox</input_type><default_value>false</default_value><values>false
+true</values></attribute>
+          </attributes><parent>person</parent></label>
+        <label><name>left &amp; hand</name><color>#350dea</color><type>points</type><attributes></attributes><parent>person</parent></label>
+        <label><name>right hand</name><color>#479ffe</color><type>points</type><attributes></attributes><parent>person</parent></label>
+        <label><name>car</name><color>#ff8000</color><type>rectangle</type><attributes></attributes></label>
+      </labels>
+"""
+
+
+def write_cvat_skeleton_set(root: Path) -> Path:
+    """CVAT for images with skeletons as CVAT 2.x writes them: the skeleton label's points as
+    labels with a <parent>, its drawing in <svg>, and per image a <skeleton> holding a <points>
+    per point (`outside` not placed, `occluded` hidden), a point's own attribute, the
+    skeleton's attribute, points in another order than the label's, and a box beside."""
+    root.mkdir(parents=True)
+    images = [("a.png", 40, 30), ("b.png", 32, 24)]
+    for seed, (name, width, height) in enumerate(images):
+        _image(root / "images" / name, width, height, seed)
+    shapes = {
+        0: ['<skeleton label="person" source="manual" z_order="1">'
+            '<points label="head" source="manual" outside="0" occluded="0" points="10.50,4.00">'
+            '<attribute name="face">true</attribute></points>'
+            '<points label="left &amp; hand" source="manual" outside="0" occluded="1" points="5.00,15.00"></points>'
+            '<points label="right hand" source="manual" outside="1" occluded="0" points="16.00,15.00"></points>'
+            '<attribute name="pose">standing</attribute></skeleton>',
+            '<box label="car" source="manual" occluded="0" xtl="20" ytl="10" xbr="38" ybr="28" z_order="0"></box>'],
+        1: ['<skeleton label="person" source="manual" z_order="0">'
+            '<points label="right hand" source="manual" outside="0" occluded="0" points="30.25,20.00"></points>'
+            '<points label="head" source="manual" outside="0" occluded="0" points="16.00,2.00">'
+            '<attribute name="face">false</attribute></points>'
+            '<points label="left &amp; hand" source="manual" outside="0" occluded="0" points="2.00,20.00"></points>'
+            '<attribute name="pose">sitting</attribute></skeleton>'],
+    }
+    body = ""
+    for index, (name, width, height) in enumerate(images):
+        inner = "".join(f"    {s}\n" for s in shapes[index])
+        body += f'  <image id="{index}" name="{name}" width="{width}" height="{height}">\n{inner}  </image>\n'
+    (root / "annotations.xml").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n  <meta>\n    <task>\n'
+        f"      <name>poses</name>\n      <mode>annotation</mode>\n{SKELETON_LABELS_XML}    </task>\n  </meta>\n"
+        f"{body}</annotations>\n")
     return root
 
 

@@ -203,7 +203,9 @@ struct CVATDocumentReader {
         switch element.name {
         case "meta":
             meta = try CVATMeta(element, file: document.relative)
-            for label in meta.labels { _ = try run.label(label.name, color: label.color) }
+            for label in meta.labels {
+                _ = try run.label(label.name, color: label.color, keypointNames: label.keypointNames, skeleton: label.skeleton)
+            }
         case "image":
             try addImage(element, path: path, run: &run)
         case "track":
@@ -241,7 +243,7 @@ struct CVATDocumentReader {
         let storedAhead: StoredMedia? = if case .success(let media)? = prestored?.media { media } else { nil }
         let mediaPath = storedAhead == nil ? try imageLocator.mediaPath(for: element, path: path) : nil
         let (width, height) = (try size("width"), try size("height"))
-        let file =
+        let file: (id: Int64, width: Int?, height: Int?) =
             if let storedAhead {
                 try run.addFile(name: name, stored: storedAhead, width: width, height: height, metadata: metadata)
             } else {
@@ -252,11 +254,11 @@ struct CVATDocumentReader {
             shapeCounts[child.name, default: 0] += 1
             let shape = try CVATShape(
                 child, path: "\(path)/\(child.name)[\(shapeCounts[child.name]!)]", file: document.relative, label: nil, meta: meta,
-                inTrack: false)
+                inTrack: false, imageSize: file.width.flatMap { w in file.height.map { (w, $0) } })
             try run.addInstance(
                 NewInstance(
                     fileID: file.id, labelID: try label(shape.label, run: &run), kind: shape.kind, bbox: shape.bbox,
-                    geometry: shape.geometry, attributes: shape.attributes, metadata: shape.metadata))
+                    geometry: shape.geometry, area: shape.area, attributes: shape.attributes, metadata: shape.metadata))
         }
     }
 
@@ -289,7 +291,7 @@ struct CVATDocumentReader {
             try run.addInstance(
                 NewInstance(
                     fileID: fileID, labelID: labelID, kind: shape.kind, bbox: shape.bbox, geometry: shape.geometry,
-                    frame: frame, track: track.id, attributes: attributes, metadata: shape.metadata))
+                    area: shape.area, frame: frame, track: track.id, attributes: attributes, metadata: shape.metadata))
         }
     }
 

@@ -9,9 +9,16 @@ struct CVATMeta: Sendable {
         var color: String?
         /// Attribute name → CVAT `input_type` (`checkbox`, `number`, `select`, `radio`, `text`).
         var attributeTypes: [String: String]
+        /// A skeleton's points, in the order of their labels (CVAT writes each as a `<label>`
+        /// whose `<parent>` is the skeleton), and its edges as 1-based pairs of them (COCO's
+        /// `skeleton`), from the `<svg>` CVAT keeps the drawing in. Nil for other labels.
+        var keypointNames: [String]? = nil
+        var skeleton: [[Int]]? = nil
     }
 
     var labels: [Label] = []
+    /// A skeleton point's name → its attributes' CVAT input types.
+    var pointAttributeTypes: [String: [String: String]] = [:]
     /// `annotation` (images) or `interpolation` (video).
     var mode: String?
     var startFrame = 0
@@ -27,6 +34,8 @@ struct CVATMeta: Sendable {
         // A task, a job or a project export: the labels are under whichever is there.
         let owner = meta.child("task") ?? meta.child("job") ?? meta.child("project")
         let labelOwners = [owner, owner?.child("labels") == nil ? meta.child("project") : nil].compactMap { $0 }
+        var points: [String: [String]] = [:]
+        var drawings: [String: String] = [:]
         for element in labelOwners.flatMap({ $0.child("labels")?.children("label") ?? [] }) {
             guard let name = element.child("name")?.text, !name.isEmpty else {
                 throw ImportError.invalid(file: file, line: element.line, path: "meta/task/labels/label/name", message: "a label needs a name")
@@ -37,8 +46,21 @@ struct CVATMeta: Sendable {
                     types[attributeName] = attribute.child("input_type")?.trimmedText ?? "text"
                 }
             }
+            // A skeleton's point is a label of its own in CVAT, not one of the task's.
+            if let parent = element.child("parent")?.trimmedText, !parent.isEmpty {
+                points[parent, default: []].append(name)
+                pointAttributeTypes[name] = types
+                continue
+            }
+            if element.child("type")?.trimmedText == "skeleton" { drawings[name] = element.child("svg")?.text ?? "" }
             let color = element.child("color")?.trimmedText
             labels.append(Label(name: name, color: Self.isColor(color) ? color?.lowercased() : nil, attributeTypes: types))
+        }
+        for index in labels.indices {
+            guard let svg = drawings[labels[index].name] else { continue }
+            let names = points[labels[index].name] ?? []
+            labels[index].keypointNames = names
+            labels[index].skeleton = CVATSkeleton.edges(svg: svg, pointNames: names)
         }
         mode = owner?.child("mode")?.trimmedText
         func integer(_ name: String) throws -> Int? {
@@ -74,16 +96,23 @@ struct CVATMeta: Sendable {
     }
 
     func attributeType(label: String?, attribute: String) -> String? {
-        labels.first { $0.name == label }?.attributeTypes[attribute]
+        labels.first { $0.name == label }?.attributeTypes[attribute] ?? label.flatMap { pointAttributeTypes[$0]?[attribute] }
+    }
+
+    /// The points of the skeleton label `name`, in order; nil when it is not a skeleton.
+    func keypointNames(label name: String?) -> [String]? {
+        labels.first { $0.name == name }?.keypointNames
     }
 }
 
-/// One CVAT shape (`box`, `polygon`, `polyline`, `points`, `ellipse`, `cuboid`) or `tag`,
-/// read from its element: in an `<image>`, or one frame of a `<track>`.
+/// One CVAT shape (`box`, `polygon`, `polyline`, `points`, `ellipse`, `cuboid`, `mask`,
+/// `skeleton`) or `tag`, read from its element: in an `<image>`, or one frame of a `<track>`.
 struct CVATShape: Sendable {
     var kind: InstanceKind
     var geometry: Geometry
     var bbox: BoundingBox?
+    /// A mask's pixel count; nil for the other kinds (the store measures them).
+    var area: Double?
     var label: String?
     var attributes: [String: JSONValue]
     var metadata: [String: JSONValue]
@@ -93,15 +122,15 @@ struct CVATShape: Sendable {
     var isKeyframe = true
 
     /// The CVAT element names Sluice reads, and those it refuses by name rather than drop.
-    static let shapeNames: Set<String> = ["box", "polygon", "polyline", "points", "ellipse", "cuboid", "tag"]
-    static let refusedNames: [String: String] = [
-        "mask": "CVAT masks are not imported yet (export the task as COCO or Segmentation mask)",
-        "skeleton": "CVAT skeletons are not imported yet (export the task as COCO Keypoints)",
-    ]
+    static let shapeNames: Set<String> = ["box", "polygon", "polyline", "points", "ellipse", "cuboid", "mask", "skeleton", "tag"]
 
     /// `element` at `path` (such as `annotations/image[3]/box[2]`) in `file`; `label` is the
-    /// track's when the element is a track's frame.
-    init(_ element: XMLTreeElement, path: String, file: String, label trackLabel: String?, meta: CVATMeta, inTrack: Bool) throws {
+    /// track's when the element is a track's frame. `imageSize` is the image's (or the video
+    /// frame's), which a mask needs.
+    init(
+        _ element: XMLTreeElement, path: String, file: String, label trackLabel: String?, meta: CVATMeta, inTrack: Bool,
+        imageSize: (width: Int, height: Int)?
+    ) throws {
         func fault(_ field: String, _ message: String) -> ImportError {
             .invalid(file: file, line: element.line, path: field.isEmpty ? path : "\(path)/@\(field)", message: message)
         }
@@ -129,9 +158,9 @@ struct CVATShape: Sendable {
             case let other?: throw fault(name, "expected 0 or 1, got '\(other)'")
             }
         }
-        if let reason = Self.refusedNames[element.name] { throw fault("", reason) }
         guard Self.shapeNames.contains(element.name) else { throw fault("", "is not a CVAT shape") }
         label = trackLabel ?? element.attributes["label"].flatMap { $0.isEmpty ? nil : $0 }
+        var metadata: [String: JSONValue] = [:]
         switch element.name {
         case "box":
             kind = .box
@@ -167,11 +196,33 @@ struct CVATShape: Sendable {
             let front = try ["tl", "bl", "tr", "br"].map { try corner("1", $0) }
             let back = try ["tl", "bl", "tr", "br"].map { try corner("2", $0) }
             geometry = Geometry(cuboid: Cuboid(front: front, back: back))
+        case "mask":
+            kind = .mask
+            guard let imageSize else {
+                throw fault("", "a mask needs its image's size: the <image>'s width and height, or the task's <original_size>")
+            }
+            let pixels: BinaryMask
+            do throws(CVATMaskFault) {
+                pixels = try CVATMask(attributes: element.attributes).pixels(imageWidth: imageSize.width, imageHeight: imageSize.height)
+            } catch {
+                throw fault(error.attribute, error.message)
+            }
+            geometry = Geometry(mask: pixels.rle)
+            bbox = pixels.bounds
+            area = Double(pixels.setCount)
+        case "skeleton":
+            kind = .keypoints
+            guard let names = meta.keypointNames(label: label) else {
+                throw fault("label", "'\(label ?? "")' is not a skeleton label of <meta> (CVAT lists a skeleton's points there as labels with a <parent>)")
+            }
+            let points = try CVATSkeleton.points(of: element, path: path, file: file, names: names, meta: meta)
+            geometry = Geometry(keypoints: points.keypoints)
+            if !points.attributes.isEmpty { metadata["point_attributes"] = .object(points.attributes) }
         default:  // tag
             kind = .global
             geometry = Geometry()
         }
-        if kind != .box { bbox = geometry.bounds(for: kind) }
+        if kind != .box, kind != .mask { bbox = geometry.bounds(for: kind) }
         var attributes: [String: JSONValue] = [:]
         for attribute in element.children("attribute") {
             guard let name = attribute.attributes["name"], !name.isEmpty else {
@@ -179,9 +230,9 @@ struct CVATShape: Sendable {
             }
             attributes[name] = Self.typed(attribute.text, as: meta.attributeType(label: label, attribute: name))
         }
-        metadata = [:]
         if kind != .global {
-            attributes["occluded"] = .bool(try flag("occluded"))
+            // CVAT marks a skeleton's points occluded, not the skeleton.
+            if kind != .keypoints { attributes["occluded"] = .bool(try flag("occluded")) }
             if let text = element.attributes["z_order"], let z = Int(text), z != 0 { metadata["z_order"] = .number(Double(z)) }
             if let text = element.attributes["rotation"], let r = Double(text), r != 0, r.isFinite { metadata["rotation"] = .number(r) }
         }
@@ -195,6 +246,7 @@ struct CVATShape: Sendable {
             isKeyframe = element.attributes["keyframe"] == nil ? true : try flag("keyframe")
         }
         self.attributes = attributes
+        self.metadata = metadata
     }
 
     /// An attribute's text as the label's spec types it: `checkbox` a boolean, `number` a

@@ -10,7 +10,8 @@ import SluiceModel
 /// the task's stop frame. Boxes, ellipses, cuboids and single points move linearly; polygons and
 /// polylines move point by point when both keyframes have as many points, and otherwise hold the
 /// earlier keyframe's shape (CVAT matches such outlines along their length; its exports list
-/// every frame, so importing one never needs that).
+/// every frame, so importing one never needs that); a skeleton's points move each on its own
+/// while placed at both keyframes; masks hold (CVAT does not interpolate them).
 struct CVATTrack: Sendable {
     var id: Int
     var label: String?
@@ -29,7 +30,8 @@ struct CVATTrack: Sendable {
         for child in element.children where child.name != "attribute" {
             counts[child.name, default: 0] += 1
             let shapePath = "\(path)/\(child.name)[\(counts[child.name]!)]"
-            var shape = try CVATShape(child, path: shapePath, file: file, label: label, meta: meta, inTrack: true)
+            var shape = try CVATShape(
+                child, path: shapePath, file: file, label: label, meta: meta, inTrack: true, imageSize: meta.originalSize)
             guard shape.kind != .global else {
                 throw ImportError.invalid(file: file, line: child.line, path: shapePath, message: "a track holds shapes, not tags")
             }
@@ -121,7 +123,14 @@ extension CVATShape {
         case .polygon:
             guard let a = geometry.polygon?.first, let b = other.geometry.polygon?.first, a.count == b.count else { return }
             geometry.polygon = [zip(a, b).map { mix($0, $1) }]
-        case .mask, .keypoints, .global, .span:
+        case .keypoints:
+            // Each point moves on its own, as CVAT tracks a skeleton's points; one not placed at
+            // either end holds where it is.
+            guard let a = geometry.keypoints, let b = other.geometry.keypoints, a.count == b.count else { return }
+            geometry.keypoints = zip(a, b).map { p, q in
+                p.visibility > 0 && q.visibility > 0 ? Keypoint(x: mix(p.x, q.x), y: mix(p.y, q.y), visibility: p.visibility) : p
+            }
+        case .mask, .global, .span:
             return
         }
         bbox = geometry.bounds(for: kind)

@@ -24,6 +24,11 @@ struct CVATWriter: FolderFormatWriter {
     private var namesBySubset: [String: ExportNames] = [:]
     /// Label → attribute → CVAT input type.
     private var attributeTypes: [String: [String: String]] = [:]
+    /// A skeleton label's point → attribute → CVAT input type.
+    private var pointAttributeTypes: [String: [String: [String: String]]] = [:]
+    /// The points of each label whose instances are keypoints: its own names, or numbers when
+    /// it has none (a CVAT skeleton needs a label per point).
+    private var skeletonPoints: [String: [String]] = [:]
     private var tracks: [Int: (label: String?, shapes: [Instance])] = [:]
     private var video: (name: String, file: File)?
     private var frameNames: [Int: String] = [:]
@@ -42,6 +47,7 @@ struct CVATWriter: FolderFormatWriter {
         self.directory = directory
         self.labels = labels
         self.media = media
+        for label in labels { skeletonPoints[label.name] = label.keypointNames }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         spoolPath = "\(directory)/.annotations.body"
         guard FileManager.default.createFile(atPath: spoolPath, contents: nil), let spool = FileHandle(forWritingAtPath: spoolPath)
@@ -110,7 +116,7 @@ struct CVATWriter: FolderFormatWriter {
             firstFrameFile = firstFrameFile ?? file
         }
         for instance in item.instances {
-            guard instance.kind != .global, instance.kind != .mask, instance.kind != .keypoints, instance.frame != nil else {
+            guard instance.kind != .global, instance.frame != nil else {
                 skipped += 1
                 continue
             }
@@ -176,15 +182,15 @@ struct CVATWriter: FolderFormatWriter {
         }
         head += "      <labels>\n"
         for label in labels {
-            head += "        <label>\n          <name>\(VOCWriter.escaped(label.name))</name>\n          <color>\(label.color)</color>\n"
-            head += "          <attributes>\n"
-            for (name, type) in (attributeTypes[label.name] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                head += "            <attribute>\n              <name>\(VOCWriter.escaped(name))</name>\n"
-                head += "              <mutable>True</mutable>\n              <input_type>\(type)</input_type>\n"
-                head += "              <default_value>\(type == "checkbox" ? "false" : type == "number" ? "0" : "")</default_value>\n"
-                head += "              <values>\(type == "checkbox" ? "false\ntrue" : "")</values>\n            </attribute>\n"
+            let points = skeletonPoints[label.name]
+            head += Self.labelXML(
+                name: label.name, color: label.color, type: points == nil ? nil : "skeleton", attributes: attributeTypes[label.name],
+                svg: points.map { CVATSkeleton.svg(names: $0, edges: label.skeleton ?? []) })
+            // CVAT declares each point of a skeleton as a label whose parent it is.
+            for name in points ?? [] {
+                head += Self.labelXML(
+                    name: name, color: label.color, type: "points", attributes: pointAttributeTypes[label.name]?[name], parent: label.name)
             }
-            head += "          </attributes>\n        </label>\n"
         }
         head += "      </labels>\n"
         if !subsets.isEmpty { head += "      <subsets>\(subsets.sorted().map(VOCWriter.escaped).joined(separator: "\n"))</subsets>\n" }
@@ -222,6 +228,25 @@ struct CVATWriter: FolderFormatWriter {
         try FileManager.default.removeItem(atPath: spoolPath)
     }
 
+    /// A `<label>` of `<meta>`, its attributes declared with their input types.
+    static func labelXML(
+        name: String, color: String, type: String?, attributes: [String: String]?, svg: String? = nil, parent: String? = nil
+    ) -> String {
+        var xml = "        <label>\n          <name>\(VOCWriter.escaped(name))</name>\n          <color>\(color)</color>\n"
+        if let type { xml += "          <type>\(type)</type>\n" }
+        xml += "          <attributes>\n"
+        for (attribute, type) in (attributes ?? [:]).sorted(by: { $0.key < $1.key }) {
+            xml += "            <attribute>\n              <name>\(VOCWriter.escaped(attribute))</name>\n"
+            xml += "              <mutable>True</mutable>\n              <input_type>\(type)</input_type>\n"
+            xml += "              <default_value>\(type == "checkbox" ? "false" : type == "number" ? "0" : "")</default_value>\n"
+            xml += "              <values>\(type == "checkbox" ? "false\ntrue" : "")</values>\n            </attribute>\n"
+        }
+        xml += "          </attributes>\n"
+        if let svg { xml += "          <svg>\(VOCWriter.escaped(svg))</svg>\n" }
+        if let parent { xml += "          <parent>\(VOCWriter.escaped(parent))</parent>\n" }
+        return xml + "        </label>\n"
+    }
+
     /// `lines` with `subset="default"` added to each `<image>` start tag that has no subset
     /// (each is one line of its own, as `addImage` writes it).
     static func withDefaultSubset(_ lines: Data.SubSequence) -> Data {
@@ -246,6 +271,7 @@ struct CVATWriter: FolderFormatWriter {
         func n(_ value: Double) -> String { VOCWriter.number(value) }
         var element: String
         var geometry: String
+        var body = ""
         switch instance.kind {
         case .box:
             guard let b = instance.bbox else { return nil }
@@ -272,13 +298,23 @@ struct CVATWriter: FolderFormatWriter {
         case .global:
             guard !track else { return nil }
             (element, geometry) = ("tag", "")
-        case .mask, .keypoints, .span:
+        case .mask:
+            // CVAT's box and runs of the whole-image COCO RLE kept here.
+            guard let rle = g.mask, let pixels = BinaryMask(rle) else { return nil }
+            (element, geometry) = ("mask", CVATMask(pixels).xmlAttributes)
+        case .keypoints:
+            guard let keypoints = g.keypoints, !keypoints.isEmpty else { return nil }
+            (element, geometry) = ("skeleton", "")
+            body = skeletonXML(
+                keypoints, label: label, attributes: instance.metadata["point_attributes"], indent: indent + "  ", frame: frame,
+                outside: outside)
+        case .span:
             return nil
         }
         var xml = "\(indent)<\(element)"
         if !track { xml += " label=\"\(VOCWriter.escaped(label))\"" }
         if let frame { xml += " frame=\"\(frame)\" outside=\"\(outside ? 1 : 0)\"" }
-        if instance.kind != .global {
+        if instance.kind != .global, instance.kind != .keypoints {
             xml += " occluded=\"\(instance.attributes["occluded"] == .bool(true) ? 1 : 0)\""
         }
         if track { xml += " keyframe=\"\(outside || instance.attributes["keyframe"] != .bool(false) ? 1 : 0)\"" }
@@ -288,17 +324,57 @@ struct CVATWriter: FolderFormatWriter {
         if let group = Self.integer(instance.metadata["group"]) { xml += " group_id=\"\(group)\"" }
         var children = ""
         for (name, value) in instance.attributes.sorted(by: { $0.key < $1.key }) where !Self.ownAttributes.contains(name) {
-            let (text, type): (String, String) =
-                switch value {
-                case .bool(let b): (b ? "true" : "false", "checkbox")
-                case .number(let x): (n(x), "number")
-                case .string(let s): (s, "text")
-                default: (String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self), "text")
-                }
+            let (text, type) = Self.attributeText(value)
             if attributeTypes[label, default: [:]][name] == nil || type == "text" { attributeTypes[label, default: [:]][name] = type }
             children += "\(indent)  <attribute name=\"\(VOCWriter.escaped(name))\">\(VOCWriter.escaped(text))</attribute>\n"
         }
+        children = body + children
         return children.isEmpty ? xml + " />\n" : xml + ">\n" + children + "\(indent)</\(element)>\n"
+    }
+
+    /// A skeleton's `<points>`, one per point of its label: a point not placed (visibility 0)
+    /// is `outside`, a hidden one (1) `occluded`.
+    private mutating func skeletonXML(
+        _ keypoints: [Keypoint], label: String, attributes: JSONValue?, indent: String, frame: Int?, outside: Bool
+    ) -> String {
+        var names = skeletonPoints[label] ?? []
+        if names.count < keypoints.count {
+            names += (names.count..<keypoints.count).map { "\($0 + 1)" }
+            skeletonPoints[label] = names
+        }
+        let own: [String: JSONValue] = if case .object(let o)? = attributes { o } else { [:] }
+        var xml = ""
+        for (index, name) in names.enumerated() {
+            let point = index < keypoints.count ? keypoints[index] : Keypoint(x: 0, y: 0, visibility: 0)
+            xml += "\(indent)<points label=\"\(VOCWriter.escaped(name))\""
+            if let frame { xml += " frame=\"\(frame)\" keyframe=\"1\"" }
+            xml += " outside=\"\(outside || point.visibility == 0 ? 1 : 0)\" occluded=\"\(point.visibility == 1 ? 1 : 0)\""
+            xml += " points=\"\(VOCWriter.number(point.x)),\(VOCWriter.number(point.y))\""
+            guard case .object(let values)? = own[name], !values.isEmpty else {
+                xml += " />\n"
+                continue
+            }
+            xml += ">\n"
+            for (attribute, value) in values.sorted(by: { $0.key < $1.key }) {
+                let (text, type) = Self.attributeText(value)
+                if pointAttributeTypes[label, default: [:]][name, default: [:]][attribute] == nil || type == "text" {
+                    pointAttributeTypes[label, default: [:]][name, default: [:]][attribute] = type
+                }
+                xml += "\(indent)  <attribute name=\"\(VOCWriter.escaped(attribute))\">\(VOCWriter.escaped(text))</attribute>\n"
+            }
+            xml += "\(indent)</points>\n"
+        }
+        return xml
+    }
+
+    /// An attribute's value as CVAT text, with the input type that reads it back typed.
+    static func attributeText(_ value: JSONValue) -> (text: String, type: String) {
+        switch value {
+        case .bool(let b): (b ? "true" : "false", "checkbox")
+        case .number(let x): (VOCWriter.number(x), "number")
+        case .string(let s): (s, "text")
+        default: (String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self), "text")
+        }
     }
 
     static func integer(_ value: JSONValue?) -> Int? {

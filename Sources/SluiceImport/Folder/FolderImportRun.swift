@@ -30,10 +30,13 @@ struct FolderImportRun {
         self.isCancelled = isCancelled
     }
 
-    /// The id of the label `name`, created (with `color` when given) the first time it is seen.
-    mutating func label(_ name: String, color: String? = nil) throws -> Int64 {
+    /// The id of the label `name`, created the first time it is seen, with `color` and (for a
+    /// skeleton) its points and edges when given.
+    mutating func label(_ name: String, color: String? = nil, keypointNames: [String]? = nil, skeleton: [[Int]]? = nil) throws
+        -> Int64
+    {
         if let id = labels[name] { return id }
-        let id = try writer.upsertLabel(NewLabel(name: name, color: color))
+        let id = try writer.upsertLabel(NewLabel(name: name, color: color, keypointNames: keypointNames, skeleton: skeleton))
         labels[name] = id
         return id
     }
