@@ -143,7 +143,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceStoreTests",
-            dependencies: ["SluiceStore", "SluiceTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SluiceStore", "SluiceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

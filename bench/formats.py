@@ -6,10 +6,13 @@ importer's, on the same generated images and objects, in the same run (issue 16'
 
 `sluice generate --images` writes the COCO file and a tiny PNG per image; this script writes
 the same objects as a VOC folder (one XML per image), a YOLO folder (darknet layout, one
-label file per image), a CVAT folder (one annotations.xml for every image) and a LabelMe folder
-(the labelme tool's JSON beside each image), the PNGs hard-linked, kept in --work for the next
+label file per image), a CVAT folder (one annotations.xml for every image) and two LabelMe
+folders (the labelme tool's JSON beside each image; MIT LabelMe XML in Annotations/ with the
+images in Images/, as Datumaro writes it), the PNGs hard-linked, kept in --work for the next
 run. Each import runs
-into a fresh store with --data; the table gives instances/s and the importer's peak memory.
+into a fresh store with --data; the table gives instances/s, the importer's peak memory and its
+CPU time (user + system) per image. `--before SLUICE` imports each format with an earlier build
+too, the two taking turns going first, and prints both.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from foundation import add_dataset_arguments, run, step  # noqa: E402
+from foundation import add_dataset_arguments, run_measured, step  # noqa: E402
 
 
 def progress(done: int, total: int, started: float, what: str) -> None:
@@ -95,21 +98,68 @@ def write_folders(generated: Path, voc: Path, yolo: Path, cvat: Path, labelme: P
     cvat_xml.close()
 
 
+def warm(paths: list[Path]) -> None:
+    """Reads every file under `paths` once, so that each import finds its input in the page cache
+    (without this, whichever import came first read from the disk and ran up to twice as long)."""
+    for path in paths:
+        files = [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            with open(file, "rb") as f:
+                while f.read(1 << 20):
+                    pass
+
+
+def write_labelme_xml(generated: Path, root: Path) -> None:
+    """The generated COCO file's images and objects as MIT LabelMe XML, as Datumaro writes it:
+    `Annotations/STEM.xml` per image, each box a four-corner `<polygon>` of `<type>bounding_box`,
+    the images in `Images/`."""
+    coco = json.loads((generated / "annotations.json").read_text())
+    names = {c["id"]: c["name"] for c in coco["categories"]}
+    objects: dict[int, list[dict]] = {}
+    for a in coco["annotations"]:
+        objects.setdefault(a["image_id"], []).append(a)
+    for d in ["Annotations", "Images"]:
+        (root / d).mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for n, image in enumerate(coco["images"], 1):
+        os.link(generated / "images" / image["file_name"], root / "Images" / image["file_name"])
+        xml = [f"<annotation><filename>{escape(image['file_name'])}</filename><folder></folder>"
+               f"<imagesize><nrows>{image['height']}</nrows><ncols>{image['width']}</ncols></imagesize>"]
+        for k, a in enumerate(objects.get(image["id"], [])):
+            x, y, w, h = a["bbox"]
+            corners = "".join(f"<pt><x>{px:g}</x><y>{py:g}</y></pt>" for px, py in ((x, y), (x + w, y), (x + w, y + h), (x, y + h)))
+            xml.append(f"<object><name>{escape(names[a['category_id']])}</name><deleted>0</deleted><verified>0</verified>"
+                       f"<occluded>no</occluded><date></date><id>{k}</id><parts><hasparts></hasparts><ispartof></ispartof>"
+                       f"</parts><type>bounding_box</type><polygon><username></username>{corners}</polygon>"
+                       "<attributes></attributes></object>")
+        xml.append("</annotation>\n")
+        (root / "Annotations" / f"{Path(image['file_name']).stem}.xml").write_text("".join(xml))
+        progress(n, len(coco["images"]), started, "writing the LabelMe XML folder")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_dataset_arguments(parser)
     parser.set_defaults(files=100_000)
+    parser.add_argument("--before", default=None, metavar="SLUICE",
+                        help="an earlier build of sluice: each format is imported by it too, into a store of its own, "
+                             "the two builds taking turns first, and both rates are printed")
     args = parser.parse_args()
     started = time.perf_counter()
     base = Path(args.work) / f"formats-{args.files}-{args.instances_per_file}-{args.labels}"
-    generated, voc, yolo, cvat, labelme = (base / name for name in ("generated", "voc", "yolo", "cvat", "labelme"))
+    generated, voc, yolo, cvat, labelme, labelme_xml = (
+        base / name for name in ("generated", "voc", "yolo", "cvat", "labelme", "labelme-xml"))
     step(1, 3, f"generate {args.files:,} images × {args.instances_per_file} objects", started)
     if not (base / ".written-4").exists():
         shutil.rmtree(base, ignore_errors=True)
-        run([args.sluice, "generate", "--files", str(args.files), "--instances-per-file", str(args.instances_per_file),
+        run_measured([args.sluice, "generate", "--files", str(args.files), "--instances-per-file", str(args.instances_per_file),
              "--labels", str(args.labels), "--images", "--out", str(generated)])
         write_folders(generated, voc, yolo, cvat, labelme)
         (base / ".written-4").touch()
+    if not (base / ".written-labelme-xml").exists():
+        shutil.rmtree(labelme_xml, ignore_errors=True)
+        write_labelme_xml(generated, labelme_xml)
+        (base / ".written-labelme-xml").touch()
     stale = [store for store in base.glob("store-*") if store.is_dir()]
     if stale:
         # A run stopped part-way left its stores: delete them and let their inodes age first.
@@ -119,22 +169,32 @@ def main() -> None:
               file=sys.stderr)
         time.sleep(300)
     rows = []
+    before_rows = {}
     stores: list[Path] = []
+    builds = [("after", args.sluice)] + ([("before", args.before)] if args.before else [])
     for n, (fmt, source, extra) in enumerate([
         ("coco", generated / "annotations.json", ["--images", str(generated / "images")]),
         ("voc", voc, []),
         ("yolo", yolo, []),
         ("cvat", cvat, []),
         ("labelme", labelme, []),
+        ("labelme-xml", labelme_xml, []),
     ]):
         step(2 + (n > 0), 3, f"sluice import {fmt}", started)
-        store = base / f"store-{fmt}"
-        stores.append(store)
-        _, err, wall, rss = run([args.sluice, "import", fmt, str(source), *extra, "--project", "bench",
-                                 "--dataset", fmt, "--data", str(store)])
-        done = re.search(r"imported (\d+) files, (\d+) instances", err)
-        assert done, err
-        rows.append((fmt, int(done.group(1)), int(done.group(2)), wall, rss))
+        # The builds take turns going first: the file system slows as a run fills it.
+        for build, binary in builds if n % 2 == 0 else builds[::-1]:
+            warm([source, *(Path(x) for x in extra[1:2])])
+            store = base / f"store-{fmt}-{build}"
+            stores.append(store)
+            _, err, wall, rss, cpu = run_measured([binary, "import", fmt.removesuffix("-xml"), str(source), *extra,
+                                                   "--project", "bench", "--dataset", fmt, "--data", str(store)])
+            done = re.search(r"imported (\d+) files, (\d+) instances", err)
+            assert done, err
+            row = (fmt, int(done.group(1)), int(done.group(2)), wall, rss, cpu)
+            if build == "after":
+                rows.append(row)
+            else:
+                before_rows[fmt] = row
     # Deleted only now: ext4 passes over inodes freed in the last minutes when it makes files
     # (`recently_deleted`), and an import that followed the deletion of another's 200k files
     # and folders ran three to four times slower. The next run waits them out (see above).
@@ -142,11 +202,17 @@ def main() -> None:
         shutil.rmtree(store, ignore_errors=True)
     coco_rate = rows[0][2] / rows[0][3]
     print(f"\n{args.files:,} images, {rows[0][2]:,} objects, media included; {os.cpu_count()} cores\n")
-    print("| importer | files | instances | seconds | instances/s | vs COCO | peak RSS MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for fmt, files, instances, wall, rss in rows:
+    print("| importer | files | instances | seconds | instances/s | vs COCO | peak RSS MB | CPU per image, µs |"
+          + (" before: instances/s | before: CPU per image, µs |" if before_rows else ""))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if before_rows else ""))
+    for fmt, files, instances, wall, rss, cpu in rows:
         rate = instances / wall
-        print(f"| {fmt} | {files:,} | {instances:,} | {wall:.1f} | {rate:,.0f} | {rate / coco_rate:.2f}× | {rss:.0f} |")
+        line = (f"| {fmt} | {files:,} | {instances:,} | {wall:.1f} | {rate:,.0f} | {rate / coco_rate:.2f}× | {rss:.0f} "
+                f"| {cpu / files * 1e6:,.0f} |")
+        if fmt in before_rows:
+            _, b_files, b_instances, b_wall, _, b_cpu = before_rows[fmt]
+            line += f" {b_instances / b_wall:,.0f} | {b_cpu / b_files * 1e6:,.0f} |"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,30 @@ import Testing
         }
     }
 
+    @Test func linksInsideAreFollowedAndTheDirectoryIsResolvedAgainWhenReplaced() async throws {
+        try await withTemporaryDirectory { directory in
+            let fm = FileManager.default
+            let real = directory.resolvingSymlinksInPath().path
+            let inside = directory.appendingPathComponent("images"), other = directory.appendingPathComponent("other")
+            for folder in [inside.appendingPathComponent("sub"), other] { try fm.createDirectory(at: folder, withIntermediateDirectories: true) }
+            try Data("a".utf8).write(to: inside.appendingPathComponent("sub/a.jpg"))
+            try Data("b".utf8).write(to: other.appendingPathComponent("a.jpg"))
+            try Data("c".utf8).write(to: inside.appendingPathComponent(#"back\slash.jpg"#))
+            // A link that stays inside resolves to its target; one to a sibling folder is refused.
+            try fm.createSymbolicLink(atPath: inside.appendingPathComponent("alias").path, withDestinationPath: "sub")
+            try fm.createSymbolicLink(atPath: inside.appendingPathComponent("away").path, withDestinationPath: other.path)
+            #expect(try ConfinedPath.resolve("alias/a.jpg", in: inside.path, field: "f") == "\(real)/images/sub/a.jpg")
+            #expect(try ConfinedPath.resolve("./sub//a.jpg", in: inside.path, field: "f") == "\(real)/images/sub/a.jpg")
+            #expect(throws: ImportError.self) { try ConfinedPath.resolve("away/a.jpg", in: inside.path, field: "f") }
+            // A backslash is part of a name on Linux, not a separator.
+            #expect(try ConfinedPath.resolve(#"back\slash.jpg"#, in: inside.path, field: "f") == #"\#(real)/images/back\slash.jpg"#)
+            // The directory becomes a link to another: paths resolve in the new one, not the one resolved before.
+            try fm.moveItem(at: inside, to: directory.appendingPathComponent("images-before"))
+            try fm.createSymbolicLink(atPath: inside.path, withDestinationPath: other.path)
+            #expect(try ConfinedPath.resolve("a.jpg", in: inside.path, field: "f") == "\(real)/other/a.jpg")
+        }
+    }
+
     @Test func anImportNamingAPathOutsideIsRefusedWhole() async throws {
         let set = Fixtures.cocoSets[0]
         try await withTemporaryStore { store, directory in

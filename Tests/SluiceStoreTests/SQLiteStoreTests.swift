@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import SluiceModel
@@ -318,6 +319,28 @@ import Testing
             #expect(try Data(contentsOf: URL(fileURLWithPath: media.path(for: a.sha256))) == Data(contentsOf: URL(fileURLWithPath: photo)))
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: media.root.path).filter { $0.hasPrefix("staging") }
             #expect(leftovers.isEmpty)
+        }
+    }
+
+    /// A file under 1 MiB is read whole and staged beside its address; a larger one is copied
+    /// as it is hashed, staged in the root. Both end at their address with their bytes, and no
+    /// staging file stays behind in either place.
+    @Test func smallAndLargeFilesReachTheirAddressLeavingNoStagingFile() async throws {
+        try await withTemporaryDirectory { directory in
+            let media = try MediaStore(root: directory.appendingPathComponent("media"))
+            var generator = SystemRandomNumberGenerator()
+            for size in [0, 1, 4095, 4097, 1 << 20 - 1, 1 << 20, 3 << 19] {
+                let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let source = directory.appendingPathComponent("source-\(size)")
+                try Data(bytes).write(to: source)
+                let stored = try media.put(fileAt: source.path)
+                #expect(stored.byteSize == Int64(size))
+                #expect(stored.sha256 == MediaStore.hex(SHA256.hash(data: bytes)))
+                #expect(try Data(contentsOf: URL(fileURLWithPath: media.path(for: stored.sha256))) == Data(bytes), "\(size) bytes")
+                #expect(try media.put(fileAt: source.path) == stored, "a second put of the same bytes is the same")
+            }
+            let everything = try #require(FileManager.default.subpathsOfDirectory(atPath: media.root.path) as [String]?)
+            #expect(everything.filter { $0.contains("staging") }.isEmpty, "\(everything.filter { $0.contains("staging") })")
         }
     }
 

@@ -42,15 +42,17 @@ public struct LabelMeImporter: Sendable {
         let importer = self
         return try await store.timedImport(projectID: projectID, datasetName: datasetName) { writer in
             var run = FolderImportRun(writer: writer, totalBytes: layout.annotationBytes, progress: importer.progress, isCancelled: importer.isCancelled)
+            let media = writer.media
+            let files = layout.annotationFiles
             switch layout.form {
             case .xml:
-                for file in layout.annotationFiles {
+                let prepared = Lookahead(count: files.count) { index in try importer.prepareXML(files[index], root: root, media: media) }
+                defer { prepared.stop() }
+                for _ in files {
                     try Task.checkCancellation()
-                    try importer.importXML(file, root: root, into: &run)
+                    try importer.importXML(try prepared.next(), into: &run)
                 }
             case .json:
-                let media = writer.media
-                let files = layout.annotationFiles
                 let prepared = Lookahead(count: files.count) { index in
                     try importer.prepareJSON(files[index], root: root, media: media)
                 }

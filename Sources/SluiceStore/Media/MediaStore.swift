@@ -57,20 +57,36 @@ public struct MediaStore: Sendable {
         }
     }
 
-    /// Hashes the file at `sourcePath` while copying it in; returns what was stored.
+    /// Largest file `put(fileAt:)` reads whole before writing it: larger ones are hashed while
+    /// they are copied, through a staging file in the root.
+    static let wholeReadLimit = 1 << 20
+
+    /// Hashes the file at `sourcePath` and copies it in; returns what was stored.
     ///
     /// Plain file descriptors and one buffer sized to the file (up to 1 MiB): an import calls
     /// this once per image, and Foundation's file handles cost more than the copy of a small one.
+    /// A file that fits the buffer is read whole and hashed first, so its staging file is made in
+    /// the folder of its address and renamed within it: two importing threads staging in the
+    /// root took turns at the root folder's lock for every create and rename (a twentieth of an
+    /// import of small images went to that wait).
     public func put(fileAt sourcePath: String) throws -> StoredMedia {
         let input = open(sourcePath, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw MediaError.unreadable(path: sourcePath) }
         defer { close(input) }
         var status = stat()
         guard fstat(input, &status) == 0 else { throw MediaError.unreadable(path: sourcePath) }
+        if Int(status.st_size) < Self.wholeReadLimit {
+            return try putWhole(input, size: Int(status.st_size), sourcePath: sourcePath)
+        }
+        return try putStreaming(input, sourcePath: sourcePath, capacity: Self.wholeReadLimit)
+    }
+
+    /// `put(fileAt:)` for a large file: hashed while copied to a staging file in the root,
+    /// which is then moved to its address.
+    private func putStreaming(_ input: Int32, sourcePath: String, capacity: Int) throws -> StoredMedia {
         let staging = rootPrefix + "staging-\(UUID().uuidString)"
         let output = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw MediaError.unwritable(path: staging) }
-        let capacity = max(4096, min(Int(status.st_size) + 1, 1 << 20))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
         var hasher = SHA256()
@@ -108,6 +124,69 @@ public struct MediaStore: Sendable {
         return StoredMedia(
             sha256: sha, byteSize: size,
             mimeType: header?.mimeType ?? MediaType.mimeType(forPath: sourcePath),
+            width: header?.width, height: header?.height)
+    }
+}
+
+extension MediaStore {
+    /// `put(fileAt:)` for a file of about `size` bytes (it may grow while read): read whole,
+    /// hashed, then written to a staging file beside its address and renamed there.
+    private func putWhole(_ input: Int32, size: Int, sourcePath: String) throws -> StoredMedia {
+        // One byte more than the size: a file that grew since fstat is seen to, and streamed.
+        let capacity = max(4096, size + 1)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { buffer.deallocate() }
+        var count = 0
+        while count < capacity {
+            let n = read(input, buffer.baseAddress! + count, capacity - count)
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw MediaError.unreadable(path: sourcePath) }
+            if n == 0 { break }
+            count += n
+        }
+        guard count < capacity else {
+            // It grew: start over, copying as it is read.
+            guard lseek(input, 0, SEEK_SET) == 0 else { throw MediaError.unreadable(path: sourcePath) }
+            return try putStreaming(input, sourcePath: sourcePath, capacity: Self.wholeReadLimit)
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+        let sha = Self.hex(SHA256.hash(data: bytes))
+        let destination = path(for: sha)
+        let folder = String(destination.dropLast(sha.count))
+        let staging = folder + ".staging-\(UUID().uuidString)"
+        var output = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if output < 0, errno == ENOENT {
+            let inner = String(folder.dropLast()), outer = String(inner.dropLast(3))
+            for folder in [outer, inner] where mkdir(folder, 0o755) != 0 && errno != EEXIST {
+                throw MediaError.unwritable(path: folder)
+            }
+            output = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        }
+        guard output >= 0 else { throw MediaError.unwritable(path: staging) }
+        var written = 0
+        while written < count {
+            let n = write(output, bytes.baseAddress! + written, count - written)
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else {
+                close(output)
+                unlink(staging)
+                throw MediaError.unwritable(path: staging)
+            }
+            written += n
+        }
+        guard close(output) == 0 else {
+            unlink(staging)
+            throw MediaError.unwritable(path: staging)
+        }
+        // rename(2) is atomic: a reader never sees a half-written blob under its final name,
+        // and bytes already there are replaced by the same bytes.
+        guard rename(staging, destination) == 0 else {
+            unlink(staging)
+            throw MediaError.unwritable(path: destination)
+        }
+        let header = ImageHeader(bytes: Array(bytes.prefix(65_536)))
+        return StoredMedia(
+            sha256: sha, byteSize: Int64(count), mimeType: header?.mimeType ?? MediaType.mimeType(forPath: sourcePath),
             width: header?.width, height: header?.height)
     }
 }
