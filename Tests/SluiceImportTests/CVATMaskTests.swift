@@ -16,11 +16,21 @@ import Testing
 
     @Test func aMaskPlacesItsRunsRowByRowInItsBox() throws {
         let cvat = try CVATMask(attributes: ["rle": "0, 1, 1, 4", "left": "1", "top": "1", "width": "3", "height": "2"])
-        let mask = try cvat.pixels(imageWidth: 5, imageHeight: 4)
-        #expect(mask.pixels == Self.pixels)
+        let placed = try cvat.placed(imageWidth: 5, imageHeight: 4)
         // COCO RLE is column by column over the whole image, from an unset run.
-        #expect(mask.rle.counts == .runs([5, 2, 3, 1, 2, 2, 5]))
-        #expect(mask.bounds == BoundingBox(xMin: 1, yMin: 1, xMax: 4, yMax: 3))
+        #expect(placed.rle.counts == .runs([5, 2, 3, 1, 2, 2, 5]))
+        #expect(BinaryMask(placed.rle)?.pixels == Self.pixels)
+        #expect(placed.bounds == BoundingBox(xMin: 1, yMin: 1, xMax: 4, yMax: 3) && placed.area == 5)
+        // The same as encoding the whole image's pixels.
+        #expect(placed.rle == BinaryMask(width: 5, height: 4, pixels: Self.pixels).rle)
+    }
+
+    /// A small mask on a large image costs its box, not the image's 256 million pixels.
+    @Test func aSmallMaskOnALargeImageIsPlacedByItsBox() throws {
+        let placed = try CVATMask(left: 15_990, top: 15_990, width: 2, height: 2, runs: [1, 3]).placed(imageWidth: 16_000, imageHeight: 16_000)
+        guard case .runs(let runs) = placed.rle.counts else { Issue.record("expected runs"); return }
+        #expect(runs.reduce(0, +) == 16_000 * 16_000 && runs.count == 5 && runs[0] == 15_990 * 16_000 + 15_991 && runs[1] == 1 && runs[3] == 2)
+        #expect(placed.area == 3 && placed.bounds == BoundingBox(xMin: 15_990, yMin: 15_990, xMax: 15_992, yMax: 15_992))
     }
 
     @Test func aMaskIsWrittenInItsTightestBoxAndReadsBackTheSame() throws {
@@ -28,16 +38,17 @@ import Testing
         let cvat = CVATMask(mask)
         #expect(cvat == CVATMask(left: 1, top: 1, width: 3, height: 2, runs: [0, 1, 1, 4]))
         #expect(cvat.xmlAttributes == #"rle="0, 1, 1, 4" left="1" top="1" width="3" height="2""#)
-        #expect(try cvat.pixels(imageWidth: 5, imageHeight: 4) == mask)
+        #expect(BinaryMask(try cvat.placed(imageWidth: 5, imageHeight: 4).rle) == mask)
         // CVAT has no empty mask: one unset pixel stands for it, and reads back empty.
         let empty = BinaryMask(width: 5, height: 4, pixels: [UInt8](repeating: 0, count: 20))
-        #expect(try CVATMask(empty).pixels(imageWidth: 5, imageHeight: 4) == empty)
+        let none = try CVATMask(empty).placed(imageWidth: 5, imageHeight: 4)
+        #expect(BinaryMask(none.rle) == empty && none.bounds == nil && none.area == 0)
     }
 
     @Test func aMaskThatDoesNotFitIsRefusedNamingTheAttribute() throws {
         func fault(_ attributes: [String: String], size: (Int, Int) = (5, 4)) -> CVATMaskFault? {
             do {
-                _ = try CVATMask(attributes: attributes).pixels(imageWidth: size.0, imageHeight: size.1)
+                _ = try CVATMask(attributes: attributes).placed(imageWidth: size.0, imageHeight: size.1)
                 return nil
             } catch {
                 return error

@@ -11,10 +11,11 @@ struct CVATMask: Equatable {
     var height: Int
     var runs: [Int]
 
-    /// The mask's pixels on an image of `imageWidth` × `imageHeight`. Throws a message naming
-    /// the attribute at fault (the caller adds the element's path).
-    func pixels(imageWidth: Int, imageHeight: Int) throws(CVATMaskFault) -> BinaryMask {
-        guard imageWidth > 0, imageHeight > 0, imageWidth * imageHeight <= BinaryMask.maxPixels else {
+    /// The mask on an image of `imageWidth` × `imageHeight`: COCO RLE over the whole image, the
+    /// set pixels' bounds (nil when none is set) and their count. Work and memory are the box's,
+    /// not the image's. Throws naming the attribute at fault (the caller adds the element's path).
+    func placed(imageWidth: Int, imageHeight: Int) throws(CVATMaskFault) -> (rle: RLEMask, bounds: BoundingBox?, area: Int) {
+        guard imageWidth > 0, imageHeight > 0, imageWidth <= BinaryMask.maxPixels / imageHeight else {
             throw CVATMaskFault(attribute: "", message: "the image's size \(imageWidth) × \(imageHeight) is not one a mask may have")
         }
         guard left + width <= imageWidth else {
@@ -23,15 +24,33 @@ struct CVATMask: Equatable {
         guard top + height <= imageHeight else {
             throw CVATMaskFault(attribute: "height", message: "the mask's box (top \(top), height \(height)) passes the image's height \(imageHeight)")
         }
-        var mask = BinaryMask(width: imageWidth, height: imageHeight, pixels: [UInt8](repeating: 0, count: imageWidth * imageHeight))
+        var box = [Bool](repeating: false, count: width * height)
         var index = 0
         for (n, run) in runs.enumerated() {
-            if n % 2 == 1 {
-                for i in index..<(index + run) { mask.pixels[(top + i / width) * imageWidth + left + i % width] = 1 }
-            }
+            if n % 2 == 1 { for i in index..<(index + run) { box[i] = true } }
             index += run
         }
-        return mask
+        // Column by column over the whole image: the columns beside the box, and the rows above
+        // and below it, are unset runs added whole.
+        var coco = BinaryMask.Runs()
+        var area = 0
+        var (xMin, yMin, xMax, yMax) = (Int.max, Int.max, -1, -1)
+        coco.add(false, count: left * imageHeight)
+        for x in 0..<width {
+            coco.add(false, count: top)
+            for y in 0..<height {
+                let set = box[y * width + x]
+                coco.add(set)
+                guard set else { continue }
+                area += 1
+                (xMin, xMax, yMin, yMax) = (min(xMin, x), max(xMax, x), min(yMin, y), max(yMax, y))
+            }
+            coco.add(false, count: imageHeight - top - height)
+        }
+        coco.add(false, count: (imageWidth - left - width) * imageHeight)
+        let bounds = xMax < 0 ? nil : BoundingBox(
+            xMin: Double(left + xMin), yMin: Double(top + yMin), xMax: Double(left + xMax + 1), yMax: Double(top + yMax + 1))
+        return (RLEMask(height: imageHeight, width: imageWidth, counts: .runs(coco.lengths)), bounds, area)
     }
 
     /// The mask of `element`'s attributes, checked: whole numbers, a box of at least one pixel,
@@ -81,22 +100,11 @@ struct CVATMask: Equatable {
         top = Int(bounds.yMin)
         width = Int(bounds.xMax) - left
         height = Int(bounds.yMax) - top
-        var runs: [Int] = []
-        var current: UInt8 = 0
-        var length = 0
+        var runs = BinaryMask.Runs()
         for y in top..<(top + height) {
-            for x in left..<(left + width) {
-                let bit: UInt8 = mask.pixels[y * mask.width + x] != 0 ? 1 : 0
-                if bit != current {
-                    runs.append(length)
-                    current = bit
-                    length = 0
-                }
-                length += 1
-            }
+            for x in left..<(left + width) { runs.add(mask.pixels[y * mask.width + x] != 0) }
         }
-        runs.append(length)
-        self.runs = runs
+        self.runs = runs.lengths
     }
 
     init(left: Int, top: Int, width: Int, height: Int, runs: [Int]) {

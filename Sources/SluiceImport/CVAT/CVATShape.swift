@@ -121,7 +121,7 @@ struct CVATShape: Sendable {
     var isOutside = false
     var isKeyframe = true
 
-    /// The CVAT element names Sluice reads, and those it refuses by name rather than drop.
+    /// The CVAT element names Sluice reads as shapes.
     static let shapeNames: Set<String> = ["box", "polygon", "polyline", "points", "ellipse", "cuboid", "mask", "skeleton", "tag"]
 
     /// `element` at `path` (such as `annotations/image[3]/box[2]`) in `file`; `label` is the
@@ -201,15 +201,15 @@ struct CVATShape: Sendable {
             guard let imageSize else {
                 throw fault("", "a mask needs its image's size: the <image>'s width and height, or the task's <original_size>")
             }
-            let pixels: BinaryMask
+            let mask: (rle: RLEMask, bounds: BoundingBox?, area: Int)
             do throws(CVATMaskFault) {
-                pixels = try CVATMask(attributes: element.attributes).pixels(imageWidth: imageSize.width, imageHeight: imageSize.height)
+                mask = try CVATMask(attributes: element.attributes).placed(imageWidth: imageSize.width, imageHeight: imageSize.height)
             } catch {
                 throw fault(error.attribute, error.message)
             }
-            geometry = Geometry(mask: pixels.rle)
-            bbox = pixels.bounds
-            area = Double(pixels.setCount)
+            geometry = Geometry(mask: mask.rle)
+            bbox = mask.bounds
+            area = Double(mask.area)
         case "skeleton":
             kind = .keypoints
             guard let names = meta.keypointNames(label: label) else {

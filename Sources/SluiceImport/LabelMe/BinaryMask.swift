@@ -16,22 +16,31 @@ struct BinaryMask: Equatable {
 
     /// COCO RLE: column-major runs, starting with a run of unset pixels (pycocotools `encode`).
     var rle: RLEMask {
-        var runs: [Int] = []
-        var current = false
-        var length = 0
+        var runs = Runs()
         for x in 0..<width {
-            for y in 0..<height {
-                let set = pixels[y * width + x] != 0
-                if set != current {
-                    runs.append(length)
-                    current = set
-                    length = 0
-                }
-                length += 1
-            }
+            for y in 0..<height { runs.add(pixels[y * width + x] != 0) }
         }
-        runs.append(length)
-        return RLEMask(height: height, width: width, counts: .runs(runs))
+        return RLEMask(height: height, width: width, counts: .runs(runs.lengths))
+    }
+
+    /// Run lengths of pixels in the order they are added, starting with a run of unset ones
+    /// (of length 0 when the first is set), as COCO and CVAT count them.
+    struct Runs {
+        private var counted: [Int] = []
+        private var current = false
+        private var length = 0
+
+        mutating func add(_ set: Bool, count: Int = 1) {
+            guard count > 0 else { return }
+            if set != current {
+                counted.append(length)
+                current = set
+                length = 0
+            }
+            length += count
+        }
+
+        var lengths: [Int] { counted + [length] }
     }
 
     /// The smallest box of whole pixels holding every set pixel (x_max and y_max one past the
