@@ -303,7 +303,8 @@ struct CVATWriter: FolderFormatWriter {
             guard let rle = g.mask, let pixels = BinaryMask(rle) else { return nil }
             (element, geometry) = ("mask", CVATMask(pixels).xmlAttributes)
         case .keypoints:
-            guard let keypoints = g.keypoints, !keypoints.isEmpty else { return nil }
+            // A skeleton's points are declared on its label: one without a label has none to name them.
+            guard let keypoints = g.keypoints, !keypoints.isEmpty, instance.label != nil else { return nil }
             (element, geometry) = ("skeleton", "")
             body = skeletonXML(
                 keypoints, label: label, attributes: instance.metadata["point_attributes"], indent: indent + "  ", frame: frame,
