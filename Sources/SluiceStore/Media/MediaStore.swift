@@ -44,11 +44,7 @@ public struct MediaStore: Sendable {
         // and bytes already there are replaced by the same bytes.
         if rename(staging, destination) == 0 { return }
         if errno == ENOENT {
-            // The two levels by mkdir(2): FileManager's createDirectory stats every component.
-            let inner = String(destination.dropLast(sha.count + 1)), outer = String(inner.dropLast(3))
-            for folder in [outer, inner] where mkdir(folder, 0o755) != 0 && errno != EEXIST {
-                throw MediaError.unwritable(path: folder)
-            }
+            try Self.makeFolders(of: destination)
             if rename(staging, destination) == 0 { return }
         }
         unlink(staging)
@@ -102,13 +98,7 @@ public struct MediaStore: Sendable {
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
                 hasher.update(bufferPointer: chunk)
                 if head.count < 65_536 { head += chunk.prefix(65_536 - head.count) }
-                var written = 0
-                while written < count {
-                    let n = write(output, chunk.baseAddress! + written, count - written)
-                    if n < 0, errno == EINTR { continue }
-                    guard n > 0 else { throw MediaError.unwritable(path: staging) }
-                    written += n
-                }
+                guard Self.writeAll(chunk, to: output) else { throw MediaError.unwritable(path: staging) }
                 size += Int64(count)
             }
             outputOpen = false
@@ -156,23 +146,14 @@ extension MediaStore {
         let staging = folder + ".staging-\(UUID().uuidString)"
         var output = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if output < 0, errno == ENOENT {
-            let inner = String(folder.dropLast()), outer = String(inner.dropLast(3))
-            for folder in [outer, inner] where mkdir(folder, 0o755) != 0 && errno != EEXIST {
-                throw MediaError.unwritable(path: folder)
-            }
+            try Self.makeFolders(of: destination)
             output = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
         guard output >= 0 else { throw MediaError.unwritable(path: staging) }
-        var written = 0
-        while written < count {
-            let n = write(output, bytes.baseAddress! + written, count - written)
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else {
-                close(output)
-                unlink(staging)
-                throw MediaError.unwritable(path: staging)
-            }
-            written += n
+        guard Self.writeAll(bytes, to: output) else {
+            close(output)
+            unlink(staging)
+            throw MediaError.unwritable(path: staging)
         }
         guard close(output) == 0 else {
             unlink(staging)
@@ -192,6 +173,27 @@ extension MediaStore {
 }
 
 extension MediaStore {
+    /// Makes the two shard folders of `destination` (`root/ab/cd/…`) that are missing, by
+    /// mkdir(2): FileManager's createDirectory stats every component.
+    static func makeFolders(of destination: String) throws {
+        let inner = String(destination.dropLast(64 + 1)), outer = String(inner.dropLast(3))
+        for folder in [outer, inner] where mkdir(folder, 0o755) != 0 && errno != EEXIST {
+            throw MediaError.unwritable(path: folder)
+        }
+    }
+
+    /// Writes all of `bytes` to `descriptor`, again after an interruption; false on a failure.
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) -> Bool {
+        var written = 0
+        while written < bytes.count {
+            let n = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            written += n
+        }
+        return true
+    }
+
     /// A digest in lowercase hexadecimal, as media is addressed.
     public static func hex(_ digest: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
@@ -324,12 +326,8 @@ public struct MediaUpload: Sendable {
     public mutating func write(_ bytes: [UInt8]) throws {
         hasher.update(data: bytes)
         if head.count < SniffedMedia.headLength { head.append(contentsOf: bytes.prefix(SniffedMedia.headLength - head.count)) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { throw MediaError.unwritable(path: stagingPath) }
-            offset += written
+        guard bytes.withUnsafeBytes({ MediaStore.writeAll($0, to: descriptor) }) else {
+            throw MediaError.unwritable(path: stagingPath)
         }
         byteCount += Int64(bytes.count)
     }
