@@ -5,7 +5,7 @@ import PackageDescription
 //   SluiceModel ← SluiceQuery ← SluiceStore ← SluiceImport ← SluiceServer
 //   SluiceModel ← SluiceTensors;  Sluice (SDK) imports Model, Query, Tensors only.
 //   CVips ← SluiceThumbnails ← SluiceServer, sluice (libvips, a system library, only there;
-//   the CLI passes its mask decoder to the LabelMe importer).
+//   the CLI passes its mask decoder to the LabelMe importer); CLibXML2 ← SluiceImport (libxml2).
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -59,9 +59,11 @@ let package = Package(
         // libvips from Debian (libvips-dev), for the web page's thumbnails.
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .target(name: "SluiceThumbnails", dependencies: ["CVips"], swiftSettings: swiftSettings),
+        // libxml2 from Debian (libxml2-dev), for the XML import formats.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(
             name: "SluiceImport",
-            dependencies: ["SluiceModel", "SluiceStore"],
+            dependencies: ["SluiceModel", "SluiceStore", "CLibXML2"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages Sluice builds against: GRDB links the system SQLite, the
-# thumbnails of the web page are made by libvips.
+# thumbnails of the web page are made by libvips, the XML import formats read by libxml2.
 # Idempotent: does nothing when they are present.
 set -euo pipefail
-packages=(libsqlite3-dev libvips-dev python3-venv "$@")
+packages=(libsqlite3-dev libvips-dev libxml2-dev python3-venv "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
