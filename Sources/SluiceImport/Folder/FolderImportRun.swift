@@ -106,11 +106,10 @@ enum FolderFiles {
     /// Largest image list read (ImageSets, darknet's train.txt): a million images' names.
     static let maxListBytes = 256 << 20
 
-    /// The regular files directly in `directory` whose extension is `ext`, sorted by name;
-    /// empty when the directory does not exist.
+    /// The regular files directly in `directory` whose extension is `ext` (any case), sorted by
+    /// name, hidden ones left out; empty when the directory does not exist.
     static func list(_ directory: String, ext: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { ($0 as NSString).pathExtension.lowercased() == ext }.sorted()
+        FolderWalk.files(in: directory, maxDepth: 0) { FolderWalk.pathExtension($0).lowercased() == ext }
     }
 
     static func isDirectory(_ path: String) -> Bool {

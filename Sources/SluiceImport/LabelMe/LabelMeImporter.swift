@@ -92,15 +92,13 @@ struct LabelMeLayout: Sendable {
         guard FolderFiles.isDirectory(root) else { throw ImportError.unreadable(path: root) }
         var xml: [String] = []
         var json: [String] = []
-        Self.walk(root, relative: "", depth: 0) { relative in
-            switch (relative as NSString).pathExtension.lowercased() {
+        for relative in FolderWalk.files(in: root, maxDepth: Self.maxDepth) {
+            switch FolderWalk.pathExtension(relative).lowercased() {
             case "xml": xml.append(relative)
             case "json": json.append(relative)
             default: break
             }
         }
-        xml.sort()
-        json.sort()
         // By content, not by name: an XML whose root is <annotation> is MIT LabelMe; a JSON
         // object with a `shapes` member is the labelme tool's.
         let firstXML = xml.first { Self.sniff((root as NSString).appendingPathComponent($0)).contains("<annotation") }
@@ -125,25 +123,6 @@ struct LabelMeLayout: Sendable {
                 message: "no LabelMe annotations: neither an XML with a root <annotation> nor a labelme JSON with `shapes`")
         }
         annotationBytes = annotationFiles.reduce(0) { $0 + FolderFiles.size((root as NSString).appendingPathComponent($1)) }
-    }
-
-    /// Calls `found` with every regular file below `directory` (hidden entries skipped, symbolic
-    /// links to folders not followed).
-    private static func walk(_ directory: String, relative: String, depth: Int, _ found: (String) -> Void) {
-        guard depth <= maxDepth else { return }
-        let path = relative.isEmpty ? directory : (directory as NSString).appendingPathComponent(relative)
-        for name in ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() where !name.hasPrefix(".") {
-            let child = relative.isEmpty ? name : "\(relative)/\(name)"
-            let full = (path as NSString).appendingPathComponent(name)
-            // lstat(2): a symbolic link is neither, so it is not followed.
-            var status = stat()
-            guard lstat(full, &status) == 0 else { continue }
-            switch status.st_mode & S_IFMT {
-            case S_IFDIR: walk(directory, relative: child, depth: depth + 1, found)
-            case S_IFREG: found(child)
-            default: break
-            }
-        }
     }
 
     private static func sniff(_ path: String) -> String {

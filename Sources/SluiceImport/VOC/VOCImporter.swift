@@ -87,13 +87,13 @@ struct VOCLayout: Sendable {
                 file: ".", line: 0, path: "", message: "not a Pascal VOC folder: expected Annotations/ or ImageSets/ in it")
         }
         let xmlFiles = FolderFiles.list(annotations, ext: "xml")
-        var ids = Set(xmlFiles.map { ($0 as NSString).deletingPathExtension })
+        var ids = Set(xmlFiles.map(FolderWalk.stem))
         var subsets: [String: String] = [:]
-        for task in ((try? FileManager.default.contentsOfDirectory(atPath: sets)) ?? []).sorted() {
+        for task in FolderWalk.folders(in: sets) {
             let folder = (sets as NSString).appendingPathComponent(task)
             // `SUBSET.txt` lists a subset; `LABEL_SUBSET.txt` (Main) are per-label lists.
             for list in FolderFiles.list(folder, ext: "txt") where !list.contains("_") {
-                let subset = (list as NSString).deletingPathExtension
+                let subset = FolderWalk.stem(list)
                 let relative = "ImageSets/\(task)/\(list)"
                 for (number, line) in try FolderFiles.lines(
                     (folder as NSString).appendingPathComponent(list), relative: relative, limit: FolderFiles.maxListBytes) {
@@ -110,8 +110,8 @@ struct VOCLayout: Sendable {
         imageIDs = ids.sorted()
         self.subsets = subsets
         var imageFiles: [String: String] = [:]
-        for name in ((try? FileManager.default.contentsOfDirectory(atPath: images)) ?? []).sorted() {
-            let id = (name as NSString).deletingPathExtension
+        for name in FolderWalk.files(in: images, maxDepth: 0) {
+            let id = FolderWalk.stem(name)
             if imageFiles[id] == nil { imageFiles[id] = name }
         }
         self.imageFiles = imageFiles

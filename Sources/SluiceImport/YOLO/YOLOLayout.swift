@@ -69,9 +69,7 @@ struct YOLOLayout: Sendable {
             // Datumaro's loose layout also comes as Images/ beside Annotations/.
             let imagesFolder = ["images", "Images"].first { FolderFiles.isDirectory(at($0)) } ?? "images"
             let labelsFolder = ["labels", "Annotations"].first { FolderFiles.isDirectory(at($0)) } ?? "labels"
-            let subsets = ((try? fm.contentsOfDirectory(atPath: at(imagesFolder))) ?? []).filter {
-                FolderFiles.isDirectory(at("\(imagesFolder)/\($0)"))
-            }.sorted()
+            let subsets = FolderWalk.folders(in: at(imagesFolder))
             var images: [Image] = []
             for subset in subsets.isEmpty ? [""] : subsets {
                 let folder = subset.isEmpty ? imagesFolder : "\(imagesFolder)/\(subset)"
@@ -107,18 +105,12 @@ struct YOLOLayout: Sendable {
         return labelPath(parts.joined(separator: "/"))
     }
 
-    /// Images below `folder` (relative to `root`), recursively, sorted; symbolic links are not followed.
+    /// Images below `folder` (relative to `root`), recursively, sorted (`FolderWalk`: hidden
+    /// entries left out, symbolic links not followed).
     static func imagesBelow(root: String, folder: String) -> [String] {
-        let base = (root as NSString).appendingPathComponent(folder)
-        guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
-        var found: [String] = []
-        while let next = walker.nextObject() as? String {
-            guard imageExtensions.contains((next as NSString).pathExtension.lowercased()) else { continue }
-            let attributes = walker.fileAttributes
-            guard attributes?[.type] as? FileAttributeType != .typeSymbolicLink else { continue }
-            found.append((folder as NSString).appendingPathComponent(next))
-        }
-        return found.sorted()
+        FolderWalk.files(in: (root as NSString).appendingPathComponent(folder)) {
+            imageExtensions.contains(FolderWalk.pathExtension($0).lowercased())
+        }.map { folder.isEmpty ? $0 : "\(folder)/\($0)" }
     }
 
     /// `key = value` lines (obj.data), with their line numbers.
