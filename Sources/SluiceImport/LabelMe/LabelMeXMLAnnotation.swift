@@ -92,14 +92,19 @@ struct LabelMeXMLAnnotation {
             if let polygon = element.child("polygon") {
                 var points: [Double] = []
                 for (n, pt) in polygon.children("pt").enumerated() {
-                    for axis in ["x", "y"] {
-                        let at = "\(path)/polygon/pt[\(n + 1)]/\(axis)"
-                        guard let value = pt.child(axis) else { throw fault(pt, at, "missing <\(axis)>") }
-                        guard let number = Double(value.trimmedText), number.isFinite else {
-                            throw fault(value, at, "expected a number, got '\(value.trimmedText)'")
+                    // The path is spelled only for a fault: a box's four corners are eight numbers.
+                    func coordinate(_ axis: String) throws -> Double {
+                        guard let value = pt.child(axis) else {
+                            throw fault(pt, "\(path)/polygon/pt[\(n + 1)]/\(axis)", "missing <\(axis)>")
                         }
-                        points.append(number)
+                        let text = value.trimmedText
+                        guard let number = Double(text), number.isFinite else {
+                            throw fault(value, "\(path)/polygon/pt[\(n + 1)]/\(axis)", "expected a number, got '\(text)'")
+                        }
+                        return number
                     }
+                    points.append(try coordinate("x"))
+                    points.append(try coordinate("y"))
                 }
                 username = polygon.child("username")?.trimmedText
                 if element.child("type")?.trimmedText == "bounding_box" {
