@@ -3,7 +3,8 @@ import Testing
 
 @testable import SluiceImport
 
-/// `FolderWalk`: regular files only, sorted, hidden entries and links left out, depth limited.
+/// `FolderWalk`: regular files, sorted, hidden entries left out, links listed only when asked
+/// and never entered, depth limited.
 @Suite struct FolderWalkTests {
     @Test func regularFilesAreListedSortedWithoutHiddenEntriesOrLinks() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-walk-\(UUID().uuidString)").path
@@ -26,6 +27,10 @@ import Testing
         #expect(FolderWalk.files(in: root) == ["a/y.png", "b/c/x.jpg", "b/w.txt", "z.JPG"])
         #expect(FolderWalk.files(in: root) { FolderWalk.pathExtension($0).lowercased() == "jpg" } == ["b/c/x.jpg", "z.JPG"])
         #expect(FolderWalk.files(in: root, maxDepth: 0) == ["z.JPG"])
+        #expect(FolderWalk.files(in: root, maxDepth: 0, includingLinks: true) == ["link.jpg", "out", "z.JPG"])
+        #expect(
+            FolderWalk.files(in: root, includingLinks: true) == ["a/y.png", "b/c/x.jpg", "b/w.txt", "link.jpg", "out", "z.JPG"],
+            "a link to a folder is listed as a name, never entered")
         #expect(FolderWalk.files(in: root, maxDepth: 1) == ["a/y.png", "b/w.txt", "z.JPG"])
         #expect(FolderWalk.folders(in: root) == ["a", "b"])
         #expect(FolderWalk.files(in: root + "/missing").isEmpty)

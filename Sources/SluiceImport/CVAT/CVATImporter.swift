@@ -338,7 +338,7 @@ struct CVATDocumentReader {
     func frameImages() -> [Int: String] {
         let folder = (root as NSString).appendingPathComponent("images")
         var frames: [Int: String] = [:]
-        for name in FolderWalk.files(in: folder, maxDepth: 0) {
+        for name in FolderWalk.files(in: folder, maxDepth: 0, includingLinks: true) {
             let stem = FolderWalk.stem(name)
             guard stem.hasPrefix("frame_"), let frame = Int(stem.dropFirst(6)), frame >= 0, frames[frame] == nil else { continue }
             frames[frame] = name

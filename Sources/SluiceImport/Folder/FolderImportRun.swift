@@ -106,10 +106,11 @@ enum FolderFiles {
     /// Largest image list read (ImageSets, darknet's train.txt): a million images' names.
     static let maxListBytes = 256 << 20
 
-    /// The regular files directly in `directory` whose extension is `ext` (any case), sorted by
-    /// name, hidden ones left out; empty when the directory does not exist.
+    /// The files (and links, which their reader confines) directly in `directory` whose
+    /// extension is `ext` (any case), sorted by name, hidden ones left out; empty when the
+    /// directory does not exist.
     static func list(_ directory: String, ext: String) -> [String] {
-        FolderWalk.files(in: directory, maxDepth: 0) { FolderWalk.pathExtension($0).lowercased() == ext }
+        FolderWalk.files(in: directory, maxDepth: 0, includingLinks: true) { FolderWalk.pathExtension($0).lowercased() == ext }
     }
 
     static func isDirectory(_ path: String) -> Bool {

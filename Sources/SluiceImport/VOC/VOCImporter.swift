@@ -110,7 +110,7 @@ struct VOCLayout: Sendable {
         imageIDs = ids.sorted()
         self.subsets = subsets
         var imageFiles: [String: String] = [:]
-        for name in FolderWalk.files(in: images, maxDepth: 0) {
+        for name in FolderWalk.files(in: images, maxDepth: 0, includingLinks: true) {
             let id = FolderWalk.stem(name)
             if imageFiles[id] == nil { imageFiles[id] = name }
         }
