@@ -10,7 +10,8 @@ label file per image), a CVAT folder (one annotations.xml for every image) and t
 folders (the labelme tool's JSON beside each image; MIT LabelMe XML in Annotations/ with the
 images in Images/, as Datumaro writes it), the PNGs hard-linked, kept in --work for the next
 run. Each import runs
-into a fresh store with --data; the table gives instances/s, the importer's peak memory and its
+into a fresh store with --data, its input read once before and the disk quiet (I/O pressure
+under 5%, waited for up to 5 minutes); the table gives instances/s, the importer's peak memory and its
 CPU time (user + system) per image. `--before SLUICE` imports each format with an earlier build
 too, the two taking turns going first, and prints both.
 """
@@ -109,6 +110,24 @@ def warm(paths: list[Path]) -> None:
                     pass
 
 
+def quiet_disk(limit: float = 5.0, longest: float = 300.0) -> float:
+    """Waits until the kernel's I/O pressure (the share of the last 10 s in which some task
+    waited on the disk) is under `limit`%, at most `longest` seconds; returns the seconds waited.
+    After a store of 100,000 files is deleted the kernel writes back for minutes, and an import
+    started then ran up to 20 times slower."""
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < longest:
+            with open("/proc/pressure/io") as f:
+                some = float(f.readline().split()[1].split("=")[1])
+            if some < limit:
+                break
+            time.sleep(2)
+    except (OSError, IndexError, ValueError):
+        pass  # no pressure information (an older kernel): nothing to wait for
+    return time.monotonic() - started
+
+
 def write_labelme_xml(generated: Path, root: Path) -> None:
     """The generated COCO file's images and objects as MIT LabelMe XML, as Datumaro writes it:
     `Annotations/STEM.xml` per image, each box a four-corner `<polygon>` of `<type>bounding_box`,
@@ -184,6 +203,9 @@ def main() -> None:
         # The builds take turns going first: the file system slows as a run fills it.
         for build, binary in builds if n % 2 == 0 else builds[::-1]:
             warm([source, *(Path(x) for x in extra[1:2])])
+            waited = quiet_disk()
+            if waited >= 1:
+                print(f"    waited {waited:.0f} s for the disk to go quiet (I/O pressure under 5%)", file=sys.stderr)
             store = base / f"store-{fmt}-{build}"
             stores.append(store)
             _, err, wall, rss, cpu = run_measured([binary, "import", fmt.removesuffix("-xml"), str(source), *extra,
