@@ -180,13 +180,18 @@ def main() -> None:
         write_labelme_xml(generated, labelme_xml)
         (base / ".written-labelme-xml").touch()
     stale = [store for store in base.glob("store-*") if store.is_dir()]
+    deleted = base / ".stores-deleted"
     if stale:
         # A run stopped part-way left its stores: delete them and let their inodes age first.
         for store in stale:
             shutil.rmtree(store, ignore_errors=True)
-        print("    waiting 5 minutes after deleting a stopped run's stores (ext4's recently freed inodes)",
+        deleted.touch()
+    if deleted.exists() and (since := time.time() - deleted.stat().st_mtime) < 300:
+        # The last run's stores were deleted minutes ago (see below): the first import here
+        # ran at less than half its rate.
+        print(f"    waiting {300 - since:.0f} s: stores were deleted {since:.0f} s ago (ext4's recently freed inodes)",
               file=sys.stderr)
-        time.sleep(300)
+        time.sleep(300 - since)
     rows = []
     before_rows = {}
     stores: list[Path] = []
@@ -222,6 +227,7 @@ def main() -> None:
     # and folders ran three to four times slower. The next run waits them out (see above).
     for store in stores:
         shutil.rmtree(store, ignore_errors=True)
+    deleted.touch()
     coco_rate = rows[0][2] / rows[0][3]
     print(f"\n{args.files:,} images, {rows[0][2]:,} objects, media included; {os.cpu_count()} cores\n")
     print("| importer | files | instances | seconds | instances/s | vs COCO | peak RSS MB | CPU per image, µs |"
