@@ -178,18 +178,12 @@ enum XMLTree {
                 xmlFreeParserCtxt(context)
             }
             xmlCtxtUseOptions(context, XMLTree.options)
-            try withExtendedLifetime(self) {
-                try supply { chunk, count in
-                    guard failure == nil, fault == nil else { return }
-                    var offset = 0
-                    while offset < count, failure == nil, fault == nil {
-                        let length = min(count - offset, 1 << 20)
-                        xmlParseChunk(context, chunk + offset, Int32(length), 0)
-                        offset += length
-                    }
-                }
-                if failure == nil, fault == nil { xmlParseChunk(context, nil, 0, 1) }
+            // A chunk is a whole file of under 2 GiB or 64 KB of a streamed one; a fault or
+            // `xmlStopParser` ends the parsing of the chunk it is met in.
+            try supply { chunk, count in
+                if failure == nil, fault == nil { xmlParseChunk(context, chunk, Int32(count), 0) }
             }
+            if failure == nil, fault == nil { xmlParseChunk(context, nil, 0, 1) }
         }
 
         func finish() throws -> XMLTreeElement {
