@@ -106,9 +106,11 @@ enum FolderFiles {
     /// Largest image list read (ImageSets, darknet's train.txt): a million images' names.
     static let maxListBytes = 256 << 20
 
-    /// The files (and links, which their reader confines) directly in `directory` whose
-    /// extension is `ext` (any case), sorted by name, hidden ones left out; empty when the
-    /// directory does not exist.
+    /// The files and links to files directly in `directory` whose extension is `ext` (any
+    /// case), sorted by name, hidden ones left out; empty when the directory does not exist.
+    /// The annotation files listed here (VOC's `Annotations/`, CVAT's and Doccano's files) are
+    /// read through a link as before, unconfined: only a local import can hold a link, since a
+    /// server import's tree is written by the server from uploaded bytes.
     static func list(_ directory: String, ext: String) -> [String] {
         FolderWalk.files(in: directory, maxDepth: 0, includingLinks: true) { FolderWalk.pathExtension($0).lowercased() == ext }
     }
